@@ -1,0 +1,21 @@
+//! # mercato-actors
+//!
+//! The entity runtime and the domain actors of Mercato.
+//!
+//! # Layout
+//!
+//! - [`runtime`]: virtual actors addressed by `(kind, id)`: activation,
+//!   passivation, placement on arbiters, supervision. Knows nothing of commerce.
+//! - [`storage`]: the sled database, the group-commit thread, the key layout and
+//!   the record codec.
+//! - [`sku`]: SKU stock counters: on hand, reservations with TTL, commits.
+//! - [`metrics`]: every Prometheus metric of this crate.
+//!
+//! Each entity kind has a folder with `state.rs` (the pure state machine: no actix,
+//! no sled), `messages.rs` (what callers send and get back) and `actor.rs` (the glue
+//! that lets the runtime run the state).
+
+pub mod metrics;
+pub mod runtime;
+pub mod sku;
+pub mod storage;

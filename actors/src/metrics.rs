@@ -1,0 +1,115 @@
+//! Every metric this crate exports, with its help text. Labels are low-cardinality:
+//! the entity kind, never an id. Per-kind handles are resolved once per registry so
+//! that no label lookup happens on a message's path.
+
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+/// Storage metrics.
+#[derive(Clone)]
+pub struct StorageMetrics {
+    /// `mercato_storage_flush_seconds`.
+    pub flush_seconds: Histogram,
+    /// `mercato_storage_batch_records`.
+    pub batch_records: Histogram,
+}
+
+/// Entity-runtime metrics, labelled by kind.
+#[derive(Clone)]
+pub struct RuntimeMetrics {
+    actors_active: IntGaugeVec,
+    activations: IntCounterVec,
+    restarts: IntCounterVec,
+    passivations: IntCounterVec,
+}
+
+/// The runtime metrics of one entity kind.
+#[derive(Clone)]
+pub struct KindMetrics {
+    /// Live actors of this kind.
+    pub active: IntGauge,
+    /// Activations (first message, or after passivation).
+    pub activations: IntCounter,
+    /// Supervised restarts (panics, storage errors, operator requests).
+    pub restarts: IntCounter,
+    /// Actors stopped for being idle.
+    pub passivations: IntCounter,
+}
+
+/// Both metric groups of this crate.
+#[derive(Clone)]
+pub struct ActorMetrics {
+    /// Storage metrics.
+    pub storage: StorageMetrics,
+    /// Runtime metrics.
+    pub runtime: RuntimeMetrics,
+}
+
+fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> prometheus::Result<T> {
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+impl ActorMetrics {
+    /// Creates every metric of this crate and registers it with `registry`.
+    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let storage = StorageMetrics {
+            flush_seconds: register(
+                registry,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "mercato_storage_flush_seconds",
+                        "Time to write and (with sync durability) fsync one group commit.",
+                    )
+                    .buckets(prometheus::exponential_buckets(0.00005, 2.0, 14)?),
+                )?,
+            )?,
+            batch_records: register(
+                registry,
+                Histogram::with_opts(
+                    HistogramOpts::new("mercato_storage_batch_records", "sled records written by one group commit.")
+                        .buckets(prometheus::exponential_buckets(1.0, 4.0, 9)?),
+                )?,
+            )?,
+        };
+        let runtime = RuntimeMetrics {
+            actors_active: register(
+                registry,
+                IntGaugeVec::new(Opts::new("mercato_actors_active", "Entity actors alive now."), &["kind"])?,
+            )?,
+            activations: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("mercato_actor_activations_total", "Entity actors activated from storage."),
+                    &["kind"],
+                )?,
+            )?,
+            restarts: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("mercato_actor_restarts_total", "Supervised restarts of entity actors."),
+                    &["kind"],
+                )?,
+            )?,
+            passivations: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("mercato_actor_passivations_total", "Entity actors stopped after being idle."),
+                    &["kind"],
+                )?,
+            )?,
+        };
+        Ok(ActorMetrics { storage, runtime })
+    }
+}
+
+impl RuntimeMetrics {
+    /// The handles of one kind.
+    pub fn for_kind(&self, kind: &str) -> KindMetrics {
+        KindMetrics {
+            active: self.actors_active.with_label_values(&[kind]),
+            activations: self.activations.with_label_values(&[kind]),
+            restarts: self.restarts.with_label_values(&[kind]),
+            passivations: self.passivations.with_label_values(&[kind]),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The generic entity actor: one per live `(kind, id)`, on one arbiter.
+//!
+//! It accepts [`Envelope`]s (a command and where to reply) and [`Control`]
+//! messages from its registry. For each command it settles what time has expired,
+//! asks the entity to decide, applies and journals the events, and replies once
+//! they are durable (see `journal`). Pending events are submitted when the mailbox
+//! runs dry or after `max_batch` messages, so one submission carries a burst.
+//!
+//! Supervision happens here: a panicking command or a failed write discards the
+//! in-memory state; after the writes before it are durable and a back-off has
+//! passed, the actor reloads its state from storage. The mailbox and the address
+//! survive, so only the failing message sees an error (`503 actor_restarting`).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+
+use super::entity::{now_millis, Entity, UnixMillis};
+use super::journal::{Journal, JournalPosition, ReplyTo};
+use super::registry::Slot;
+use super::supervision::{restart_delay, ActorStatus, RESTART_STREAK_WINDOW};
+use super::{ActorError, RuntimeConfig};
+use crate::metrics::KindMetrics;
+use crate::storage::{codec, Storage, StorageError};
+
+/// A command for an entity and where its reply goes.
+pub struct Envelope<E: Entity> {
+    /// What the caller asks.
+    pub command: E::Command,
+    /// Where the answer goes.
+    pub reply_to: ReplyTo<E::Reply>,
+}
+
+impl<E: Entity> Message for Envelope<E> {
+    type Result = ();
+}
+
+/// Life-cycle requests from the registry and the admin API.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub enum Control {
+    /// Idle: submit what is pending and stop.
+    Passivate,
+    /// Operator request: discard state and reload it.
+    Restart,
+    /// Testing: the next command panics.
+    InjectFault,
+    /// A submission failed: in-memory state is ahead of storage.
+    StorageFailed(StorageError),
+}
+
+/// Internal: the mailbox ran dry, submit what is pending.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct SubmitPending;
+
+enum Life<E> {
+    /// Waiting for the storage barrier and back-off before loading.
+    Loading,
+    /// Serving.
+    Running(E),
+    /// Load failed; retrying after a back-off.
+    Failed,
+}
+
+/// The actor behind every entity.
+pub struct EntityActor<E: Entity> {
+    /// Shared with the registry: id, counters and status.
+    slot: Arc<Slot>,
+    life: Life<E>,
+    journal: Journal<E::Reply>,
+    storage: Storage,
+    config: Arc<RuntimeConfig>,
+    metrics: KindMetrics,
+    /// Scratch buffer for the events of one message.
+    events: Vec<E::Event>,
+    /// A `SubmitPending` is queued.
+    submit_queued: bool,
+    /// The next command panics (fault injection).
+    fault_armed: bool,
+    /// The armed expiry timer and the instant it fires for.
+    deadline: Option<(UnixMillis, SpawnHandle)>,
+    /// Consecutive restarts, for the back-off, and when the last one happened.
+    restart_streak: u32,
+    last_restart: Option<Instant>,
+}
+
+impl<E: Entity> EntityActor<E> {
+    /// A new actor for `slot`; it loads its state once started.
+    pub fn new(slot: Arc<Slot>, storage: Storage, config: Arc<RuntimeConfig>, metrics: KindMetrics) -> Self {
+        let journal = Journal::new(E::KIND, Arc::clone(&slot.id), storage.durability(), config.snapshot_min_bytes);
+        EntityActor {
+            slot,
+            life: Life::Loading,
+            journal,
+            storage,
+            config,
+            metrics,
+            events: Vec::new(),
+            submit_queued: false,
+            fault_armed: false,
+            deadline: None,
+            restart_streak: 0,
+            last_restart: None,
+        }
+    }
+
+    fn set_status(&self, status: ActorStatus) {
+        self.slot.status.store(status as u8, Ordering::Relaxed);
+    }
+
+    /// Waits until every earlier write (also of a previous incarnation of this
+    /// entity) is durable and `delay` has passed, then loads. Messages queue
+    /// meanwhile.
+    fn load_after(&mut self, ctx: &mut Context<Self>, delay: Duration) {
+        self.life = Life::Loading;
+        let storage = self.storage.clone();
+        let wait = async move {
+            let _ = storage.barrier().await;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        };
+        ctx.wait(wait.into_actor(self).map(|(), actor, ctx| actor.load(ctx)));
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        match load_entity::<E>(&self.storage, &self.slot.id) {
+            Ok((state, position)) => {
+                self.journal.resume_at(position);
+                self.life = Life::Running(state);
+                self.set_status(ActorStatus::Running);
+                self.settle(ctx);
+            }
+            Err(err) => {
+                let delay = self.next_restart_delay();
+                tracing::error!(kind = E::KIND, id = %self.slot.id, error = %err, retry_in = ?delay, "entity load failed");
+                self.life = Life::Failed;
+                self.set_status(ActorStatus::Failed);
+                ctx.run_later(delay, |actor, ctx| actor.load_after(ctx, Duration::ZERO));
+            }
+        }
+    }
+
+    fn next_restart_delay(&mut self) -> Duration {
+        let now = Instant::now();
+        let in_streak = self.last_restart.is_some_and(|last| now.duration_since(last) < RESTART_STREAK_WINDOW);
+        self.restart_streak = if in_streak { self.restart_streak + 1 } else { 1 };
+        self.last_restart = Some(now);
+        restart_delay(self.restart_streak, self.config.restart_backoff_min, self.config.restart_backoff_max)
+    }
+
+    /// Discards in-memory state and reloads it from storage after a back-off.
+    fn restart(&mut self, ctx: &mut Context<Self>, reason: &str) {
+        let restarts = self.slot.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+        self.metrics.restarts.inc();
+        let delay = self.next_restart_delay();
+        tracing::warn!(kind = E::KIND, id = %self.slot.id, reason, restarts, back_off = ?delay, "entity actor restarting");
+        // What was recorded before the failure is valid: write it (without a
+        // snapshot of the discarded state) before reloading.
+        self.life = Life::Loading;
+        self.submit(ctx);
+        if let Some((_, handle)) = self.deadline.take() {
+            ctx.cancel_future(handle);
+        }
+        self.set_status(ActorStatus::Restarting);
+        self.load_after(ctx, delay);
+    }
+
+    fn submit(&mut self, ctx: &mut Context<Self>) {
+        let state = match &self.life {
+            Life::Running(state) => Some(state),
+            _ => None,
+        };
+        let addr = ctx.address();
+        self.journal.submit(&self.storage, state, move |err| addr.do_send(Control::StorageFailed(err)));
+    }
+
+    fn queue_submit(&mut self, ctx: &mut Context<Self>) {
+        if self.journal.backlog() >= self.config.max_batch {
+            self.submit(ctx);
+        } else if !self.submit_queued {
+            self.submit_queued = true;
+            ctx.notify(SubmitPending);
+        }
+    }
+
+    /// Applies and journals what time alone has changed, then re-arms the timer.
+    fn settle(&mut self, ctx: &mut Context<Self>) {
+        let Life::Running(state) = &mut self.life else { return };
+        let now = now_millis();
+        state.settle(now, &mut self.events);
+        if !self.events.is_empty() {
+            let mark = self.journal.mark();
+            let recorded = record_all::<E>(&mut self.events, &mut self.journal);
+            if let Err(err) = recorded {
+                self.journal.rollback(mark);
+                return self.restart(ctx, &err.to_string());
+            }
+            self.queue_submit(ctx);
+        }
+        self.arm_deadline(ctx);
+    }
+
+    fn arm_deadline(&mut self, ctx: &mut Context<Self>) {
+        let Life::Running(state) = &self.life else { return };
+        let Some(next) = state.next_deadline() else { return };
+        if matches!(self.deadline, Some((armed, _)) if armed <= next) {
+            return;
+        }
+        if let Some((_, handle)) = self.deadline.take() {
+            ctx.cancel_future(handle);
+        }
+        let wait = Duration::from_millis(next.saturating_sub(now_millis()) + 1);
+        let handle = ctx.run_later(wait, |actor, ctx| {
+            actor.deadline = None;
+            actor.settle(ctx);
+        });
+        self.deadline = Some((next, handle));
+    }
+}
+
+fn record_all<E: Entity>(events: &mut Vec<E::Event>, journal: &mut Journal<E::Reply>) -> Result<(), StorageError> {
+    for event in events.drain(..) {
+        journal.record(&event)?;
+    }
+    Ok(())
+}
+
+/// Loads an entity: its snapshot, then every journal record after it.
+pub fn load_entity<E: Entity>(storage: &Storage, id: &str) -> Result<(E, JournalPosition), StorageError> {
+    let stored = storage.load(E::KIND, id)?;
+    let mut position = JournalPosition::default();
+    let mut state = match stored.snapshot {
+        Some((seq, bytes)) => {
+            let (mut state, _) = codec::decode_one::<E>(&bytes)?;
+            state.restored();
+            position.snapshot_seq = seq;
+            position.snapshot_len = bytes.len();
+            state
+        }
+        None => E::new(id),
+    };
+    let mut last_seq = position.snapshot_seq;
+    for (seq, bytes) in &stored.journal {
+        codec::decode_all::<E::Event>(bytes, |event| state.apply(&event))?;
+        position.bytes_since_snapshot += bytes.len();
+        last_seq = *seq;
+    }
+    position.next_seq = last_seq + 1;
+    Ok((state, position))
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+impl<E: Entity> Actor for EntityActor<E> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.metrics.activations.inc();
+        self.metrics.active.inc();
+        self.load_after(ctx, Duration::ZERO);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        self.metrics.active.dec();
+        tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor stopped");
+    }
+}
+
+impl<E: Entity> Handler<Envelope<E>> for EntityActor<E> {
+    type Result = ();
+
+    fn handle(&mut self, envelope: Envelope<E>, ctx: &mut Context<Self>) {
+        self.slot.mailbox.fetch_sub(1, Ordering::Relaxed);
+        let now = now_millis();
+        self.slot.last_active.store(now, Ordering::Relaxed);
+        let Life::Running(state) = &mut self.life else {
+            let _ = envelope.reply_to.send(Err(ActorError::Restarting));
+            return;
+        };
+        let mark = self.journal.mark();
+        let fault = std::mem::take(&mut self.fault_armed);
+        let (events, journal) = (&mut self.events, &mut self.journal);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if fault {
+                panic!("injected fault");
+            }
+            state.settle(now, events);
+            let reply = state.handle(envelope.command, now, events);
+            record_all::<E>(events, journal).map(|()| reply)
+        }));
+        match outcome {
+            Ok(Ok(reply)) => {
+                self.journal.reply(envelope.reply_to, reply);
+                self.queue_submit(ctx);
+                self.arm_deadline(ctx);
+            }
+            Ok(Err(err)) => {
+                self.events.clear();
+                self.journal.rollback(mark);
+                let _ = envelope.reply_to.send(Err(ActorError::Storage(err.clone())));
+                self.restart(ctx, &err.to_string());
+            }
+            Err(payload) => {
+                self.events.clear();
+                self.journal.rollback(mark);
+                let _ = envelope.reply_to.send(Err(ActorError::Restarting));
+                self.restart(ctx, &panic_message(payload.as_ref()));
+            }
+        }
+    }
+}
+
+impl<E: Entity> Handler<SubmitPending> for EntityActor<E> {
+    type Result = ();
+
+    fn handle(&mut self, _: SubmitPending, ctx: &mut Context<Self>) {
+        self.submit_queued = false;
+        self.submit(ctx);
+    }
+}
+
+impl<E: Entity> Handler<Control> for EntityActor<E> {
+    type Result = ();
+
+    fn handle(&mut self, control: Control, ctx: &mut Context<Self>) {
+        match control {
+            Control::Passivate => {
+                self.submit(ctx);
+                self.metrics.passivations.inc();
+                tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor passivating");
+                ctx.stop();
+            }
+            Control::Restart => self.restart(ctx, "operator request"),
+            Control::InjectFault => self.fault_armed = true,
+            Control::StorageFailed(err) => {
+                if matches!(self.life, Life::Running(_)) {
+                    self.restart(ctx, &format!("storage write failed: {err}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! An actor's journal writer: the events and replies of the messages handled since
+//! the last submission, and the rule for when a reply may leave.
+//!
+//! Under `sync` durability a reply waits for the group commit that covers every
+//! write the actor made before it — its own, and earlier ones a read or a refusal
+//! might have observed. Replies of messages that found everything durable leave at
+//! once. Under `relaxed` every reply leaves at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::ActorError;
+use crate::storage::group_commit::{SnapshotWrite, Submission};
+use crate::storage::{codec, Durability, Storage, StorageError};
+
+/// Where a reply goes.
+pub type ReplyTo<R> = oneshot::Sender<Result<R, ActorError>>;
+
+/// Position in the pending buffer, to drop what a failed message recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    bytes: usize,
+    count: u32,
+}
+
+/// Where the journal of a loaded entity stands.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JournalPosition {
+    /// Next journal sequence number to write.
+    pub next_seq: u64,
+    /// Journal sequence number the stored snapshot covers (0: none).
+    pub snapshot_seq: u64,
+    /// Size of the stored snapshot.
+    pub snapshot_len: usize,
+    /// Journal bytes written since the snapshot.
+    pub bytes_since_snapshot: usize,
+}
+
+/// Pending writes and replies of one actor.
+pub struct Journal<R> {
+    kind: &'static str,
+    id: Arc<str>,
+    durability: Durability,
+    /// Smallest number of journal bytes between two snapshots.
+    snapshot_min_bytes: usize,
+    position: JournalPosition,
+    /// Events recorded since the last submission, bincode-encoded.
+    pending: Vec<u8>,
+    pending_count: u32,
+    /// Replies that wait for the next submission to be durable.
+    waiting: Vec<(ReplyTo<R>, R)>,
+    /// Number of the last submission handed to storage.
+    submitted_ticket: u64,
+    /// Number of the last submission storage completed; written by the commit thread.
+    durable_ticket: Arc<AtomicU64>,
+}
+
+impl<R: Send + 'static> Journal<R> {
+    /// A journal for an entity whose stored journal ends at `position`.
+    pub fn new(kind: &'static str, id: Arc<str>, durability: Durability, snapshot_min_bytes: usize) -> Self {
+        Journal {
+            kind,
+            id,
+            durability,
+            snapshot_min_bytes,
+            position: JournalPosition::default(),
+            pending: Vec::new(),
+            pending_count: 0,
+            waiting: Vec::new(),
+            submitted_ticket: 0,
+            durable_ticket: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Continues after a (re)load found the stored journal at `position`.
+    pub fn resume_at(&mut self, position: JournalPosition) {
+        debug_assert!(self.pending.is_empty() && self.waiting.is_empty());
+        self.position = position;
+    }
+
+    /// The current end of the pending buffer.
+    pub fn mark(&self) -> Mark {
+        Mark { bytes: self.pending.len(), count: self.pending_count }
+    }
+
+    /// Forgets what was recorded after `mark`.
+    pub fn rollback(&mut self, mark: Mark) {
+        self.pending.truncate(mark.bytes);
+        self.pending_count = mark.count;
+    }
+
+    /// Appends one event to the pending record.
+    pub fn record<E: Serialize>(&mut self, event: &E) -> Result<(), StorageError> {
+        codec::encode_into(event, &mut self.pending)?;
+        self.pending_count += 1;
+        Ok(())
+    }
+
+    /// Number of messages whose replies or events wait for the next submission.
+    pub fn backlog(&self) -> usize {
+        self.waiting.len().max(self.pending_count as usize)
+    }
+
+    /// Sends `reply` now if nothing it may have seen is still undurable, else
+    /// holds it for the next submission.
+    pub fn reply(&mut self, to: ReplyTo<R>, reply: R) {
+        let all_durable = self.pending_count == 0
+            && self.waiting.is_empty()
+            && self.durable_ticket.load(Ordering::Acquire) >= self.submitted_ticket;
+        if self.durability == Durability::Relaxed || all_durable {
+            let _ = to.send(Ok(reply));
+        } else {
+            self.waiting.push((to, reply));
+        }
+    }
+
+    /// Hands pending events and waiting replies to storage. `state` is encoded as a
+    /// snapshot once enough journal bytes have piled up since the last one (at least
+    /// the snapshot's own size, so snapshots cost O(1) amortized per event).
+    /// `on_failure` runs (on the commit thread) if the write fails.
+    pub fn submit<S: Serialize>(
+        &mut self,
+        storage: &Storage,
+        state: Option<&S>,
+        on_failure: impl FnOnce(StorageError) + Send + 'static,
+    ) {
+        if self.pending_count == 0 && self.waiting.is_empty() {
+            return;
+        }
+        let mut journal_seq = 0;
+        let mut snapshot = None;
+        if self.pending_count > 0 {
+            journal_seq = self.position.next_seq;
+            self.position.next_seq += 1;
+            self.position.bytes_since_snapshot += self.pending.len();
+            let due = self.position.bytes_since_snapshot >= self.snapshot_min_bytes.max(self.position.snapshot_len);
+            if let (true, Some(state)) = (due, state) {
+                let mut bytes = Vec::with_capacity(self.position.snapshot_len + 64);
+                if codec::encode_into(state, &mut bytes).is_ok() {
+                    snapshot = Some(SnapshotWrite { state: bytes, prune_from: self.position.snapshot_seq + 1 });
+                }
+            }
+            if let Some(written) = &snapshot {
+                self.position.snapshot_seq = journal_seq;
+                self.position.snapshot_len = written.state.len();
+                self.position.bytes_since_snapshot = 0;
+            }
+        }
+        self.submitted_ticket += 1;
+        let ticket = self.submitted_ticket;
+        let durable_ticket = Arc::clone(&self.durable_ticket);
+        let waiting = std::mem::take(&mut self.waiting);
+        let events = std::mem::take(&mut self.pending);
+        let event_count = std::mem::replace(&mut self.pending_count, 0);
+        storage.submit(Submission {
+            kind: self.kind,
+            id: Arc::clone(&self.id),
+            journal_seq,
+            events,
+            event_count,
+            snapshot,
+            done: Box::new(move |result| {
+                durable_ticket.fetch_max(ticket, Ordering::AcqRel);
+                match result {
+                    Ok(()) => {
+                        for (to, reply) in waiting {
+                            let _ = to.send(Ok(reply));
+                        }
+                    }
+                    Err(err) => {
+                        for (to, _) in waiting {
+                            let _ = to.send(Err(ActorError::Storage(err.clone())));
+                        }
+                        on_failure(err);
+                    }
+                }
+            }),
+        });
+    }
+}

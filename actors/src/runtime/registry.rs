@@ -1,0 +1,223 @@
+//! The registry of one entity kind: which ids have a live actor, and where.
+//!
+//! Every message goes through [`Registry::call`], which looks the id up under its
+//! shard's lock and activates the entity if it has no live actor, so activation is
+//! single-flight: never two live actors for one id. Sending happens under the same
+//! lock and counts the message into the slot's mailbox, which lets the sweeper
+//! passivate an idle actor atomically: it removes the entry only while nothing is
+//! queued, and nothing can be sent to it afterwards.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use actix::{Actor, Addr};
+use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
+use tokio::sync::oneshot;
+
+use super::actor::{Control, EntityActor, Envelope};
+use super::entity::{now_millis, Entity, UnixMillis};
+use super::placement::hash_id;
+use super::supervision::ActorStatus;
+use super::{ActorError, ActorInfo, Runtime};
+use crate::metrics::KindMetrics;
+
+/// Number of independently locked parts of the id map.
+const SHARDS: usize = 64;
+
+/// What the registry and the actor share about one live entity.
+pub struct Slot {
+    /// Entity id.
+    pub id: Arc<str>,
+    /// When the actor was activated.
+    pub activated_at: UnixMillis,
+    /// When it last handled a command, for passivation.
+    pub last_active: AtomicU64,
+    /// Commands sent and not yet handled.
+    pub mailbox: AtomicU32,
+    /// Supervised restarts since activation.
+    pub restarts: AtomicU32,
+    /// An [`ActorStatus`].
+    pub status: AtomicU8,
+}
+
+impl Slot {
+    fn new(id: &str) -> Self {
+        let now = now_millis();
+        Slot {
+            id: Arc::from(id),
+            activated_at: now,
+            last_active: AtomicU64::new(now),
+            mailbox: AtomicU32::new(0),
+            restarts: AtomicU32::new(0),
+            status: AtomicU8::new(ActorStatus::Activating as u8),
+        }
+    }
+
+    fn info(&self, kind: &'static str) -> ActorInfo {
+        ActorInfo {
+            kind,
+            id: self.id.to_string(),
+            status: ActorStatus::from_u8(self.status.load(Ordering::Relaxed)),
+            restarts: self.restarts.load(Ordering::Relaxed),
+            mailbox: self.mailbox.load(Ordering::Relaxed),
+            activated_at: self.activated_at,
+        }
+    }
+}
+
+struct Entry<E: Entity> {
+    addr: Addr<EntityActor<E>>,
+    slot: Arc<Slot>,
+}
+
+type Shard<E> = Mutex<FxHashMap<Arc<str>, Entry<E>>>;
+
+struct Inner<E: Entity> {
+    shards: Box<[Shard<E>]>,
+    runtime: Runtime,
+    metrics: KindMetrics,
+}
+
+/// Addresses the entities of kind `E` by id; cheap to clone.
+pub struct Registry<E: Entity> {
+    inner: Arc<Inner<E>>,
+}
+
+impl<E: Entity> Clone for Registry<E> {
+    fn clone(&self) -> Self {
+        Registry { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<E: Entity> Registry<E> {
+    /// A registry on `runtime`, with a sweeper thread that passivates idle actors.
+    pub fn new(runtime: &Runtime) -> Self {
+        let inner = Arc::new(Inner {
+            shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
+            runtime: runtime.clone(),
+            metrics: runtime.metrics().for_kind(E::KIND),
+        });
+        let idle_timeout = runtime.config().idle_timeout;
+        let weak = Arc::downgrade(&inner);
+        let spawned = std::thread::Builder::new()
+            .name(format!("mercato-sweep-{}", E::KIND))
+            .spawn(move || sweep_until_dropped(weak, idle_timeout));
+        if let Err(err) = spawned {
+            tracing::error!(kind = E::KIND, error = %err, "cannot start the passivation sweeper");
+        }
+        Registry { inner }
+    }
+
+    fn shard(&self, id: &str) -> &Shard<E> {
+        &self.inner.shards[(hash_id(id) as usize) % SHARDS]
+    }
+
+    /// Sends `command` to entity `id`, activating it if needed, and waits for the reply.
+    pub async fn call(&self, id: &str, command: E::Command) -> Result<E::Reply, ActorError> {
+        let (reply_to, reply) = oneshot::channel();
+        self.with_entry(id, |entry| {
+            let capacity = self.inner.runtime.config().mailbox_capacity;
+            if entry.slot.mailbox.load(Ordering::Relaxed) >= capacity {
+                return Err(ActorError::Overloaded);
+            }
+            entry.slot.mailbox.fetch_add(1, Ordering::Relaxed);
+            entry.addr.do_send(Envelope { command, reply_to });
+            Ok(())
+        })?;
+        reply.await.unwrap_or(Err(ActorError::Restarting))
+    }
+
+    /// Runs `f` on the live entry of `id` under its shard lock, activating it first.
+    fn with_entry<T>(&self, id: &str, f: impl FnOnce(&Entry<E>) -> T) -> T {
+        let mut shard = self.shard(id).lock();
+        if let Some(entry) = shard.get(id).filter(|entry| entry.addr.connected()) {
+            return f(entry);
+        }
+        let entry = self.activate(id);
+        let result = f(&entry);
+        shard.insert(Arc::clone(&entry.slot.id), entry);
+        result
+    }
+
+    fn activate(&self, id: &str) -> Entry<E> {
+        let slot = Arc::new(Slot::new(id));
+        let runtime = &self.inner.runtime;
+        let arbiter = runtime.pool().pick(hash_id(id));
+        let (actor_slot, storage, config, metrics) =
+            (Arc::clone(&slot), runtime.storage().clone(), runtime.config_arc(), self.inner.metrics.clone());
+        let addr =
+            EntityActor::<E>::start_in_arbiter(&arbiter, move |_| EntityActor::new(actor_slot, storage, config, metrics));
+        Entry { addr, slot }
+    }
+
+    /// Live actors, at most `limit`.
+    pub fn list(&self, limit: usize) -> Vec<ActorInfo> {
+        let mut out = Vec::new();
+        for shard in self.inner.shards.iter() {
+            let shard = shard.lock();
+            out.extend(shard.values().take(limit - out.len()).map(|entry| entry.slot.info(E::KIND)));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Number of live actors.
+    pub fn active(&self) -> usize {
+        self.inner.shards.iter().map(|shard| shard.lock().len()).sum()
+    }
+
+    /// Asks a live actor to restart; `false` if `id` has no live actor.
+    pub fn restart(&self, id: &str) -> bool {
+        let shard = self.shard(id).lock();
+        match shard.get(id) {
+            Some(entry) => {
+                entry.addr.do_send(Control::Restart);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes the next command to `id` panic (activating it if needed).
+    pub fn inject_fault(&self, id: &str) {
+        self.with_entry(id, |entry| entry.addr.do_send(Control::InjectFault));
+    }
+
+    /// Passivates every actor idle for at least `idle_for`; returns how many.
+    pub fn passivate_idle(&self, idle_for: Duration) -> usize {
+        passivate_idle(&self.inner, idle_for)
+    }
+}
+
+fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
+    let cutoff = now_millis().saturating_sub(idle_for.as_millis() as u64);
+    let mut passivated = 0;
+    for shard in inner.shards.iter() {
+        shard.lock().retain(|_, entry| {
+            let idle = entry.slot.last_active.load(Ordering::Relaxed) <= cutoff
+                && entry.slot.mailbox.load(Ordering::Relaxed) == 0;
+            if idle {
+                entry.addr.do_send(Control::Passivate);
+                passivated += 1;
+            }
+            !idle
+        });
+    }
+    passivated
+}
+
+fn sweep_until_dropped<E: Entity>(registry: Weak<Inner<E>>, idle_timeout: Duration) {
+    let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+    loop {
+        std::thread::sleep(period);
+        let Some(inner) = registry.upgrade() else { return };
+        let passivated = passivate_idle(&inner, idle_timeout);
+        if passivated > 0 {
+            tracing::debug!(kind = E::KIND, passivated, "passivated idle actors");
+        }
+    }
+}

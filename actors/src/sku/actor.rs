@@ -1,0 +1,75 @@
+//! The SKU stock actor: runs [`SkuStock`] on the entity runtime.
+//!
+//! Accepts [`SkuCommand`]s; persists [`SkuEvent`]s (one journal record per burst
+//! of messages, snapshots now and then); talks to nobody else. Reservations that
+//! expire, also while the entity was passivated or the process down, are settled
+//! before any command is decided.
+
+use super::messages::{ReservationGrant, SkuCommand, SkuOutcome, SkuReply};
+use super::state::{ReserveDecision, SkuEvent, SkuStock};
+use crate::runtime::{Entity, UnixMillis};
+
+impl SkuStock {
+    fn emit(&mut self, event: SkuEvent, events: &mut Vec<SkuEvent>) {
+        self.apply(&event);
+        events.push(event);
+    }
+}
+
+impl Entity for SkuStock {
+    const KIND: &'static str = "sku";
+    type Event = SkuEvent;
+    type Command = SkuCommand;
+    type Reply = SkuReply;
+
+    fn new(_id: &str) -> Self {
+        SkuStock::default()
+    }
+
+    fn restored(&mut self) {
+        self.rebuild_expiry_index();
+    }
+
+    fn apply(&mut self, event: &SkuEvent) {
+        SkuStock::apply(self, event);
+    }
+
+    fn handle(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
+        let event = match command {
+            SkuCommand::Get => None,
+            SkuCommand::SetOnHand { on_hand } => Some(self.set_on_hand(on_hand)?),
+            SkuCommand::Adjust { delta, reason } => Some(self.adjust(delta, reason)?),
+            SkuCommand::Commit { reservation_id } => Some(self.commit(reservation_id)?),
+            SkuCommand::Release { reservation_id } => Some(self.release(reservation_id)?),
+            SkuCommand::Reserve { reservation_id, qty, ttl_ms } => {
+                let expires_at = now.saturating_add(ttl_ms);
+                let grant = match self.reserve(reservation_id.clone(), qty, expires_at)? {
+                    ReserveDecision::New(event) => {
+                        self.emit(event, events);
+                        ReservationGrant { reservation_id, qty, expires_at, created: true }
+                    }
+                    ReserveDecision::Existing(existing) => {
+                        ReservationGrant { reservation_id, qty, expires_at: existing.expires_at, created: false }
+                    }
+                };
+                return Ok(SkuOutcome::Reserved(grant));
+            }
+        };
+        if let Some(event) = event {
+            self.emit(event, events);
+        }
+        Ok(SkuOutcome::Level(self.level()))
+    }
+
+    fn settle(&mut self, now: UnixMillis, events: &mut Vec<SkuEvent>) {
+        let start = events.len();
+        self.expire(now, events);
+        for event in &events[start..] {
+            SkuStock::apply(self, event);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<UnixMillis> {
+        self.next_expiry()
+    }
+}

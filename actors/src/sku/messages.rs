@@ -1,0 +1,46 @@
+//! What callers send to a SKU stock actor and what they get back.
+
+use super::state::{StockError, StockLevel};
+use crate::runtime::UnixMillis;
+
+/// A request to one SKU's stock actor.
+#[derive(Debug, Clone)]
+pub enum SkuCommand {
+    /// Read the figures.
+    Get,
+    /// Set `on_hand`.
+    SetOnHand { on_hand: u64 },
+    /// Move `on_hand` by `delta`, with a reason for the audit trail.
+    Adjust { delta: i64, reason: String },
+    /// Hold `qty` units for `ttl_ms`; idempotent on `reservation_id`.
+    Reserve { reservation_id: String, qty: u64, ttl_ms: u64 },
+    /// Sell an open reservation.
+    Commit { reservation_id: String },
+    /// Give an open reservation back.
+    Release { reservation_id: String },
+}
+
+/// A granted reservation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationGrant {
+    /// Its id.
+    pub reservation_id: String,
+    /// Units held.
+    pub qty: u64,
+    /// When the hold ends.
+    pub expires_at: UnixMillis,
+    /// `false` if this repeats an earlier, identical request.
+    pub created: bool,
+}
+
+/// What a SKU stock actor answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkuOutcome {
+    /// The figures after the command.
+    Level(StockLevel),
+    /// A reservation was granted (or had been).
+    Reserved(ReservationGrant),
+}
+
+/// The reply to a [`SkuCommand`].
+pub type SkuReply = Result<SkuOutcome, StockError>;

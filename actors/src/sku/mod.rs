@@ -1,0 +1,89 @@
+//! SKU stock counters: `on_hand`, open reservations with a TTL, `sold`.
+//!
+//! - [`state`]: the pure state machine and its invariants;
+//! - [`messages`]: commands and replies;
+//! - `actor`: how the runtime runs it;
+//! - [`Inventory`]: the typed front door the HTTP layer uses.
+
+mod actor;
+pub mod messages;
+pub mod state;
+
+use crate::runtime::{ActorError, Registry, Runtime};
+
+pub use self::messages::{ReservationGrant, SkuCommand, SkuOutcome, SkuReply};
+pub use self::state::{SkuEvent, SkuStock, StockError, StockLevel};
+
+/// Why an inventory call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InventoryError {
+    /// The SKU refused the operation.
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    /// The SKU's actor could not answer.
+    #[error(transparent)]
+    Actor(#[from] ActorError),
+}
+
+/// Typed access to every SKU's stock actor.
+#[derive(Clone)]
+pub struct Inventory {
+    /// The SKU actors, by SKU id.
+    skus: Registry<SkuStock>,
+}
+
+impl Inventory {
+    /// Inventory on `runtime`.
+    pub fn new(runtime: &Runtime) -> Self {
+        Inventory { skus: Registry::new(runtime) }
+    }
+
+    /// The registry of SKU actors, for the admin API.
+    pub fn registry(&self) -> &Registry<SkuStock> {
+        &self.skus
+    }
+
+    async fn call(&self, sku: &str, command: SkuCommand) -> Result<SkuOutcome, InventoryError> {
+        Ok(self.skus.call(sku, command).await??)
+    }
+
+    async fn level_of(&self, sku: &str, command: SkuCommand) -> Result<StockLevel, InventoryError> {
+        match self.call(sku, command).await? {
+            SkuOutcome::Level(level) => Ok(level),
+            SkuOutcome::Reserved(_) => unreachable!("only reservations answer with a grant"),
+        }
+    }
+
+    /// Current figures.
+    pub async fn level(&self, sku: &str) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Get).await
+    }
+
+    /// Sets `on_hand`.
+    pub async fn set_on_hand(&self, sku: &str, on_hand: u64) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::SetOnHand { on_hand }).await
+    }
+
+    /// Moves `on_hand` by `delta`.
+    pub async fn adjust(&self, sku: &str, delta: i64, reason: String) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Adjust { delta, reason }).await
+    }
+
+    /// Holds `qty` units for `ttl_ms`.
+    pub async fn reserve(&self, sku: &str, reservation_id: String, qty: u64, ttl_ms: u64) -> Result<ReservationGrant, InventoryError> {
+        match self.call(sku, SkuCommand::Reserve { reservation_id, qty, ttl_ms }).await? {
+            SkuOutcome::Reserved(grant) => Ok(grant),
+            SkuOutcome::Level(_) => unreachable!("a reservation answers with a grant"),
+        }
+    }
+
+    /// Sells an open reservation.
+    pub async fn commit(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Commit { reservation_id }).await
+    }
+
+    /// Gives an open reservation back.
+    pub async fn release(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Release { reservation_id }).await
+    }
+}

@@ -1,0 +1,230 @@
+//! The SKU stock counter as a pure state machine: decisions return events, and
+//! only [`SkuStock::apply`] changes the state.
+//!
+//! Invariants (checked by the property tests below):
+//! - `reserved` is the sum of the open reservations' quantities;
+//! - `available = on_hand − reserved` never goes below zero;
+//! - units are conserved: `on_hand + sold` only moves by set / adjust.
+
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::UnixMillis;
+
+/// Largest `on_hand` a SKU can hold.
+pub const MAX_ON_HAND: u64 = 1_000_000_000_000;
+/// Largest quantity of one reservation.
+pub const MAX_RESERVATION_QTY: u64 = 1_000_000;
+
+/// An open reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Units held.
+    pub qty: u64,
+    /// When the units go back to `available`.
+    pub expires_at: UnixMillis,
+}
+
+/// What changes a SKU's stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SkuEvent {
+    /// `on_hand` was set by an operator.
+    OnHandSet { on_hand: u64 },
+    /// `on_hand` moved by `delta` (receipt, shrinkage, count correction).
+    Adjusted { delta: i64, reason: String },
+    /// Units were held for a buyer until `expires_at`.
+    StockReserved { reservation_id: String, qty: u64, expires_at: UnixMillis },
+    /// A reservation was sold: its units leave `on_hand`.
+    ReservationCommitted { reservation_id: String },
+    /// A reservation was given back before it expired.
+    ReservationReleased { reservation_id: String },
+    /// A reservation's TTL ran out and its units came back.
+    ReservationExpired { reservation_id: String },
+}
+
+/// Why a stock operation is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StockError {
+    /// Not enough units available.
+    #[error("only {available} available, {requested} requested")]
+    OutOfStock { requested: u64, available: u64 },
+    /// `on_hand` would fall below what is reserved.
+    #[error("on_hand {on_hand} would be below the {reserved} units reserved")]
+    BelowReserved { on_hand: i128, reserved: u64 },
+    /// `on_hand` would leave `0..=MAX_ON_HAND`.
+    #[error("on_hand {on_hand} is outside 0..={MAX_ON_HAND}")]
+    OnHandOutOfRange { on_hand: i128 },
+    /// No open reservation has this id.
+    #[error("no open reservation {reservation_id}")]
+    ReservationNotFound { reservation_id: String },
+    /// An open reservation with this id holds another quantity.
+    #[error("reservation {reservation_id} is open with qty {existing_qty}")]
+    ReservationConflict { reservation_id: String, existing_qty: u64 },
+}
+
+/// Stock figures of one SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevel {
+    /// Units in the warehouse (sold units have left).
+    pub on_hand: u64,
+    /// Units held by open reservations.
+    pub reserved: u64,
+    /// `on_hand − reserved`.
+    pub available: u64,
+    /// Units sold through committed reservations.
+    pub sold: u64,
+}
+
+/// The outcome of a reservation request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveDecision {
+    /// A new reservation.
+    New(SkuEvent),
+    /// The same request was already granted: nothing changes.
+    Existing(Reservation),
+}
+
+/// Stock state of one SKU.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SkuStock {
+    on_hand: u64,
+    reserved: u64,
+    sold: u64,
+    reservations: FxHashMap<String, Reservation>,
+    /// Open reservations by expiry, rebuilt from `reservations` after a snapshot.
+    #[serde(skip)]
+    expiry: BTreeSet<(UnixMillis, String)>,
+}
+
+impl SkuStock {
+    /// Current figures.
+    pub fn level(&self) -> StockLevel {
+        StockLevel {
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            available: self.on_hand.saturating_sub(self.reserved),
+            sold: self.sold,
+        }
+    }
+
+    /// The open reservation `reservation_id`, if any.
+    pub fn reservation(&self, reservation_id: &str) -> Option<&Reservation> {
+        self.reservations.get(reservation_id)
+    }
+
+    /// Open reservations.
+    pub fn open_reservations(&self) -> impl Iterator<Item = (&String, &Reservation)> {
+        self.reservations.iter()
+    }
+
+    /// Rebuilds the expiry index from the reservations.
+    pub fn rebuild_expiry_index(&mut self) {
+        self.expiry = self.reservations.iter().map(|(id, r)| (r.expires_at, id.clone())).collect();
+    }
+
+    fn check_on_hand(&self, on_hand: i128) -> Result<u64, StockError> {
+        if !(0..=i128::from(MAX_ON_HAND)).contains(&on_hand) {
+            return Err(StockError::OnHandOutOfRange { on_hand });
+        }
+        if on_hand < i128::from(self.reserved) {
+            return Err(StockError::BelowReserved { on_hand, reserved: self.reserved });
+        }
+        Ok(on_hand as u64)
+    }
+
+    /// Decides setting `on_hand`.
+    pub fn set_on_hand(&self, on_hand: u64) -> Result<SkuEvent, StockError> {
+        let on_hand = self.check_on_hand(i128::from(on_hand))?;
+        Ok(SkuEvent::OnHandSet { on_hand })
+    }
+
+    /// Decides moving `on_hand` by `delta`.
+    pub fn adjust(&self, delta: i64, reason: String) -> Result<SkuEvent, StockError> {
+        self.check_on_hand(i128::from(self.on_hand) + i128::from(delta))?;
+        Ok(SkuEvent::Adjusted { delta, reason })
+    }
+
+    /// Decides a reservation of `qty` units until `expires_at`; idempotent on the id
+    /// while the reservation is open.
+    pub fn reserve(&self, reservation_id: String, qty: u64, expires_at: UnixMillis) -> Result<ReserveDecision, StockError> {
+        if let Some(existing) = self.reservations.get(&reservation_id) {
+            if existing.qty != qty {
+                return Err(StockError::ReservationConflict { reservation_id, existing_qty: existing.qty });
+            }
+            return Ok(ReserveDecision::Existing(existing.clone()));
+        }
+        let available = self.level().available;
+        if qty > available {
+            return Err(StockError::OutOfStock { requested: qty, available });
+        }
+        Ok(ReserveDecision::New(SkuEvent::StockReserved { reservation_id, qty, expires_at }))
+    }
+
+    /// Decides selling an open reservation.
+    pub fn commit(&self, reservation_id: String) -> Result<SkuEvent, StockError> {
+        self.require_open(&reservation_id)?;
+        Ok(SkuEvent::ReservationCommitted { reservation_id })
+    }
+
+    /// Decides giving an open reservation back.
+    pub fn release(&self, reservation_id: String) -> Result<SkuEvent, StockError> {
+        self.require_open(&reservation_id)?;
+        Ok(SkuEvent::ReservationReleased { reservation_id })
+    }
+
+    fn require_open(&self, reservation_id: &str) -> Result<(), StockError> {
+        match self.reservations.contains_key(reservation_id) {
+            true => Ok(()),
+            false => Err(StockError::ReservationNotFound { reservation_id: reservation_id.to_string() }),
+        }
+    }
+
+    /// Pushes an expiry event for every reservation whose TTL ran out by `now`.
+    pub fn expire(&self, now: UnixMillis, events: &mut Vec<SkuEvent>) {
+        events.extend(
+            self.expiry
+                .iter()
+                .take_while(|(expires_at, _)| *expires_at <= now)
+                .map(|(_, id)| SkuEvent::ReservationExpired { reservation_id: id.clone() }),
+        );
+    }
+
+    /// When the next open reservation expires.
+    pub fn next_expiry(&self) -> Option<UnixMillis> {
+        self.expiry.first().map(|(expires_at, _)| *expires_at)
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, event: &SkuEvent) {
+        match event {
+            SkuEvent::OnHandSet { on_hand } => self.on_hand = *on_hand,
+            SkuEvent::Adjusted { delta, .. } => self.on_hand = self.on_hand.saturating_add_signed(*delta),
+            SkuEvent::StockReserved { reservation_id, qty, expires_at } => {
+                self.reserved += qty;
+                self.expiry.insert((*expires_at, reservation_id.clone()));
+                self.reservations.insert(reservation_id.clone(), Reservation { qty: *qty, expires_at: *expires_at });
+            }
+            SkuEvent::ReservationCommitted { reservation_id } => {
+                if let Some(reservation) = self.close(reservation_id) {
+                    self.on_hand = self.on_hand.saturating_sub(reservation.qty);
+                    self.sold += reservation.qty;
+                }
+            }
+            SkuEvent::ReservationReleased { reservation_id } | SkuEvent::ReservationExpired { reservation_id } => {
+                self.close(reservation_id);
+            }
+        }
+    }
+
+    fn close(&mut self, reservation_id: &str) -> Option<Reservation> {
+        let reservation = self.reservations.remove(reservation_id)?;
+        self.reserved = self.reserved.saturating_sub(reservation.qty);
+        self.expiry.remove(&(reservation.expires_at, reservation_id.to_string()));
+        Some(reservation)
+    }
+}
+
+#[cfg(test)]
+mod tests;

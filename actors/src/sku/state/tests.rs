@@ -1,0 +1,161 @@
+use proptest::prelude::*;
+
+use super::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Set(u64),
+    Adjust(i64),
+    Reserve(u8, u64, u64),
+    Commit(u8),
+    Release(u8),
+    Expire(u64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u64..200).prop_map(Op::Set),
+        (-100i64..100).prop_map(Op::Adjust),
+        (0u8..12, 1u64..40, 1u64..100).prop_map(|(id, qty, ttl)| Op::Reserve(id, qty, ttl)),
+        (0u8..12).prop_map(Op::Commit),
+        (0u8..12).prop_map(Op::Release),
+        (0u64..50).prop_map(Op::Expire),
+    ]
+}
+
+fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
+    let decided = match op {
+        Op::Set(on_hand) => stock.set_on_hand(*on_hand).map(Some),
+        Op::Adjust(delta) => stock.adjust(*delta, "count".into()).map(Some),
+        Op::Reserve(id, qty, ttl) => stock.reserve(format!("r{id}"), *qty, now + ttl).map(|d| match d {
+            ReserveDecision::New(event) => Some(event),
+            ReserveDecision::Existing(_) => None,
+        }),
+        Op::Commit(id) => stock.commit(format!("r{id}")).map(Some),
+        Op::Release(id) => stock.release(format!("r{id}")).map(Some),
+        Op::Expire(_) => {
+            let mut events = Vec::new();
+            stock.expire(now, &mut events);
+            return events;
+        }
+    };
+    decided.ok().flatten().into_iter().collect()
+}
+
+fn check_invariants(stock: &SkuStock, received: i128) {
+    let level = stock.level();
+    let open: u64 = stock.open_reservations().map(|(_, r)| r.qty).sum();
+    assert_eq!(level.reserved, open, "reserved is the sum of open reservations");
+    assert!(level.reserved <= level.on_hand, "available never below zero: {level:?}");
+    assert_eq!(i128::from(level.on_hand) + i128::from(level.sold), received, "units are conserved");
+    assert_eq!(stock.expiry.len(), stock.reservations.len(), "expiry index matches reservations");
+}
+
+proptest! {
+    #[test]
+    fn random_operations_keep_the_invariants(ops in proptest::collection::vec(op(), 1..200)) {
+        let mut stock = SkuStock::default();
+        let mut now: UnixMillis = 1_000;
+        let mut received: i128 = 0;
+        for op in &ops {
+            if let Op::Expire(step) = op {
+                now += step;
+            }
+            for event in decide(&stock, op, now) {
+                match &event {
+                    SkuEvent::OnHandSet { on_hand } => received += i128::from(*on_hand) - i128::from(stock.level().on_hand),
+                    SkuEvent::Adjusted { delta, .. } => received += i128::from(*delta),
+                    _ => {}
+                }
+                stock.apply(&event);
+            }
+            check_invariants(&stock, received);
+        }
+    }
+
+    #[test]
+    fn replaying_events_from_a_snapshot_gives_the_same_state(ops in proptest::collection::vec(op(), 1..100), cut in 0usize..100) {
+        let mut stock = SkuStock::default();
+        let mut log = Vec::new();
+        let mut now = 1_000;
+        for op in &ops {
+            if let Op::Expire(step) = op {
+                now += step;
+            }
+            for event in decide(&stock, op, now) {
+                stock.apply(&event);
+                log.push(event);
+            }
+        }
+        let cut = cut.min(log.len());
+        let mut replayed = SkuStock::default();
+        for event in &log[..cut] {
+            replayed.apply(event);
+        }
+        let mut bytes = Vec::new();
+        crate::storage::codec::encode_into(&replayed, &mut bytes).unwrap();
+        let (mut restored, _) = crate::storage::codec::decode_one::<SkuStock>(&bytes).unwrap();
+        restored.rebuild_expiry_index();
+        for event in &log[cut..] {
+            restored.apply(event);
+        }
+        prop_assert_eq!(restored.level(), stock.level());
+        prop_assert_eq!(&restored.reservations, &stock.reservations);
+        prop_assert_eq!(&restored.expiry, &stock.expiry);
+    }
+}
+
+#[test]
+fn a_reservation_larger_than_available_is_refused() {
+    let mut stock = SkuStock::default();
+    stock.apply(&stock.set_on_hand(5).unwrap());
+    assert_eq!(
+        stock.reserve("a".into(), 6, 10),
+        Err(StockError::OutOfStock { requested: 6, available: 5 })
+    );
+}
+
+#[test]
+fn reserving_the_same_id_twice_returns_the_first_reservation() {
+    let mut stock = SkuStock::default();
+    stock.apply(&stock.set_on_hand(5).unwrap());
+    let ReserveDecision::New(event) = stock.reserve("a".into(), 2, 10).unwrap() else { panic!("expected new") };
+    stock.apply(&event);
+    assert_eq!(
+        stock.reserve("a".into(), 2, 99).unwrap(),
+        ReserveDecision::Existing(Reservation { qty: 2, expires_at: 10 })
+    );
+    assert!(matches!(stock.reserve("a".into(), 3, 99), Err(StockError::ReservationConflict { existing_qty: 2, .. })));
+    assert_eq!(stock.level().reserved, 2);
+}
+
+#[test]
+fn on_hand_cannot_drop_below_reserved() {
+    let mut stock = SkuStock::default();
+    stock.apply(&stock.set_on_hand(5).unwrap());
+    let ReserveDecision::New(event) = stock.reserve("a".into(), 4, 10).unwrap() else { panic!("expected new") };
+    stock.apply(&event);
+    assert!(matches!(stock.set_on_hand(3), Err(StockError::BelowReserved { .. })));
+    assert!(matches!(stock.adjust(-2, "loss".into()), Err(StockError::BelowReserved { .. })));
+    assert!(matches!(stock.adjust(i64::MAX, "typo".into()), Err(StockError::OnHandOutOfRange { .. })));
+}
+
+#[test]
+fn commit_moves_units_from_on_hand_to_sold_and_expiry_returns_them() {
+    let mut stock = SkuStock::default();
+    stock.apply(&stock.set_on_hand(10).unwrap());
+    for (id, expires_at) in [("a", 100), ("b", 200)] {
+        let ReserveDecision::New(event) = stock.reserve(id.into(), 3, expires_at).unwrap() else { panic!() };
+        stock.apply(&event);
+    }
+    stock.apply(&stock.commit("a".into()).unwrap());
+    assert_eq!(stock.level(), StockLevel { on_hand: 7, reserved: 3, available: 4, sold: 3 });
+    let mut events = Vec::new();
+    stock.expire(199, &mut events);
+    assert!(events.is_empty());
+    stock.expire(200, &mut events);
+    assert_eq!(events, vec![SkuEvent::ReservationExpired { reservation_id: "b".into() }]);
+    stock.apply(&events[0]);
+    assert_eq!(stock.level(), StockLevel { on_hand: 7, reserved: 0, available: 7, sold: 3 });
+    assert_eq!(stock.next_expiry(), None);
+}

@@ -1,0 +1,203 @@
+//! Storage: one sled database, written only by the group-commit thread.
+//!
+//! An entity's state is its latest snapshot plus the journal records written after
+//! it; each journal record holds the events one actor produced between two
+//! submissions, so a message costs a few encoded bytes whatever the size of the
+//! entity. The key layout is in [`keys`], the commit protocol in [`group_commit`].
+
+pub mod codec;
+pub mod event_log;
+pub mod group_commit;
+pub mod keys;
+
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use self::event_log::LoggedEvents;
+use self::group_commit::{GroupCommitter, Submission};
+use crate::metrics::StorageMetrics;
+
+/// Failure of the storage layer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// sled refused a read or a write.
+    #[error("sled: {0}")]
+    Sled(String),
+    /// A stored record could not be encoded or decoded.
+    #[error("codec: {0}")]
+    Codec(String),
+    /// The commit thread is gone (shutdown).
+    #[error("storage is closed")]
+    Closed,
+}
+
+impl From<sled::Error> for StorageError {
+    fn from(err: sled::Error) -> Self {
+        StorageError::Sled(err.to_string())
+    }
+}
+
+/// When a write is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Reply after the fsync that covers the write (the default).
+    Sync,
+    /// Reply at once; sled flushes every `flush_every_ms`. For benchmarks.
+    Relaxed,
+}
+
+/// The `[storage]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory of the sled database.
+    pub data_dir: PathBuf,
+    /// `sync` or `relaxed`.
+    pub durability: Durability,
+    /// sled page cache size.
+    pub cache_capacity_mb: u64,
+    /// sled's own periodic flush, what bounds loss in `relaxed` mode.
+    pub flush_every_ms: u64,
+}
+
+/// What is stored of one entity.
+pub struct StoredEntity {
+    /// Journal sequence the snapshot covers, and the snapshot.
+    pub snapshot: Option<(u64, sled::IVec)>,
+    /// Journal records after the snapshot: `(journal_seq, events)`.
+    pub journal: Vec<(u64, sled::IVec)>,
+}
+
+/// Handle to the database and its commit thread; cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// For reads; every write goes through `jobs`.
+    db: sled::Db,
+    /// Queue of the group-commit thread.
+    jobs: Sender<Submission>,
+    /// Whether replies wait for the fsync.
+    durability: Durability,
+}
+
+impl Storage {
+    /// Opens (or creates) the database and starts the commit thread.
+    pub fn open(config: &StorageConfig, metrics: StorageMetrics) -> Result<Self, StorageError> {
+        let flush_every = match config.durability {
+            Durability::Sync => None,
+            Durability::Relaxed => Some(config.flush_every_ms.max(1)),
+        };
+        let db = sled::Config::new()
+            .path(&config.data_dir)
+            .cache_capacity(config.cache_capacity_mb * 1024 * 1024)
+            .flush_every_ms(flush_every)
+            .open()?;
+        let next_global_seq = last_global_seq(&db)?.map_or(1, |seq| seq + 1);
+        let (jobs, receiver) = std::sync::mpsc::channel();
+        let committer = GroupCommitter { db: db.clone(), durability: config.durability, next_global_seq, metrics };
+        std::thread::Builder::new()
+            .name("mercato-commit".into())
+            .spawn(move || committer.run(receiver))
+            .map_err(|err| StorageError::Sled(format!("cannot start the commit thread: {err}")))?;
+        Ok(Storage { inner: Arc::new(Inner { db, jobs, durability: config.durability }) })
+    }
+
+    /// The configured durability.
+    pub fn durability(&self) -> Durability {
+        self.inner.durability
+    }
+
+    /// Queues a write; its completion is called once it is durable or failed.
+    pub fn submit(&self, submission: Submission) {
+        if let Err(refused) = self.inner.jobs.send(submission) {
+            (refused.0.done)(Err(StorageError::Closed));
+        }
+    }
+
+    /// Resolves once everything submitted before it has been written (and flushed
+    /// under `sync`).
+    pub async fn barrier(&self) -> Result<(), StorageError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(Submission::barrier(Box::new(move |result| {
+            let _ = tx.send(result);
+        })));
+        rx.await.unwrap_or(Err(StorageError::Closed))
+    }
+
+    /// Reads an entity's snapshot and the journal written after it.
+    pub fn load(&self, kind: &str, id: &str) -> Result<StoredEntity, StorageError> {
+        let snapshot = match self.inner.db.get(keys::snapshot_key(kind, id))? {
+            Some(value) => {
+                let (seq, _) = keys::split_u64(&value)
+                    .ok_or_else(|| StorageError::Codec(format!("short snapshot of {kind}/{id}")))?;
+                Some((seq, value.subslice(8, value.len() - 8)))
+            }
+            None => None,
+        };
+        let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
+        let mut journal = Vec::new();
+        for item in self.inner.db.range(keys::journal_key(kind, id, after + 1)..keys::journal_key(kind, id, u64::MAX)) {
+            let (key, value) = item?;
+            let seq = keys::journal_seq_of(&key)
+                .ok_or_else(|| StorageError::Codec(format!("bad journal key of {kind}/{id}")))?;
+            if value.len() < 8 {
+                return Err(StorageError::Codec(format!("short journal record {seq} of {kind}/{id}")));
+            }
+            journal.push((seq, value.subslice(8, value.len() - 8)));
+        }
+        Ok(StoredEntity { snapshot, journal })
+    }
+
+    /// Reads up to `limit` event-log entries whose events start at `from_seq` or later.
+    pub fn read_event_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LoggedEvents>, StorageError> {
+        let start = self
+            .inner
+            .db
+            .range(..=keys::event_log_key(from_seq))
+            .next_back()
+            .transpose()?
+            .filter(|(key, _)| key.first() == Some(&keys::EVENT_LOG))
+            .map_or(keys::event_log_key(from_seq).to_vec(), |(key, _)| key.to_vec());
+        let mut out = Vec::new();
+        for item in self.inner.db.range(start..).take_while(|item| {
+            item.as_ref().map_or(true, |(key, _)| key.first() == Some(&keys::EVENT_LOG))
+        }) {
+            let (_, value) = item?;
+            let entries = event_log::parse_record(&value)
+                .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
+            out.extend(entries.into_iter().filter(|entry| entry.first_seq + u64::from(entry.count) > from_seq));
+            if out.len() >= limit {
+                out.truncate(limit);
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Waits for queued writes, then flushes sled: the last step of a shutdown.
+    pub async fn shutdown(&self, timeout: Duration) -> Result<(), StorageError> {
+        tokio::time::timeout(timeout, self.barrier())
+            .await
+            .map_err(|_| StorageError::Sled("timed out waiting for the commit queue".into()))??;
+        self.inner.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+fn last_global_seq(db: &sled::Db) -> Result<Option<u64>, StorageError> {
+    let Some(item) = db.scan_prefix([keys::EVENT_LOG]).next_back() else {
+        return Ok(None);
+    };
+    let (_, value) = item?;
+    let entries = event_log::parse_record(&value)
+        .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
+    Ok(entries.iter().map(|entry| entry.first_seq + u64::from(entry.count) - 1).max())
+}
