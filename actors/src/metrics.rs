@@ -2,7 +2,9 @@
 //! the entity kind, never an id. Per-kind handles are resolved once per registry so
 //! that no label lookup happens on a message's path.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 /// Storage metrics.
 #[derive(Clone)]
@@ -44,7 +46,10 @@ pub struct ActorMetrics {
     pub runtime: RuntimeMetrics,
 }
 
-fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> prometheus::Result<T> {
+fn register<T: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: T,
+) -> prometheus::Result<T> {
     registry.register(Box::new(metric.clone()))?;
     Ok(metric)
 }
@@ -66,34 +71,49 @@ impl ActorMetrics {
             batch_records: register(
                 registry,
                 Histogram::with_opts(
-                    HistogramOpts::new("mercato_storage_batch_records", "sled records written by one group commit.")
-                        .buckets(prometheus::exponential_buckets(1.0, 4.0, 9)?),
+                    HistogramOpts::new(
+                        "mercato_storage_batch_records",
+                        "sled records written by one group commit.",
+                    )
+                    .buckets(prometheus::exponential_buckets(1.0, 4.0, 9)?),
                 )?,
             )?,
         };
         let runtime = RuntimeMetrics {
             actors_active: register(
                 registry,
-                IntGaugeVec::new(Opts::new("mercato_actors_active", "Entity actors alive now."), &["kind"])?,
+                IntGaugeVec::new(
+                    Opts::new("mercato_actors_active", "Entity actors alive now."),
+                    &["kind"],
+                )?,
             )?,
             activations: register(
                 registry,
                 IntCounterVec::new(
-                    Opts::new("mercato_actor_activations_total", "Entity actors activated from storage."),
+                    Opts::new(
+                        "mercato_actor_activations_total",
+                        "Entity actors activated from storage.",
+                    ),
                     &["kind"],
                 )?,
             )?,
             restarts: register(
                 registry,
                 IntCounterVec::new(
-                    Opts::new("mercato_actor_restarts_total", "Supervised restarts of entity actors."),
+                    Opts::new(
+                        "mercato_actor_restarts_total",
+                        "Supervised restarts of entity actors.",
+                    ),
                     &["kind"],
                 )?,
             )?,
             passivations: register(
                 registry,
                 IntCounterVec::new(
-                    Opts::new("mercato_actor_passivations_total", "Entity actors stopped after being idle."),
+                    Opts::new(
+                        "mercato_actor_passivations_total",
+                        "Entity actors stopped after being idle.",
+                    ),
                     &["kind"],
                 )?,
             )?,

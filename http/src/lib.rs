@@ -1,0 +1,99 @@
+//! # mercato-http
+//!
+//! The HTTP layer: turns requests into messages to entity actors.
+//!
+//! # Layout
+//!
+//! - [`routes`]: one module per area (`ops`, `inventory`, `actors`);
+//! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
+//! - [`auth`]: the operator-token extractor;
+//! - [`validate`]: value checks types cannot express;
+//! - [`middleware`]: request id, tracing span and metrics per request;
+//! - [`metrics`]: the HTTP metrics;
+//! - [`openapi`]: the generated API description.
+
+pub mod auth;
+pub mod errors;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod validate;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use mercato_actors::runtime::ActorDirectory;
+use mercato_actors::sku::Inventory;
+use secrecy::SecretString;
+
+use crate::errors::ApiError;
+use crate::metrics::HttpMetrics;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// SKU stock actors.
+    pub inventory: Inventory,
+    /// Every entity kind, for the admin API.
+    pub directories: Vec<Arc<dyn ActorDirectory>>,
+    /// The static operator token.
+    pub admin_token: SecretString,
+    /// HTTP metrics.
+    pub metrics: HttpMetrics,
+    /// Everything `/metrics` exports.
+    pub prometheus: prometheus::Registry,
+    /// Whether `/readyz` says ready; false once shutdown begins.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// Limits and switches of the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpOptions {
+    /// Largest accepted JSON body.
+    pub body_limit_bytes: usize,
+    /// Whether the fault-injection route exists.
+    pub fault_injection: bool,
+}
+
+async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no route {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Registers every route, the JSON and query error mapping, and the middleware.
+pub fn configure(
+    state: web::Data<AppState>,
+    options: HttpOptions,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(options.body_limit_bytes)
+                    .error_handler(|err, _| errors::json_body_error(err).into()),
+            )
+            .app_data(
+                web::QueryConfig::default().error_handler(|err, _| errors::query_error(err).into()),
+            )
+            .service(routes::ops::healthz)
+            .service(routes::ops::readyz)
+            .service(routes::ops::metrics)
+            .service(routes::ops::openapi)
+            .service(routes::inventory::get_level)
+            .service(routes::inventory::set_on_hand)
+            .service(routes::inventory::adjust)
+            .service(routes::inventory::reserve)
+            .service(routes::inventory::commit)
+            .service(routes::inventory::release)
+            .service(routes::actors::list)
+            .service(routes::actors::restart);
+        if options.fault_injection {
+            cfg.service(routes::actors::fault);
+        }
+        cfg.default_service(web::to(no_route));
+    }
+}

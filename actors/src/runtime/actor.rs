@@ -90,8 +90,18 @@ pub struct EntityActor<E: Entity> {
 
 impl<E: Entity> EntityActor<E> {
     /// A new actor for `slot`; it loads its state once started.
-    pub fn new(slot: Arc<Slot>, storage: Storage, config: Arc<RuntimeConfig>, metrics: KindMetrics) -> Self {
-        let journal = Journal::new(E::KIND, Arc::clone(&slot.id), storage.durability(), config.snapshot_min_bytes);
+    pub fn new(
+        slot: Arc<Slot>,
+        storage: Storage,
+        config: Arc<RuntimeConfig>,
+        metrics: KindMetrics,
+    ) -> Self {
+        let journal = Journal::new(
+            E::KIND,
+            Arc::clone(&slot.id),
+            storage.durability(),
+            config.snapshot_min_bytes,
+        );
         EntityActor {
             slot,
             life: Life::Loading,
@@ -147,10 +157,20 @@ impl<E: Entity> EntityActor<E> {
 
     fn next_restart_delay(&mut self) -> Duration {
         let now = Instant::now();
-        let in_streak = self.last_restart.is_some_and(|last| now.duration_since(last) < RESTART_STREAK_WINDOW);
-        self.restart_streak = if in_streak { self.restart_streak + 1 } else { 1 };
+        let in_streak = self
+            .last_restart
+            .is_some_and(|last| now.duration_since(last) < RESTART_STREAK_WINDOW);
+        self.restart_streak = if in_streak {
+            self.restart_streak + 1
+        } else {
+            1
+        };
         self.last_restart = Some(now);
-        restart_delay(self.restart_streak, self.config.restart_backoff_min, self.config.restart_backoff_max)
+        restart_delay(
+            self.restart_streak,
+            self.config.restart_backoff_min,
+            self.config.restart_backoff_max,
+        )
     }
 
     /// Discards in-memory state and reloads it from storage after a back-off.
@@ -176,7 +196,9 @@ impl<E: Entity> EntityActor<E> {
             _ => None,
         };
         let addr = ctx.address();
-        self.journal.submit(&self.storage, state, move |err| addr.do_send(Control::StorageFailed(err)));
+        self.journal.submit(&self.storage, state, move |err| {
+            addr.do_send(Control::StorageFailed(err))
+        });
     }
 
     fn queue_submit(&mut self, ctx: &mut Context<Self>) {
@@ -190,7 +212,9 @@ impl<E: Entity> EntityActor<E> {
 
     /// Applies and journals what time alone has changed, then re-arms the timer.
     fn settle(&mut self, ctx: &mut Context<Self>) {
-        let Life::Running(state) = &mut self.life else { return };
+        let Life::Running(state) = &mut self.life else {
+            return;
+        };
         let now = now_millis();
         state.settle(now, &mut self.events);
         if !self.events.is_empty() {
@@ -206,8 +230,12 @@ impl<E: Entity> EntityActor<E> {
     }
 
     fn arm_deadline(&mut self, ctx: &mut Context<Self>) {
-        let Life::Running(state) = &self.life else { return };
-        let Some(next) = state.next_deadline() else { return };
+        let Life::Running(state) = &self.life else {
+            return;
+        };
+        let Some(next) = state.next_deadline() else {
+            return;
+        };
         if matches!(self.deadline, Some((armed, _)) if armed <= next) {
             return;
         }
@@ -223,7 +251,10 @@ impl<E: Entity> EntityActor<E> {
     }
 }
 
-fn record_all<E: Entity>(events: &mut Vec<E::Event>, journal: &mut Journal<E::Reply>) -> Result<(), StorageError> {
+fn record_all<E: Entity>(
+    events: &mut Vec<E::Event>,
+    journal: &mut Journal<E::Reply>,
+) -> Result<(), StorageError> {
     for event in events.drain(..) {
         journal.record(&event)?;
     }
@@ -231,7 +262,10 @@ fn record_all<E: Entity>(events: &mut Vec<E::Event>, journal: &mut Journal<E::Re
 }
 
 /// Loads an entity: its snapshot, then every journal record after it.
-pub fn load_entity<E: Entity>(storage: &Storage, id: &str) -> Result<(E, JournalPosition), StorageError> {
+pub fn load_entity<E: Entity>(
+    storage: &Storage,
+    id: &str,
+) -> Result<(E, JournalPosition), StorageError> {
     let stored = storage.load(E::KIND, id)?;
     let mut position = JournalPosition::default();
     let mut state = match stored.snapshot {
@@ -308,7 +342,9 @@ impl<E: Entity> Handler<Envelope<E>> for EntityActor<E> {
             Ok(Err(err)) => {
                 self.events.clear();
                 self.journal.rollback(mark);
-                let _ = envelope.reply_to.send(Err(ActorError::Storage(err.clone())));
+                let _ = envelope
+                    .reply_to
+                    .send(Err(ActorError::Storage(err.clone())));
                 self.restart(ctx, &err.to_string());
             }
             Err(payload) => {

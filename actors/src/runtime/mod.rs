@@ -23,9 +23,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use self::entity::{now_millis, Entity, UnixMillis};
+use self::placement::ArbiterPool;
 pub use self::registry::Registry;
 pub use self::supervision::ActorStatus;
-use self::placement::ArbiterPool;
 use crate::metrics::RuntimeMetrics;
 use crate::storage::{Storage, StorageError};
 
@@ -132,7 +132,14 @@ impl Runtime {
         };
         let pool = ArbiterPool::start(arbiters);
         tracing::info!(arbiters = pool.len(), "entity runtime started");
-        Runtime { inner: Arc::new(RuntimeInner { pool, storage, config: Arc::new(config), metrics }) }
+        Runtime {
+            inner: Arc::new(RuntimeInner {
+                pool,
+                storage,
+                config: Arc::new(config),
+                metrics,
+            }),
+        }
     }
 
     /// The storage entities persist to.

@@ -22,7 +22,9 @@ pub struct ArbiterPool {
 impl ArbiterPool {
     /// Starts `count` arbiters (at least one); must run inside an actix `System`.
     pub fn start(count: usize) -> Self {
-        ArbiterPool { arbiters: (0..count.max(1)).map(|_| Arbiter::new()).collect() }
+        ArbiterPool {
+            arbiters: (0..count.max(1)).map(|_| Arbiter::new()).collect(),
+        }
     }
 
     /// The arbiter for an id hash.

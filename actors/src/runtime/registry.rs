@@ -87,7 +87,9 @@ pub struct Registry<E: Entity> {
 
 impl<E: Entity> Clone for Registry<E> {
     fn clone(&self) -> Self {
-        Registry { inner: Arc::clone(&self.inner) }
+        Registry {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
@@ -95,7 +97,9 @@ impl<E: Entity> Registry<E> {
     /// A registry on `runtime`, with a sweeper thread that passivates idle actors.
     pub fn new(runtime: &Runtime) -> Self {
         let inner = Arc::new(Inner {
-            shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(FxHashMap::default()))
+                .collect(),
             runtime: runtime.clone(),
             metrics: runtime.metrics().for_kind(E::KIND),
         });
@@ -145,10 +149,15 @@ impl<E: Entity> Registry<E> {
         let slot = Arc::new(Slot::new(id));
         let runtime = &self.inner.runtime;
         let arbiter = runtime.pool().pick(hash_id(id));
-        let (actor_slot, storage, config, metrics) =
-            (Arc::clone(&slot), runtime.storage().clone(), runtime.config_arc(), self.inner.metrics.clone());
-        let addr =
-            EntityActor::<E>::start_in_arbiter(&arbiter, move |_| EntityActor::new(actor_slot, storage, config, metrics));
+        let (actor_slot, storage, config, metrics) = (
+            Arc::clone(&slot),
+            runtime.storage().clone(),
+            runtime.config_arc(),
+            self.inner.metrics.clone(),
+        );
+        let addr = EntityActor::<E>::start_in_arbiter(&arbiter, move |_| {
+            EntityActor::new(actor_slot, storage, config, metrics)
+        });
         Entry { addr, slot }
     }
 
@@ -157,7 +166,12 @@ impl<E: Entity> Registry<E> {
         let mut out = Vec::new();
         for shard in self.inner.shards.iter() {
             let shard = shard.lock();
-            out.extend(shard.values().take(limit - out.len()).map(|entry| entry.slot.info(E::KIND)));
+            out.extend(
+                shard
+                    .values()
+                    .take(limit - out.len())
+                    .map(|entry| entry.slot.info(E::KIND)),
+            );
             if out.len() >= limit {
                 break;
             }
@@ -167,7 +181,11 @@ impl<E: Entity> Registry<E> {
 
     /// Number of live actors.
     pub fn active(&self) -> usize {
-        self.inner.shards.iter().map(|shard| shard.lock().len()).sum()
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| shard.lock().len())
+            .sum()
     }
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.
@@ -214,7 +232,9 @@ fn sweep_until_dropped<E: Entity>(registry: Weak<Inner<E>>, idle_timeout: Durati
     let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
     loop {
         std::thread::sleep(period);
-        let Some(inner) = registry.upgrade() else { return };
+        let Some(inner) = registry.upgrade() else {
+            return;
+        };
         let passivated = passivate_idle(&inner, idle_timeout);
         if passivated > 0 {
             tracing::debug!(kind = E::KIND, passivated, "passivated idle actors");

@@ -65,7 +65,12 @@ mod tests {
 
     #[test]
     fn status_round_trips_through_u8() {
-        for status in [ActorStatus::Activating, ActorStatus::Running, ActorStatus::Restarting, ActorStatus::Failed] {
+        for status in [
+            ActorStatus::Activating,
+            ActorStatus::Running,
+            ActorStatus::Restarting,
+            ActorStatus::Failed,
+        ] {
             assert_eq!(ActorStatus::from_u8(status as u8), status);
         }
     }

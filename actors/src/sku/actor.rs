@@ -34,23 +34,40 @@ impl Entity for SkuStock {
         SkuStock::apply(self, event);
     }
 
-    fn handle(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
+    fn handle(
+        &mut self,
+        command: SkuCommand,
+        now: UnixMillis,
+        events: &mut Vec<SkuEvent>,
+    ) -> SkuReply {
         let event = match command {
             SkuCommand::Get => None,
             SkuCommand::SetOnHand { on_hand } => Some(self.set_on_hand(on_hand)?),
             SkuCommand::Adjust { delta, reason } => Some(self.adjust(delta, reason)?),
             SkuCommand::Commit { reservation_id } => Some(self.commit(reservation_id)?),
             SkuCommand::Release { reservation_id } => Some(self.release(reservation_id)?),
-            SkuCommand::Reserve { reservation_id, qty, ttl_ms } => {
+            SkuCommand::Reserve {
+                reservation_id,
+                qty,
+                ttl_ms,
+            } => {
                 let expires_at = now.saturating_add(ttl_ms);
                 let grant = match self.reserve(reservation_id.clone(), qty, expires_at)? {
                     ReserveDecision::New(event) => {
                         self.emit(event, events);
-                        ReservationGrant { reservation_id, qty, expires_at, created: true }
+                        ReservationGrant {
+                            reservation_id,
+                            qty,
+                            expires_at,
+                            created: true,
+                        }
                     }
-                    ReserveDecision::Existing(existing) => {
-                        ReservationGrant { reservation_id, qty, expires_at: existing.expires_at, created: false }
-                    }
+                    ReserveDecision::Existing(existing) => ReservationGrant {
+                        reservation_id,
+                        qty,
+                        expires_at: existing.expires_at,
+                        created: false,
+                    },
                 };
                 return Ok(SkuOutcome::Reserved(grant));
             }

@@ -13,7 +13,11 @@ pub enum SkuCommand {
     /// Move `on_hand` by `delta`, with a reason for the audit trail.
     Adjust { delta: i64, reason: String },
     /// Hold `qty` units for `ttl_ms`; idempotent on `reservation_id`.
-    Reserve { reservation_id: String, qty: u64, ttl_ms: u64 },
+    Reserve {
+        reservation_id: String,
+        qty: u64,
+        ttl_ms: u64,
+    },
     /// Sell an open reservation.
     Commit { reservation_id: String },
     /// Give an open reservation back.

@@ -35,7 +35,9 @@ pub struct Inventory {
 impl Inventory {
     /// Inventory on `runtime`.
     pub fn new(runtime: &Runtime) -> Self {
-        Inventory { skus: Registry::new(runtime) }
+        Inventory {
+            skus: Registry::new(runtime),
+        }
     }
 
     /// The registry of SKU actors, for the admin API.
@@ -65,25 +67,57 @@ impl Inventory {
     }
 
     /// Moves `on_hand` by `delta`.
-    pub async fn adjust(&self, sku: &str, delta: i64, reason: String) -> Result<StockLevel, InventoryError> {
-        self.level_of(sku, SkuCommand::Adjust { delta, reason }).await
+    pub async fn adjust(
+        &self,
+        sku: &str,
+        delta: i64,
+        reason: String,
+    ) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Adjust { delta, reason })
+            .await
     }
 
     /// Holds `qty` units for `ttl_ms`.
-    pub async fn reserve(&self, sku: &str, reservation_id: String, qty: u64, ttl_ms: u64) -> Result<ReservationGrant, InventoryError> {
-        match self.call(sku, SkuCommand::Reserve { reservation_id, qty, ttl_ms }).await? {
+    pub async fn reserve(
+        &self,
+        sku: &str,
+        reservation_id: String,
+        qty: u64,
+        ttl_ms: u64,
+    ) -> Result<ReservationGrant, InventoryError> {
+        match self
+            .call(
+                sku,
+                SkuCommand::Reserve {
+                    reservation_id,
+                    qty,
+                    ttl_ms,
+                },
+            )
+            .await?
+        {
             SkuOutcome::Reserved(grant) => Ok(grant),
             SkuOutcome::Level(_) => unreachable!("a reservation answers with a grant"),
         }
     }
 
     /// Sells an open reservation.
-    pub async fn commit(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
-        self.level_of(sku, SkuCommand::Commit { reservation_id }).await
+    pub async fn commit(
+        &self,
+        sku: &str,
+        reservation_id: String,
+    ) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Commit { reservation_id })
+            .await
     }
 
     /// Gives an open reservation back.
-    pub async fn release(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
-        self.level_of(sku, SkuCommand::Release { reservation_id }).await
+    pub async fn release(
+        &self,
+        sku: &str,
+        reservation_id: String,
+    ) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Release { reservation_id })
+            .await
     }
 }

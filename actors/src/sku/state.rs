@@ -35,7 +35,11 @@ pub enum SkuEvent {
     /// `on_hand` moved by `delta` (receipt, shrinkage, count correction).
     Adjusted { delta: i64, reason: String },
     /// Units were held for a buyer until `expires_at`.
-    StockReserved { reservation_id: String, qty: u64, expires_at: UnixMillis },
+    StockReserved {
+        reservation_id: String,
+        qty: u64,
+        expires_at: UnixMillis,
+    },
     /// A reservation was sold: its units leave `on_hand`.
     ReservationCommitted { reservation_id: String },
     /// A reservation was given back before it expired.
@@ -61,7 +65,10 @@ pub enum StockError {
     ReservationNotFound { reservation_id: String },
     /// An open reservation with this id holds another quantity.
     #[error("reservation {reservation_id} is open with qty {existing_qty}")]
-    ReservationConflict { reservation_id: String, existing_qty: u64 },
+    ReservationConflict {
+        reservation_id: String,
+        existing_qty: u64,
+    },
 }
 
 /// Stock figures of one SKU.
@@ -121,7 +128,11 @@ impl SkuStock {
 
     /// Rebuilds the expiry index from the reservations.
     pub fn rebuild_expiry_index(&mut self) {
-        self.expiry = self.reservations.iter().map(|(id, r)| (r.expires_at, id.clone())).collect();
+        self.expiry = self
+            .reservations
+            .iter()
+            .map(|(id, r)| (r.expires_at, id.clone()))
+            .collect();
     }
 
     fn check_on_hand(&self, on_hand: i128) -> Result<u64, StockError> {
@@ -129,7 +140,10 @@ impl SkuStock {
             return Err(StockError::OnHandOutOfRange { on_hand });
         }
         if on_hand < i128::from(self.reserved) {
-            return Err(StockError::BelowReserved { on_hand, reserved: self.reserved });
+            return Err(StockError::BelowReserved {
+                on_hand,
+                reserved: self.reserved,
+            });
         }
         Ok(on_hand as u64)
     }
@@ -148,18 +162,33 @@ impl SkuStock {
 
     /// Decides a reservation of `qty` units until `expires_at`; idempotent on the id
     /// while the reservation is open.
-    pub fn reserve(&self, reservation_id: String, qty: u64, expires_at: UnixMillis) -> Result<ReserveDecision, StockError> {
+    pub fn reserve(
+        &self,
+        reservation_id: String,
+        qty: u64,
+        expires_at: UnixMillis,
+    ) -> Result<ReserveDecision, StockError> {
         if let Some(existing) = self.reservations.get(&reservation_id) {
             if existing.qty != qty {
-                return Err(StockError::ReservationConflict { reservation_id, existing_qty: existing.qty });
+                return Err(StockError::ReservationConflict {
+                    reservation_id,
+                    existing_qty: existing.qty,
+                });
             }
             return Ok(ReserveDecision::Existing(existing.clone()));
         }
         let available = self.level().available;
         if qty > available {
-            return Err(StockError::OutOfStock { requested: qty, available });
+            return Err(StockError::OutOfStock {
+                requested: qty,
+                available,
+            });
         }
-        Ok(ReserveDecision::New(SkuEvent::StockReserved { reservation_id, qty, expires_at }))
+        Ok(ReserveDecision::New(SkuEvent::StockReserved {
+            reservation_id,
+            qty,
+            expires_at,
+        }))
     }
 
     /// Decides selling an open reservation.
@@ -177,7 +206,9 @@ impl SkuStock {
     fn require_open(&self, reservation_id: &str) -> Result<(), StockError> {
         match self.reservations.contains_key(reservation_id) {
             true => Ok(()),
-            false => Err(StockError::ReservationNotFound { reservation_id: reservation_id.to_string() }),
+            false => Err(StockError::ReservationNotFound {
+                reservation_id: reservation_id.to_string(),
+            }),
         }
     }
 
@@ -187,7 +218,9 @@ impl SkuStock {
             self.expiry
                 .iter()
                 .take_while(|(expires_at, _)| *expires_at <= now)
-                .map(|(_, id)| SkuEvent::ReservationExpired { reservation_id: id.clone() }),
+                .map(|(_, id)| SkuEvent::ReservationExpired {
+                    reservation_id: id.clone(),
+                }),
         );
     }
 
@@ -200,11 +233,23 @@ impl SkuStock {
     pub fn apply(&mut self, event: &SkuEvent) {
         match event {
             SkuEvent::OnHandSet { on_hand } => self.on_hand = *on_hand,
-            SkuEvent::Adjusted { delta, .. } => self.on_hand = self.on_hand.saturating_add_signed(*delta),
-            SkuEvent::StockReserved { reservation_id, qty, expires_at } => {
+            SkuEvent::Adjusted { delta, .. } => {
+                self.on_hand = self.on_hand.saturating_add_signed(*delta)
+            }
+            SkuEvent::StockReserved {
+                reservation_id,
+                qty,
+                expires_at,
+            } => {
                 self.reserved += qty;
                 self.expiry.insert((*expires_at, reservation_id.clone()));
-                self.reservations.insert(reservation_id.clone(), Reservation { qty: *qty, expires_at: *expires_at });
+                self.reservations.insert(
+                    reservation_id.clone(),
+                    Reservation {
+                        qty: *qty,
+                        expires_at: *expires_at,
+                    },
+                );
             }
             SkuEvent::ReservationCommitted { reservation_id } => {
                 if let Some(reservation) = self.close(reservation_id) {
@@ -212,7 +257,8 @@ impl SkuStock {
                     self.sold += reservation.qty;
                 }
             }
-            SkuEvent::ReservationReleased { reservation_id } | SkuEvent::ReservationExpired { reservation_id } => {
+            SkuEvent::ReservationReleased { reservation_id }
+            | SkuEvent::ReservationExpired { reservation_id } => {
                 self.close(reservation_id);
             }
         }
@@ -221,7 +267,8 @@ impl SkuStock {
     fn close(&mut self, reservation_id: &str) -> Option<Reservation> {
         let reservation = self.reservations.remove(reservation_id)?;
         self.reserved = self.reserved.saturating_sub(reservation.qty);
-        self.expiry.remove(&(reservation.expires_at, reservation_id.to_string()));
+        self.expiry
+            .remove(&(reservation.expires_at, reservation_id.to_string()));
         Some(reservation)
     }
 }

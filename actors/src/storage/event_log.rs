@@ -24,7 +24,14 @@ pub struct LoggedEvents {
 }
 
 /// Appends one entry to a log record under construction.
-pub fn push_entry(record: &mut Vec<u8>, kind: &str, id: &str, first_seq: u64, count: u32, events: &[u8]) {
+pub fn push_entry(
+    record: &mut Vec<u8>,
+    kind: &str,
+    id: &str,
+    first_seq: u64,
+    count: u32,
+    events: &[u8],
+) {
     record.push(kind.len() as u8);
     record.extend_from_slice(kind.as_bytes());
     record.push(id.len() as u8);
@@ -59,7 +66,13 @@ pub fn parse_record(mut bytes: &[u8]) -> Option<Vec<LoggedEvents>> {
         let count = u32::from_be_bytes(take(&mut bytes, 4)?.try_into().ok()?);
         let len = u32::from_be_bytes(take(&mut bytes, 4)?.try_into().ok()?) as usize;
         let events = take(&mut bytes, len)?.to_vec();
-        entries.push(LoggedEvents { first_seq, count, kind, id, events });
+        entries.push(LoggedEvents {
+            first_seq,
+            count,
+            kind,
+            id,
+            events,
+        });
     }
     Some(entries)
 }

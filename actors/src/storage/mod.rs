@@ -102,12 +102,23 @@ impl Storage {
             .open()?;
         let next_global_seq = last_global_seq(&db)?.map_or(1, |seq| seq + 1);
         let (jobs, receiver) = std::sync::mpsc::channel();
-        let committer = GroupCommitter { db: db.clone(), durability: config.durability, next_global_seq, metrics };
+        let committer = GroupCommitter {
+            db: db.clone(),
+            durability: config.durability,
+            next_global_seq,
+            metrics,
+        };
         std::thread::Builder::new()
             .name("mercato-commit".into())
             .spawn(move || committer.run(receiver))
             .map_err(|err| StorageError::Sled(format!("cannot start the commit thread: {err}")))?;
-        Ok(Storage { inner: Arc::new(Inner { db, jobs, durability: config.durability }) })
+        Ok(Storage {
+            inner: Arc::new(Inner {
+                db,
+                jobs,
+                durability: config.durability,
+            }),
+        })
     }
 
     /// The configured durability.
@@ -144,12 +155,18 @@ impl Storage {
         };
         let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
         let mut journal = Vec::new();
-        for item in self.inner.db.range(keys::journal_key(kind, id, after + 1)..keys::journal_key(kind, id, u64::MAX)) {
+        for item in self
+            .inner
+            .db
+            .range(keys::journal_key(kind, id, after + 1)..keys::journal_key(kind, id, u64::MAX))
+        {
             let (key, value) = item?;
             let seq = keys::journal_seq_of(&key)
                 .ok_or_else(|| StorageError::Codec(format!("bad journal key of {kind}/{id}")))?;
             if value.len() < 8 {
-                return Err(StorageError::Codec(format!("short journal record {seq} of {kind}/{id}")));
+                return Err(StorageError::Codec(format!(
+                    "short journal record {seq} of {kind}/{id}"
+                )));
             }
             journal.push((seq, value.subslice(8, value.len() - 8)));
         }
@@ -157,7 +174,11 @@ impl Storage {
     }
 
     /// Reads up to `limit` event-log entries whose events start at `from_seq` or later.
-    pub fn read_event_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LoggedEvents>, StorageError> {
+    pub fn read_event_log(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<LoggedEvents>, StorageError> {
         let start = self
             .inner
             .db
@@ -165,15 +186,22 @@ impl Storage {
             .next_back()
             .transpose()?
             .filter(|(key, _)| key.first() == Some(&keys::EVENT_LOG))
-            .map_or(keys::event_log_key(from_seq).to_vec(), |(key, _)| key.to_vec());
+            .map_or(keys::event_log_key(from_seq).to_vec(), |(key, _)| {
+                key.to_vec()
+            });
         let mut out = Vec::new();
         for item in self.inner.db.range(start..).take_while(|item| {
-            item.as_ref().map_or(true, |(key, _)| key.first() == Some(&keys::EVENT_LOG))
+            item.as_ref()
+                .map_or(true, |(key, _)| key.first() == Some(&keys::EVENT_LOG))
         }) {
             let (_, value) = item?;
             let entries = event_log::parse_record(&value)
                 .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
-            out.extend(entries.into_iter().filter(|entry| entry.first_seq + u64::from(entry.count) > from_seq));
+            out.extend(
+                entries
+                    .into_iter()
+                    .filter(|entry| entry.first_seq + u64::from(entry.count) > from_seq),
+            );
             if out.len() >= limit {
                 out.truncate(limit);
                 break;
@@ -199,5 +227,8 @@ fn last_global_seq(db: &sled::Db) -> Result<Option<u64>, StorageError> {
     let (_, value) = item?;
     let entries = event_log::parse_record(&value)
         .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
-    Ok(entries.iter().map(|entry| entry.first_seq + u64::from(entry.count) - 1).max())
+    Ok(entries
+        .iter()
+        .map(|entry| entry.first_seq + u64::from(entry.count) - 1)
+        .max())
 }

@@ -27,10 +27,14 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
     let decided = match op {
         Op::Set(on_hand) => stock.set_on_hand(*on_hand).map(Some),
         Op::Adjust(delta) => stock.adjust(*delta, "count".into()).map(Some),
-        Op::Reserve(id, qty, ttl) => stock.reserve(format!("r{id}"), *qty, now + ttl).map(|d| match d {
-            ReserveDecision::New(event) => Some(event),
-            ReserveDecision::Existing(_) => None,
-        }),
+        Op::Reserve(id, qty, ttl) => {
+            stock
+                .reserve(format!("r{id}"), *qty, now + ttl)
+                .map(|d| match d {
+                    ReserveDecision::New(event) => Some(event),
+                    ReserveDecision::Existing(_) => None,
+                })
+        }
         Op::Commit(id) => stock.commit(format!("r{id}")).map(Some),
         Op::Release(id) => stock.release(format!("r{id}")).map(Some),
         Op::Expire(_) => {
@@ -45,10 +49,24 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
 fn check_invariants(stock: &SkuStock, received: i128) {
     let level = stock.level();
     let open: u64 = stock.open_reservations().map(|(_, r)| r.qty).sum();
-    assert_eq!(level.reserved, open, "reserved is the sum of open reservations");
-    assert!(level.reserved <= level.on_hand, "available never below zero: {level:?}");
-    assert_eq!(i128::from(level.on_hand) + i128::from(level.sold), received, "units are conserved");
-    assert_eq!(stock.expiry.len(), stock.reservations.len(), "expiry index matches reservations");
+    assert_eq!(
+        level.reserved, open,
+        "reserved is the sum of open reservations"
+    );
+    assert!(
+        level.reserved <= level.on_hand,
+        "available never below zero: {level:?}"
+    );
+    assert_eq!(
+        i128::from(level.on_hand) + i128::from(level.sold),
+        received,
+        "units are conserved"
+    );
+    assert_eq!(
+        stock.expiry.len(),
+        stock.reservations.len(),
+        "expiry index matches reservations"
+    );
 }
 
 proptest! {
@@ -111,7 +129,10 @@ fn a_reservation_larger_than_available_is_refused() {
     stock.apply(&stock.set_on_hand(5).unwrap());
     assert_eq!(
         stock.reserve("a".into(), 6, 10),
-        Err(StockError::OutOfStock { requested: 6, available: 5 })
+        Err(StockError::OutOfStock {
+            requested: 6,
+            available: 5
+        })
     );
 }
 
@@ -119,13 +140,24 @@ fn a_reservation_larger_than_available_is_refused() {
 fn reserving_the_same_id_twice_returns_the_first_reservation() {
     let mut stock = SkuStock::default();
     stock.apply(&stock.set_on_hand(5).unwrap());
-    let ReserveDecision::New(event) = stock.reserve("a".into(), 2, 10).unwrap() else { panic!("expected new") };
+    let ReserveDecision::New(event) = stock.reserve("a".into(), 2, 10).unwrap() else {
+        panic!("expected new")
+    };
     stock.apply(&event);
     assert_eq!(
         stock.reserve("a".into(), 2, 99).unwrap(),
-        ReserveDecision::Existing(Reservation { qty: 2, expires_at: 10 })
+        ReserveDecision::Existing(Reservation {
+            qty: 2,
+            expires_at: 10
+        })
     );
-    assert!(matches!(stock.reserve("a".into(), 3, 99), Err(StockError::ReservationConflict { existing_qty: 2, .. })));
+    assert!(matches!(
+        stock.reserve("a".into(), 3, 99),
+        Err(StockError::ReservationConflict {
+            existing_qty: 2,
+            ..
+        })
+    ));
     assert_eq!(stock.level().reserved, 2);
 }
 
@@ -133,11 +165,22 @@ fn reserving_the_same_id_twice_returns_the_first_reservation() {
 fn on_hand_cannot_drop_below_reserved() {
     let mut stock = SkuStock::default();
     stock.apply(&stock.set_on_hand(5).unwrap());
-    let ReserveDecision::New(event) = stock.reserve("a".into(), 4, 10).unwrap() else { panic!("expected new") };
+    let ReserveDecision::New(event) = stock.reserve("a".into(), 4, 10).unwrap() else {
+        panic!("expected new")
+    };
     stock.apply(&event);
-    assert!(matches!(stock.set_on_hand(3), Err(StockError::BelowReserved { .. })));
-    assert!(matches!(stock.adjust(-2, "loss".into()), Err(StockError::BelowReserved { .. })));
-    assert!(matches!(stock.adjust(i64::MAX, "typo".into()), Err(StockError::OnHandOutOfRange { .. })));
+    assert!(matches!(
+        stock.set_on_hand(3),
+        Err(StockError::BelowReserved { .. })
+    ));
+    assert!(matches!(
+        stock.adjust(-2, "loss".into()),
+        Err(StockError::BelowReserved { .. })
+    ));
+    assert!(matches!(
+        stock.adjust(i64::MAX, "typo".into()),
+        Err(StockError::OnHandOutOfRange { .. })
+    ));
 }
 
 #[test]
@@ -145,17 +188,40 @@ fn commit_moves_units_from_on_hand_to_sold_and_expiry_returns_them() {
     let mut stock = SkuStock::default();
     stock.apply(&stock.set_on_hand(10).unwrap());
     for (id, expires_at) in [("a", 100), ("b", 200)] {
-        let ReserveDecision::New(event) = stock.reserve(id.into(), 3, expires_at).unwrap() else { panic!() };
+        let ReserveDecision::New(event) = stock.reserve(id.into(), 3, expires_at).unwrap() else {
+            panic!()
+        };
         stock.apply(&event);
     }
     stock.apply(&stock.commit("a".into()).unwrap());
-    assert_eq!(stock.level(), StockLevel { on_hand: 7, reserved: 3, available: 4, sold: 3 });
+    assert_eq!(
+        stock.level(),
+        StockLevel {
+            on_hand: 7,
+            reserved: 3,
+            available: 4,
+            sold: 3
+        }
+    );
     let mut events = Vec::new();
     stock.expire(199, &mut events);
     assert!(events.is_empty());
     stock.expire(200, &mut events);
-    assert_eq!(events, vec![SkuEvent::ReservationExpired { reservation_id: "b".into() }]);
+    assert_eq!(
+        events,
+        vec![SkuEvent::ReservationExpired {
+            reservation_id: "b".into()
+        }]
+    );
     stock.apply(&events[0]);
-    assert_eq!(stock.level(), StockLevel { on_hand: 7, reserved: 0, available: 7, sold: 3 });
+    assert_eq!(
+        stock.level(),
+        StockLevel {
+            on_hand: 7,
+            reserved: 0,
+            available: 7,
+            sold: 3
+        }
+    );
     assert_eq!(stock.next_expiry(), None);
 }

@@ -1,0 +1,188 @@
+//! The one error type of the HTTP layer and how every failure maps onto it.
+//!
+//! Every error is `{"error": {"code": "snake_case", "message": "...", ...details}}`
+//! with the status of DESIGN §4: 400 malformed, 401 auth, 404 unknown, 409
+//! conflicts, 413 too large, 415 not JSON, 422 invalid values, 503 restarting.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use mercato_actors::runtime::ActorError;
+use mercato_actors::sku::{InventoryError, StockError};
+use serde_json::{json, Map, Value};
+
+/// An error answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Map<String, Value>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message for people.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Map::new(),
+        }
+    }
+
+    /// Adds a detail field next to `code` and `message`.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// 422 `invalid_field` naming the field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            .with("field", field)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = Map::new();
+        body.insert("code".into(), self.code.into());
+        body.insert("message".into(), self.message.clone().into());
+        body.extend(self.details.clone());
+        let mut response = HttpResponse::build(self.status);
+        match self.status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            StatusCode::UNAUTHORIZED => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        response.json(json!({ "error": body }))
+    }
+}
+
+impl From<ActorError> for ApiError {
+    fn from(err: ActorError) -> Self {
+        let code = match &err {
+            ActorError::Restarting => "actor_restarting",
+            ActorError::Overloaded => "actor_overloaded",
+            ActorError::Storage(_) => "storage_unavailable",
+        };
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, err.to_string())
+    }
+}
+
+impl From<StockError> for ApiError {
+    fn from(err: StockError) -> Self {
+        let message = err.to_string();
+        match err {
+            StockError::OutOfStock {
+                requested,
+                available,
+            } => ApiError::new(StatusCode::CONFLICT, "out_of_stock", message)
+                .with("requested", requested)
+                .with("available", available),
+            StockError::BelowReserved { reserved, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "below_reserved", message)
+                    .with("reserved", reserved)
+            }
+            StockError::OnHandOutOfRange { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "on_hand_out_of_range",
+                message,
+            ),
+            StockError::ReservationNotFound { reservation_id } => {
+                ApiError::new(StatusCode::NOT_FOUND, "reservation_not_found", message)
+                    .with("reservation_id", reservation_id)
+            }
+            StockError::ReservationConflict {
+                reservation_id,
+                existing_qty,
+            } => ApiError::new(StatusCode::CONFLICT, "reservation_conflict", message)
+                .with("reservation_id", reservation_id)
+                .with("existing_qty", existing_qty),
+        }
+    }
+}
+
+impl From<InventoryError> for ApiError {
+    fn from(err: InventoryError) -> Self {
+        match err {
+            InventoryError::Stock(err) => err.into(),
+            InventoryError::Actor(err) => err.into(),
+        }
+    }
+}
+
+/// Maps a JSON body that could not be read (see `JsonConfig::error_handler`).
+pub fn json_body_error(err: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { length, limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("body of {length} bytes is over the {limit}-byte limit"),
+        ),
+        E::Overflow { limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("body is over the {limit}-byte limit"),
+        ),
+        E::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        E::Deserialize(err) if err.is_data() => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            err.to_string(),
+        ),
+        E::Deserialize(err) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", err.to_string())
+        }
+        other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.to_string()),
+    }
+}
+
+/// Maps a query string that could not be read.
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_query",
+        err.to_string(),
+    )
+}

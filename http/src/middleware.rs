@@ -1,0 +1,81 @@
+//! The per-request middleware: a request id (taken from `x-request-id` when the
+//! client sent a sane one, else generated) echoed in the response, a tracing span
+//! around the request, and the request metrics.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web;
+use tracing::Instrument;
+
+use crate::AppState;
+
+/// The request id header.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn sane_request_id(value: &HeaderValue) -> Option<String> {
+    let value = value.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    ok.then(|| value.to_string())
+}
+
+/// Wraps every request: id, span, metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().clone();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let started = Instant::now();
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let elapsed = started.elapsed();
+    let status = response.status();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    if let Some(state) = state {
+        state
+            .metrics
+            .requests
+            .with_label_values(&[&route, method.as_str(), status.as_str()])
+            .inc();
+        state
+            .metrics
+            .duration
+            .with_label_values(&[&route])
+            .observe(elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!(
+                status = status.as_u16(),
+                elapsed_us = elapsed.as_micros() as u64,
+                "request failed"
+            );
+        } else {
+            tracing::debug!(
+                status = status.as_u16(),
+                elapsed_us = elapsed.as_micros() as u64,
+                "request done"
+            );
+        }
+    });
+    Ok(response)
+}
