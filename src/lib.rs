@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
@@ -137,11 +137,6 @@ impl Application {
     /// The operator token in force.
     pub fn admin_token(&self) -> &SecretString {
         &self.admin_token
-    }
-
-    /// A handle that stops the server (gracefully or not).
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
     }
 
     /// Serves until the server is stopped (SIGTERM, SIGINT or the handle), then

@@ -1,0 +1,247 @@
+//! Test helpers: the real application on a free port with a temp data dir, in
+//! process ([`spawn_app`]) or as the real binary ([`ServerProcess`]), and typed
+//! calls to its API.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mercato::settings::Settings;
+use mercato::Application;
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// The operator token every test server uses.
+pub const TOKEN: &str = "test-operator-token";
+
+/// A client of one server.
+#[derive(Clone)]
+pub struct Api {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Shared connection pool.
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        Api {
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET failed")
+    }
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    pub async fn set_on_hand(&self, sku: &str, on_hand: u64) -> Value {
+        let response = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/v1/inventory/{sku}"),
+                Some(json!({ "on_hand": on_hand })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "set on_hand of {sku}");
+        response.json().await.expect("level json")
+    }
+
+    pub async fn reserve(&self, sku: &str, body: Value) -> Response {
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/v1/inventory/{sku}/reservations"),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn level(&self, sku: &str) -> Value {
+        let response = self.get(&format!("/v1/inventory/{sku}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "level of {sku}");
+        response.json().await.expect("level json")
+    }
+
+    /// The value of a metric line `name{labels} value`, summed over matching lines.
+    pub async fn metric(&self, name_and_labels: &str) -> f64 {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| line.starts_with(name_and_labels))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+/// The error code of an error response.
+pub async fn error_code(response: Response) -> String {
+    let body: Value = response.json().await.expect("error json");
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_string()
+}
+
+/// An application running in this process.
+pub struct TestApp {
+    pub api: Api,
+    /// Kept alive for the test: the sled directory.
+    pub _dir: TempDir,
+}
+
+/// Settings for a test server: port 0, a temp dir, the test token, fault injection.
+pub fn test_settings(dir: &Path) -> Settings {
+    let mut settings = Settings::defaults().expect("default settings");
+    settings.server.bind = "127.0.0.1:0".parse().expect("addr");
+    settings.server.workers = 2;
+    settings.storage.data_dir = dir.to_path_buf();
+    settings.storage.cache_capacity_mb = 16;
+    settings.admin.token = SecretString::from(TOKEN);
+    settings.testing.fault_injection = true;
+    settings.runtime.arbiters = 2;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(dir.path());
+    customize(&mut settings);
+    let app = Application::build(settings).expect("app builds");
+    let api = Api::new(format!("http://{}", app.addr()));
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp { api, _dir: dir }
+}
+
+/// The real `mercato` binary serving a data dir.
+pub struct ServerProcess {
+    pub api: Api,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts `mercato serve` on a free port and waits until it listens.
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mercato"));
+        command
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--admin-token",
+                TOKEN,
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .env("MERCATO__RUNTIME__ARBITERS", "2")
+            .env("MERCATO__SERVER__WORKERS", "2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("mercato binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("stdout line");
+            if let Some(address) = line.strip_prefix("listening on ") {
+                break address.to_string();
+            }
+        };
+        ServerProcess {
+            api: Api::new(address),
+            child,
+        }
+    }
+
+    /// `kill -9`.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM, then the exit status once it has drained and flushed.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {limit:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}

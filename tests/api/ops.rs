@@ -1,0 +1,104 @@
+//! Operations routes: health, readiness, metrics, OpenAPI, request ids.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn health_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.api.get("/healthz").await.json::<Value>().await.unwrap()["status"],
+        "ok"
+    );
+    let ready = app.api.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+}
+
+#[actix_web::test]
+async fn metrics_expose_the_runtime_storage_and_http_families() {
+    let app = spawn_app().await;
+    app.api.set_on_hand("M-1", 3).await;
+    let text = app.api.get("/metrics").await.text().await.unwrap();
+    for family in [
+        "mercato_http_requests_total{method=\"PUT\",route=\"/v1/inventory/{sku}\",status=\"200\"} 1",
+        "mercato_http_request_duration_seconds_bucket",
+        "mercato_actors_active{kind=\"sku\"} 1",
+        "mercato_actor_activations_total{kind=\"sku\"} 1",
+        "mercato_actor_restarts_total{kind=\"sku\"} 0",
+        "mercato_actor_passivations_total{kind=\"sku\"} 0",
+        "mercato_storage_flush_seconds_count",
+        "mercato_storage_batch_records_count",
+    ] {
+        assert!(text.contains(family), "missing {family} in\n{text}");
+    }
+    assert!(app.api.metric("mercato_storage_flush_seconds_count").await >= 1.0);
+}
+
+#[actix_web::test]
+async fn openapi_lists_every_public_route() {
+    let app = spawn_app().await;
+    let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
+    let expected: [(&str, &str); 13] = [
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+        ("/v1/inventory/{sku}", "get"),
+        ("/v1/inventory/{sku}", "put"),
+        ("/v1/inventory/{sku}/adjust", "post"),
+        ("/v1/inventory/{sku}/reservations", "post"),
+        (
+            "/v1/inventory/{sku}/reservations/{reservation_id}/commit",
+            "post",
+        ),
+        (
+            "/v1/inventory/{sku}/reservations/{reservation_id}",
+            "delete",
+        ),
+        ("/v1/admin/actors", "get"),
+        ("/v1/admin/actors/{kind}/{id}/restart", "post"),
+        ("/v1/admin/actors/{kind}/{id}/fault", "post"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from /openapi.json"
+        );
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "a documented route is not in this list"
+    );
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn_app().await;
+    let echoed = app
+        .api
+        .client
+        .get(app.api.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+    let generated = app.api.get("/healthz").await;
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 32, "a generated id: {id}");
+    let other = app.api.get("/healthz").await;
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
+}
