@@ -50,7 +50,7 @@ fn counter(prometheus: &prometheus::Registry, name: &str) -> f64 {
     prometheus
         .gather()
         .iter()
-        .filter(|family| family.get_name() == name)
+        .filter(|family| family.name() == name)
         .flat_map(|family| {
             family
                 .get_metric()
