@@ -36,6 +36,8 @@ use crate::settings::Settings;
 
 /// How long the final storage flush may take at shutdown.
 const STORAGE_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long actors may take to submit what they hold and stop at shutdown.
+const ACTOR_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A built application: storage open, runtime started, socket bound.
 pub struct Application {
@@ -49,6 +51,8 @@ pub struct Application {
     ready: Arc<AtomicBool>,
     /// The operator token in force (generated if none was configured).
     admin_token: SecretString,
+    /// Every entity kind: passivated at shutdown so that nothing stays pending.
+    directories: Vec<Arc<dyn ActorDirectory>>,
     /// Kept alive as long as the application: owns the arbiters.
     _runtime: Runtime,
 }
@@ -58,31 +62,15 @@ impl Application {
     /// actix `System`.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let prometheus = prometheus::Registry::new();
-        let actor_metrics =
-            ActorMetrics::register(&prometheus).context("cannot register actor metrics")?;
-        let http_metrics =
-            HttpMetrics::register(&prometheus).context("cannot register http metrics")?;
-        std::fs::create_dir_all(&settings.storage.data_dir).with_context(|| {
-            format!(
-                "cannot create data dir {}",
-                settings.storage.data_dir.display()
-            )
-        })?;
-        let storage =
-            Storage::open(&settings.storage, actor_metrics.storage).with_context(|| {
-                format!(
-                    "cannot open storage in {}",
-                    settings.storage.data_dir.display()
-                )
-            })?;
-        let runtime = Runtime::start(
-            settings.runtime.clone(),
-            storage.clone(),
-            actor_metrics.runtime,
-        );
+        let actor_metrics = ActorMetrics::register(&prometheus).context("cannot register actor metrics")?;
+        let http_metrics = HttpMetrics::register(&prometheus).context("cannot register http metrics")?;
+        std::fs::create_dir_all(&settings.storage.data_dir)
+            .with_context(|| format!("cannot create data dir {}", settings.storage.data_dir.display()))?;
+        let storage = Storage::open(&settings.storage, actor_metrics.storage)
+            .with_context(|| format!("cannot open storage in {}", settings.storage.data_dir.display()))?;
+        let runtime = Runtime::start(settings.runtime.clone(), storage.clone(), actor_metrics.runtime);
         let inventory = Inventory::new(&runtime);
-        let directories: Vec<Arc<dyn ActorDirectory>> =
-            vec![Arc::new(inventory.registry().clone())];
+        let directories: Vec<Arc<dyn ActorDirectory>> = vec![Arc::new(inventory.registry().clone())];
         let admin_token = match settings.admin.token.expose_secret() {
             "" => SecretString::from(generate_token()?),
             _ => settings.admin.token.clone(),
@@ -90,7 +78,7 @@ impl Application {
         let ready = Arc::new(AtomicBool::new(true));
         let state = web::Data::new(AppState {
             inventory,
-            directories,
+            directories: directories.clone(),
             admin_token: admin_token.clone(),
             metrics: http_metrics,
             prometheus,
@@ -102,9 +90,7 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
-        let addr = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
+        let addr = listener.local_addr().context("cannot read the bound address")?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(mercato_http::middleware::observe))
@@ -114,10 +100,7 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        let server = server
-            .listen(listener)
-            .context("cannot start the HTTP server")?
-            .run();
+        let server = server.listen(listener).context("cannot start the HTTP server")?.run();
         tracing::info!(%addr, data_dir = %settings.storage.data_dir.display(), durability = ?settings.storage.durability, "mercato built");
         Ok(Application {
             addr,
@@ -125,6 +108,7 @@ impl Application {
             storage,
             ready,
             admin_token,
+            directories,
             _runtime: runtime,
         })
     }
@@ -139,18 +123,30 @@ impl Application {
         &self.admin_token
     }
 
-    /// Serves until the server is stopped (SIGTERM, SIGINT or the handle), then
-    /// waits for queued writes and flushes storage.
+    /// Serves until the server is stopped (SIGTERM or SIGINT), then stops every
+    /// actor (each submits what it holds), waits for queued writes and flushes
+    /// storage.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
             server,
             storage,
             ready,
+            directories,
             ..
         } = self;
         let served = server.await;
         ready.store(false, Ordering::Release);
-        tracing::info!("http server stopped; flushing storage");
+        let passivated: usize = directories.iter().map(|directory| directory.passivate_all()).sum();
+        tracing::info!(passivated, "http server stopped; stopping actors");
+        let deadline = tokio::time::Instant::now() + ACTOR_STOP_TIMEOUT;
+        while directories.iter().any(|directory| directory.live() > 0) {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(timeout = ?ACTOR_STOP_TIMEOUT, "actors still running; flushing anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tracing::info!("actors stopped; flushing storage");
         storage
             .shutdown(STORAGE_SHUTDOWN_TIMEOUT)
             .await

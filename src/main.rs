@@ -58,10 +58,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
         if !token_was_given && !token_in_config {
-            println!(
-                "operator token (shown once): {}",
-                app.admin_token().expose_secret()
-            );
+            println!("operator token (shown once): {}", app.admin_token().expose_secret());
         }
         println!("listening on http://{}", app.addr());
         app.run_until_stopped().await

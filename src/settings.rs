@@ -99,14 +99,9 @@ pub struct Overrides {
 impl Settings {
     /// Loads the layers and applies `overrides`.
     pub fn load(config_file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Self> {
-        let mut builder =
-            Config::builder().add_source(File::from_str(DEFAULT_CONFIG, FileFormat::Toml));
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_CONFIG, FileFormat::Toml));
         if let Some(path) = config_file {
-            anyhow::ensure!(
-                path.is_file(),
-                "config file {} does not exist",
-                path.display()
-            );
+            anyhow::ensure!(path.is_file(), "config file {} does not exist", path.display());
             builder = builder.add_source(File::from(path).format(FileFormat::Toml));
         }
         builder = builder.add_source(
@@ -118,8 +113,7 @@ impl Settings {
             builder = builder.set_override("server.bind", bind.to_string())?;
         }
         if let Some(dir) = overrides.data_dir {
-            builder =
-                builder.set_override("storage.data_dir", dir.to_string_lossy().into_owned())?;
+            builder = builder.set_override("storage.data_dir", dir.to_string_lossy().into_owned())?;
         }
         if let Some(token) = overrides.admin_token {
             builder = builder.set_override("admin.token", token)?;
@@ -149,10 +143,7 @@ mod tests {
     #[test]
     fn defaults_parse_and_are_safe() {
         let settings = Settings::defaults().unwrap();
-        assert_eq!(
-            settings.storage.durability,
-            mercato_actors::storage::Durability::Sync
-        );
+        assert_eq!(settings.storage.durability, mercato_actors::storage::Durability::Sync);
         assert!(!settings.testing.fault_injection);
         assert_eq!(settings.server.bind.to_string(), "127.0.0.1:8080");
     }
@@ -173,14 +164,7 @@ mod tests {
             bind: Some("127.0.0.1:9100".parse().unwrap()),
             ..Overrides::default()
         };
-        assert_eq!(
-            Settings::load(Some(&file), overrides)
-                .unwrap()
-                .server
-                .bind
-                .port(),
-            9100
-        );
+        assert_eq!(Settings::load(Some(&file), overrides).unwrap().server.bind.port(), 9100);
     }
 
     #[test]

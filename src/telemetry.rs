@@ -7,8 +7,7 @@ use crate::settings::{LogFormat, LogSettings};
 /// Installs the global subscriber: `RUST_LOG` if set, else `settings.level`.
 /// Does nothing if one is installed already (tests start several apps).
 pub fn init(settings: &LogSettings) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -2,9 +2,7 @@
 //! the entity kind, never an id. Per-kind handles are resolved once per registry so
 //! that no label lookup happens on a message's path.
 
-use prometheus::{
-    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 /// Storage metrics.
 #[derive(Clone)]
@@ -46,10 +44,7 @@ pub struct ActorMetrics {
     pub runtime: RuntimeMetrics,
 }
 
-fn register<T: prometheus::core::Collector + Clone + 'static>(
-    registry: &Registry,
-    metric: T,
-) -> prometheus::Result<T> {
+fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> prometheus::Result<T> {
     registry.register(Box::new(metric.clone()))?;
     Ok(metric)
 }
@@ -100,10 +95,7 @@ impl ActorMetrics {
             restarts: register(
                 registry,
                 IntCounterVec::new(
-                    Opts::new(
-                        "mercato_actor_restarts_total",
-                        "Supervised restarts of entity actors.",
-                    ),
+                    Opts::new("mercato_actor_restarts_total", "Supervised restarts of entity actors."),
                     &["kind"],
                 )?,
             )?,

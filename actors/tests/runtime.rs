@@ -67,10 +67,7 @@ fn concurrent_first_messages_activate_one_actor() {
         let calls = (0..200).map(|_| harness.inventory.level("FRESH"));
         let levels = join_all(calls).await;
         assert!(levels.iter().all(|level| level.is_ok()));
-        assert_eq!(
-            counter(&harness.prometheus, "mercato_actor_activations_total"),
-            1.0
-        );
+        assert_eq!(counter(&harness.prometheus, "mercato_actor_activations_total"), 1.0);
         assert_eq!(harness.inventory.registry().active(), 1);
     });
 }
@@ -81,10 +78,7 @@ fn every_event_reaches_the_global_log_in_sequence() {
         let harness = start(65_536);
         let inventory = &harness.inventory;
         inventory.set_on_hand("A", 10).await.unwrap();
-        inventory
-            .reserve("A", "r1".into(), 2, 60_000)
-            .await
-            .unwrap();
+        inventory.reserve("A", "r1".into(), 2, 60_000).await.unwrap();
         inventory.set_on_hand("B", 5).await.unwrap();
         inventory.commit("A", "r1".into()).await.unwrap();
 
@@ -93,10 +87,8 @@ fn every_event_reaches_the_global_log_in_sequence() {
         let mut next_seq = 1;
         for entry in entries {
             assert_eq!(entry.first_seq, next_seq, "sequence numbers have no gaps");
-            let count = codec::decode_all::<SkuEvent>(&entry.events, |event| {
-                seen.push((entry.id.clone(), event))
-            })
-            .unwrap();
+            let count =
+                codec::decode_all::<SkuEvent>(&entry.events, |event| seen.push((entry.id.clone(), event))).unwrap();
             assert_eq!(count as u32, entry.count);
             next_seq += u64::from(entry.count);
         }
@@ -144,10 +136,7 @@ fn a_snapshotted_and_passivated_entity_comes_back_the_same() {
         let inventory = &harness.inventory;
         inventory.set_on_hand("S", 1_000).await.unwrap();
         for i in 0..50 {
-            inventory
-                .reserve("S", format!("r{i}"), 3, 600_000)
-                .await
-                .unwrap();
+            inventory.reserve("S", format!("r{i}"), 3, 600_000).await.unwrap();
         }
         for i in 0..20 {
             inventory.release("S", format!("r{i}")).await.unwrap();
@@ -166,14 +155,8 @@ fn a_snapshotted_and_passivated_entity_comes_back_the_same() {
         assert_eq!(inventory.registry().passivate_idle(Duration::ZERO), 1);
         let after = inventory.level("S").await.unwrap();
         assert_eq!(after, before);
-        let replay = inventory
-            .reserve("S", "r49".into(), 3, 600_000)
-            .await
-            .unwrap();
+        let replay = inventory.reserve("S", "r49".into(), 3, 600_000).await.unwrap();
         assert!(!replay.created, "open reservations survived the snapshot");
-        assert_eq!(
-            counter(&harness.prometheus, "mercato_actor_activations_total"),
-            2.0
-        );
+        assert_eq!(counter(&harness.prometheus, "mercato_actor_activations_total"), 2.0);
     });
 }

@@ -21,13 +21,7 @@ pub struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -50,8 +44,7 @@ impl ApiError {
 
     /// 422 `invalid_field` naming the field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
-            .with("field", field)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with("field", field)
     }
 
     /// 404 `not_found`.
@@ -109,21 +102,17 @@ impl From<StockError> for ApiError {
     fn from(err: StockError) -> Self {
         let message = err.to_string();
         match err {
-            StockError::OutOfStock {
-                requested,
-                available,
-            } => ApiError::new(StatusCode::CONFLICT, "out_of_stock", message)
-                .with("requested", requested)
-                .with("available", available),
-            StockError::BelowReserved { reserved, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "below_reserved", message)
-                    .with("reserved", reserved)
+            StockError::OutOfStock { requested, available } => {
+                ApiError::new(StatusCode::CONFLICT, "out_of_stock", message)
+                    .with("requested", requested)
+                    .with("available", available)
             }
-            StockError::OnHandOutOfRange { .. } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "on_hand_out_of_range",
-                message,
-            ),
+            StockError::BelowReserved { reserved, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "below_reserved", message).with("reserved", reserved)
+            }
+            StockError::OnHandOutOfRange { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "on_hand_out_of_range", message)
+            }
             StockError::ReservationNotFound { reservation_id } => {
                 ApiError::new(StatusCode::NOT_FOUND, "reservation_not_found", message)
                     .with("reservation_id", reservation_id)
@@ -166,23 +155,15 @@ pub fn json_body_error(err: actix_web::error::JsonPayloadError) -> ApiError {
             "unsupported_media_type",
             "send the body as application/json",
         ),
-        E::Deserialize(err) if err.is_data() => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            err.to_string(),
-        ),
-        E::Deserialize(err) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", err.to_string())
+        E::Deserialize(err) if err.is_data() => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", err.to_string())
         }
+        E::Deserialize(err) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", err.to_string()),
         other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.to_string()),
     }
 }
 
 /// Maps a query string that could not be read.
 pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_query",
-        err.to_string(),
-    )
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", err.to_string())
 }

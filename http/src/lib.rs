@@ -57,18 +57,11 @@ pub struct HttpOptions {
 }
 
 async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
-        "no route {} {}",
-        req.method(),
-        req.path()
-    )))
+    Err(ApiError::not_found(format!("no route {} {}", req.method(), req.path())))
 }
 
 /// Registers every route, the JSON and query error mapping, and the middleware.
-pub fn configure(
-    state: web::Data<AppState>,
-    options: HttpOptions,
-) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(state)
             .app_data(
@@ -76,9 +69,7 @@ pub fn configure(
                     .limit(options.body_limit_bytes)
                     .error_handler(|err, _| errors::json_body_error(err).into()),
             )
-            .app_data(
-                web::QueryConfig::default().error_handler(|err, _| errors::query_error(err).into()),
-            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _| errors::query_error(err).into()))
             .service(routes::ops::healthz)
             .service(routes::ops::readyz)
             .service(routes::ops::metrics)

@@ -30,10 +30,7 @@ impl HttpMetrics {
             &["route"],
         )?;
         let reservations = IntCounterVec::new(
-            Opts::new(
-                "mercato_reservations_total",
-                "Stock reservation requests by result.",
-            ),
+            Opts::new("mercato_reservations_total", "Stock reservation requests by result."),
             &["result"],
         )?;
         registry.register(Box::new(requests.clone()))?;

@@ -36,13 +36,10 @@ pub async fn observe(
         .get(&REQUEST_ID)
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();

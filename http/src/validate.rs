@@ -37,12 +37,7 @@ pub fn reservation_id(value: &str) -> Result<(), ApiError> {
 }
 
 /// An integer within `range`.
-pub fn in_range<T: PartialOrd + std::fmt::Display>(
-    field: &str,
-    value: T,
-    min: T,
-    max: T,
-) -> Result<T, ApiError> {
+pub fn in_range<T: PartialOrd + std::fmt::Display>(field: &str, value: T, min: T, max: T) -> Result<T, ApiError> {
     if value < min || value > max {
         return Err(ApiError::invalid_field(
             field,
@@ -82,10 +77,7 @@ mod tests {
     fn ranges_are_inclusive() {
         assert!(in_range("qty", 1u64, 1, 10).is_ok());
         assert!(in_range("qty", 10u64, 1, 10).is_ok());
-        assert_eq!(
-            in_range("qty", 0u64, 1, 10).unwrap_err().code(),
-            "invalid_field"
-        );
+        assert_eq!(in_range("qty", 0u64, 1, 10).unwrap_err().code(), "invalid_field");
     }
 
     #[test]

@@ -41,9 +41,7 @@ async fn acknowledged_reservations_survive_kill_9_mid_load() {
                     .send()
                     .await;
                 match sent {
-                    Ok(response) if response.status() == StatusCode::CREATED => {
-                        acknowledged.push((sku, id))
-                    }
+                    Ok(response) if response.status() == StatusCode::CREATED => acknowledged.push((sku, id)),
                     Ok(response) => {
                         panic!("unexpected status {} before the crash", response.status())
                     }
@@ -94,20 +92,13 @@ async fn acknowledged_reservations_survive_kill_9_mid_load() {
             let api = restarted.api.clone();
             async move {
                 let response = api
-                    .reserve(
-                        sku,
-                        json!({"qty": 1, "ttl_secs": 3600, "reservation_id": id}),
-                    )
+                    .reserve(sku, json!({"qty": 1, "ttl_secs": 3600, "reservation_id": id}))
                     .await;
                 (id.clone(), response.status())
             }
         });
     for (id, status) in join_all(replays).await {
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "acknowledged reservation {id} was lost"
-        );
+        assert_eq!(status, StatusCode::OK, "acknowledged reservation {id} was lost");
     }
 }
 
@@ -118,18 +109,12 @@ async fn sigterm_flushes_and_reservations_expire_across_a_restart() {
     server.api.set_on_hand("TTL", 6).await;
     let short = server
         .api
-        .reserve(
-            "TTL",
-            json!({"qty": 4, "ttl_secs": 1, "reservation_id": "short"}),
-        )
+        .reserve("TTL", json!({"qty": 4, "ttl_secs": 1, "reservation_id": "short"}))
         .await;
     assert_eq!(short.status(), StatusCode::CREATED);
     let long = server
         .api
-        .reserve(
-            "TTL",
-            json!({"qty": 1, "ttl_secs": 3600, "reservation_id": "long"}),
-        )
+        .reserve("TTL", json!({"qty": 1, "ttl_secs": 3600, "reservation_id": "long"}))
         .await;
     assert_eq!(long.status(), StatusCode::CREATED);
     let status = server.terminate();
@@ -168,11 +153,7 @@ async fn many_snapshots_and_restarts_keep_the_figures() {
     for i in 0..10 {
         let path = format!("/v1/inventory/SNAP/reservations/s{i}/commit");
         assert_eq!(
-            server
-                .api
-                .admin(reqwest::Method::POST, &path, None)
-                .await
-                .status(),
+            server.api.admin(reqwest::Method::POST, &path, None).await.status(),
             StatusCode::OK
         );
     }
@@ -184,4 +165,29 @@ async fn many_snapshots_and_restarts_keep_the_figures() {
         before,
         json!({"sku": "SNAP", "on_hand": 80, "reserved": 40, "available": 40, "sold": 20})
     );
+}
+
+#[actix_web::test]
+async fn sigterm_keeps_every_acknowledged_write_even_under_relaxed_durability() {
+    let dir = tempfile::tempdir().unwrap();
+    let relaxed = [("MERCATO__STORAGE__DURABILITY", "relaxed"), ("MERCATO__STORAGE__FLUSH_EVERY_MS", "60000")];
+    let server = ServerProcess::start(dir.path(), &relaxed);
+    let writes = (0..50).map(|i| {
+        let api = server.api.clone();
+        async move {
+            let sku = format!("R-{i}");
+            api.set_on_hand(&sku, 10 + i).await;
+            let response = api.reserve(&sku, json!({"qty": 1, "ttl_secs": 3600})).await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+    });
+    join_all(writes).await;
+    assert_eq!(server.terminate().code(), Some(0));
+
+    let restarted = ServerProcess::start(dir.path(), &[]);
+    for i in 0..50u64 {
+        let level = restarted.api.level(&format!("R-{i}")).await;
+        assert_eq!(level["on_hand"], 10 + i);
+        assert_eq!(level["reserved"], 1);
+    }
 }

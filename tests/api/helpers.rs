@@ -39,23 +39,11 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("GET failed")
+        self.client.get(self.url(path)).send().await.expect("GET failed")
     }
 
-    pub async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Response {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(TOKEN);
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(TOKEN);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -91,12 +79,7 @@ impl Api {
 
     /// The value of a metric line `name{labels} value`, summed over matching lines.
     pub async fn metric(&self, name_and_labels: &str) -> f64 {
-        let text = self
-            .get("/metrics")
-            .await
-            .text()
-            .await
-            .expect("metrics text");
+        let text = self.get("/metrics").await.text().await.expect("metrics text");
         text.lines()
             .filter(|line| line.starts_with(name_and_labels))
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
@@ -107,10 +90,7 @@ impl Api {
 /// The error code of an error response.
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.expect("error json");
-    body["error"]["code"]
-        .as_str()
-        .expect("error.code")
-        .to_string()
+    body["error"]["code"].as_str().expect("error.code").to_string()
 }
 
 /// An application running in this process.
@@ -158,14 +138,7 @@ impl ServerProcess {
     pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mercato"));
         command
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--admin-token",
-                TOKEN,
-                "--data-dir",
-            ])
+            .args(["serve", "--bind", "127.0.0.1:0", "--admin-token", TOKEN, "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
             .env("MERCATO__RUNTIME__ARBITERS", "2")
@@ -179,10 +152,7 @@ impl ServerProcess {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let address = loop {
-            let line = lines
-                .next()
-                .expect("server printed its address")
-                .expect("stdout line");
+            let line = lines.next().expect("server printed its address").expect("stdout line");
             if let Some(address) = line.strip_prefix("listening on ") {
                 break address.to_string();
             }
@@ -211,10 +181,7 @@ impl ServerProcess {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "server did not exit after SIGTERM"
-            );
+            assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -238,10 +205,7 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(
-            Instant::now() < deadline,
-            "condition not met within {limit:?}"
-        );
+        assert!(Instant::now() < deadline, "condition not met within {limit:?}");
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
 }

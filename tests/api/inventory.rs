@@ -26,20 +26,14 @@ async fn reserve_commit_and_release_move_the_figures() {
 
     let first = app
         .api
-        .reserve(
-            "TEE-M",
-            json!({"qty": 3, "ttl_secs": 600, "reservation_id": "order-1"}),
-        )
+        .reserve("TEE-M", json!({"qty": 3, "ttl_secs": 600, "reservation_id": "order-1"}))
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["reservation_id"], "order-1");
     assert_eq!(first["qty"], 3);
     assert!(first["expires_at"].as_str().unwrap().ends_with('Z'));
-    let second = app
-        .api
-        .reserve("TEE-M", json!({"qty": 2, "ttl_secs": 600}))
-        .await;
+    let second = app.api.reserve("TEE-M", json!({"qty": 2, "ttl_secs": 600})).await;
     assert_eq!(second.status(), StatusCode::CREATED);
     let second_id = second.json::<Value>().await.unwrap()["reservation_id"]
         .as_str()
@@ -49,11 +43,7 @@ async fn reserve_commit_and_release_move_the_figures() {
 
     let committed = app
         .api
-        .admin(
-            Method::POST,
-            "/v1/inventory/TEE-M/reservations/order-1/commit",
-            None,
-        )
+        .admin(Method::POST, "/v1/inventory/TEE-M/reservations/order-1/commit", None)
         .await;
     assert_eq!(committed.status(), StatusCode::OK);
     assert_eq!(
@@ -100,10 +90,7 @@ async fn reserving_again_with_the_same_id_replays_the_first_grant() {
 
     let other_qty = app
         .api
-        .reserve(
-            "MUG",
-            json!({"qty": 3, "ttl_secs": 60, "reservation_id": "r-42"}),
-        )
+        .reserve("MUG", json!({"qty": 3, "ttl_secs": 60, "reservation_id": "r-42"}))
         .await;
     assert_eq!(other_qty.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(other_qty).await, "reservation_conflict");
@@ -113,10 +100,7 @@ async fn reserving_again_with_the_same_id_replays_the_first_grant() {
 async fn refusals_name_what_is_available() {
     let app = spawn_app().await;
     app.api.set_on_hand("CAP", 2).await;
-    let refused = app
-        .api
-        .reserve("CAP", json!({"qty": 3, "ttl_secs": 60}))
-        .await;
+    let refused = app.api.reserve("CAP", json!({"qty": 3, "ttl_secs": 60})).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "out_of_stock");
@@ -128,16 +112,10 @@ async fn refusals_name_what_is_available() {
 async fn on_hand_cannot_be_set_below_what_is_reserved() {
     let app = spawn_app().await;
     app.api.set_on_hand("BAG", 5).await;
-    app.api
-        .reserve("BAG", json!({"qty": 4, "ttl_secs": 60}))
-        .await;
+    app.api.reserve("BAG", json!({"qty": 4, "ttl_secs": 60})).await;
     let response = app
         .api
-        .admin(
-            Method::PUT,
-            "/v1/inventory/BAG",
-            Some(json!({"on_hand": 3})),
-        )
+        .admin(Method::PUT, "/v1/inventory/BAG", Some(json!({"on_hand": 3})))
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(response).await, "below_reserved");
@@ -166,10 +144,7 @@ async fn on_hand_cannot_be_set_below_what_is_reserved() {
 async fn an_expired_reservation_gives_its_units_back() {
     let app = spawn_app().await;
     app.api.set_on_hand("SOCK", 4).await;
-    let response = app
-        .api
-        .reserve("SOCK", json!({"qty": 4, "ttl_secs": 1}))
-        .await;
+    let response = app.api.reserve("SOCK", json!({"qty": 4, "ttl_secs": 1})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(app.api.level("SOCK").await["available"], 0);
     let level = eventually(Duration::from_secs(5), || async {
@@ -185,12 +160,7 @@ async fn an_expired_reservation_gives_its_units_back() {
 /// as many connections as there are clients.
 fn clients(count: usize) -> Vec<reqwest::Client> {
     (0..count)
-        .map(|_| {
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .unwrap()
-        })
+        .map(|_| reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap())
         .collect()
 }
 
@@ -205,8 +175,7 @@ async fn one_hot_sku_grants_exactly_its_stock_under_concurrent_load() {
         (0..per_client).map(move |i| {
             let (client, url) = (client.clone(), url.clone());
             async move {
-                let body =
-                    json!({"qty": 1, "ttl_secs": 600, "reservation_id": format!("c{c}-{i}")});
+                let body = json!({"qty": 1, "ttl_secs": 600, "reservation_id": format!("c{c}-{i}")});
                 client
                     .post(url)
                     .bearer_auth(TOKEN)
@@ -219,18 +188,10 @@ async fn one_hot_sku_grants_exactly_its_stock_under_concurrent_load() {
     });
     let statuses = join_all(requests).await;
     assert_eq!(statuses.len(), 2000);
-    let count = |wanted: StatusCode| {
-        statuses
-            .iter()
-            .filter(|s| matches!(s, Ok(s) if *s == wanted))
-            .count()
-    };
+    let count = |wanted: StatusCode| statuses.iter().filter(|s| matches!(s, Ok(s) if *s == wanted)).count();
     assert_eq!(count(StatusCode::CREATED), 500, "granted");
     assert_eq!(count(StatusCode::CONFLICT), 1500, "refused");
-    assert!(
-        statuses.iter().all(|s| s.is_ok()),
-        "every request was answered"
-    );
+    assert!(statuses.iter().all(|s| s.is_ok()), "every request was answered");
     assert_eq!(
         app.api.level("HOT").await,
         json!({"sku": "HOT", "on_hand": 500, "reserved": 500, "available": 0, "sold": 0})
@@ -240,8 +201,6 @@ async fn one_hot_sku_grants_exactly_its_stock_under_concurrent_load() {
 }
 
 async fn reservation_metric(api: &Api, result: &str) -> f64 {
-    api.metric(&format!(
-        "mercato_reservations_total{{result=\"{result}\"}}"
-    ))
-    .await
+    api.metric(&format!("mercato_reservations_total{{result=\"{result}\"}}"))
+        .await
 }

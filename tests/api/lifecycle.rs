@@ -45,11 +45,7 @@ async fn a_panicking_actor_restarts_with_its_state_while_others_keep_serving() {
         actix_web::rt::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let response = api.get("/v1/inventory/STEADY").await;
-                assert_eq!(
-                    response.status(),
-                    StatusCode::OK,
-                    "the other SKU kept serving"
-                );
+                assert_eq!(response.status(), StatusCode::OK, "the other SKU kept serving");
                 steady_ok.fetch_add(1, Ordering::Relaxed);
             }
         })
@@ -84,28 +80,16 @@ async fn a_panicking_actor_restarts_with_its_state_while_others_keep_serving() {
             json!({"qty": 3, "ttl_secs": 600, "reservation_id": "keep-me"}),
         )
         .await;
-    assert_eq!(
-        replay.status(),
-        StatusCode::OK,
-        "the reservation survived the restart"
-    );
+    assert_eq!(replay.status(), StatusCode::OK, "the reservation survived the restart");
 
     stop.store(true, Ordering::Relaxed);
     reader.await.unwrap();
     assert!(steady_ok.load(Ordering::Relaxed) > 0);
-    assert_eq!(
-        app.api
-            .metric("mercato_actor_restarts_total{kind=\"sku\"}")
-            .await,
-        1.0
-    );
+    assert_eq!(app.api.metric("mercato_actor_restarts_total{kind=\"sku\"}").await, 1.0);
     let actor = listed(&app.api, "FRAGILE").await.expect("listed");
     assert_eq!(actor["restarts"], 1);
     assert_eq!(actor["status"], "running");
-    assert_eq!(
-        listed(&app.api, "STEADY").await.expect("listed")["restarts"],
-        0
-    );
+    assert_eq!(listed(&app.api, "STEADY").await.expect("listed")["restarts"], 0);
 }
 
 #[actix_web::test]
@@ -118,30 +102,21 @@ async fn an_operator_restart_reloads_the_persisted_state() {
         .await;
     assert_eq!(restart.status(), StatusCode::ACCEPTED);
     assert_eq!(app.api.level("RELOAD").await["on_hand"], 9);
-    assert_eq!(
-        listed(&app.api, "RELOAD").await.expect("listed")["restarts"],
-        1
-    );
+    assert_eq!(listed(&app.api, "RELOAD").await.expect("listed")["restarts"], 1);
 }
 
 #[actix_web::test]
 async fn fault_injection_does_not_exist_unless_enabled() {
     let app = spawn_app_with(|settings| settings.testing.fault_injection = false).await;
-    let fault = app
-        .api
-        .admin(Method::POST, "/v1/admin/actors/sku/X/fault", None)
-        .await;
+    let fault = app.api.admin(Method::POST, "/v1/admin/actors/sku/X/fault", None).await;
     assert_eq!(fault.status(), StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]
 async fn an_idle_actor_is_passivated_and_comes_back_with_its_state() {
-    let app =
-        spawn_app_with(|settings| settings.runtime.idle_timeout = Duration::from_millis(300)).await;
+    let app = spawn_app_with(|settings| settings.runtime.idle_timeout = Duration::from_millis(300)).await;
     app.api.set_on_hand("SLEEPY", 12).await;
-    app.api
-        .reserve("SLEEPY", json!({"qty": 5, "ttl_secs": 600}))
-        .await;
+    app.api.reserve("SLEEPY", json!({"qty": 5, "ttl_secs": 600})).await;
     assert!(listed(&app.api, "SLEEPY").await.is_some());
 
     eventually(Duration::from_secs(5), || async {
@@ -151,9 +126,7 @@ async fn an_idle_actor_is_passivated_and_comes_back_with_its_state() {
     })
     .await;
     assert_eq!(
-        app.api
-            .metric("mercato_actor_passivations_total{kind=\"sku\"}")
-            .await,
+        app.api.metric("mercato_actor_passivations_total{kind=\"sku\"}").await,
         1.0
     );
 
@@ -163,9 +136,7 @@ async fn an_idle_actor_is_passivated_and_comes_back_with_its_state() {
         json!({"sku": "SLEEPY", "on_hand": 12, "reserved": 5, "available": 7, "sold": 0})
     );
     assert_eq!(
-        app.api
-            .metric("mercato_actor_activations_total{kind=\"sku\"}")
-            .await,
+        app.api.metric("mercato_actor_activations_total{kind=\"sku\"}").await,
         2.0
     );
 }

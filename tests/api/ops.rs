@@ -50,14 +50,8 @@ async fn openapi_lists_every_public_route() {
         ("/v1/inventory/{sku}", "put"),
         ("/v1/inventory/{sku}/adjust", "post"),
         ("/v1/inventory/{sku}/reservations", "post"),
-        (
-            "/v1/inventory/{sku}/reservations/{reservation_id}/commit",
-            "post",
-        ),
-        (
-            "/v1/inventory/{sku}/reservations/{reservation_id}",
-            "delete",
-        ),
+        ("/v1/inventory/{sku}/reservations/{reservation_id}/commit", "post"),
+        ("/v1/inventory/{sku}/reservations/{reservation_id}", "delete"),
         ("/v1/admin/actors", "get"),
         ("/v1/admin/actors/{kind}/{id}/restart", "post"),
         ("/v1/admin/actors/{kind}/{id}/fault", "post"),
@@ -74,11 +68,7 @@ async fn openapi_lists_every_public_route() {
         .values()
         .map(|p| p.as_object().unwrap().len())
         .sum();
-    assert_eq!(
-        documented,
-        expected.len(),
-        "a documented route is not in this list"
-    );
+    assert_eq!(documented, expected.len(), "a documented route is not in this list");
 }
 
 #[actix_web::test]
@@ -94,10 +84,7 @@ async fn request_ids_are_echoed_or_generated() {
         .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
     let generated = app.api.get("/healthz").await;
-    let id = generated.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = generated.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(id.len(), 32, "a generated id: {id}");
     let other = app.api.get("/healthz").await;
     assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);

@@ -173,13 +173,8 @@ async fn bad_values_are_refused_with_a_json_error() {
             .json()
             .await
             .unwrap_or_else(|_| panic!("{method} {path}: json error body"));
-        assert_eq!(
-            error["error"]["code"], code,
-            "{method} {path} {body:?}: {error}"
-        );
-        assert!(error["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
+        assert_eq!(error["error"]["code"], code, "{method} {path} {body:?}: {error}");
+        assert!(error["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
 
@@ -198,9 +193,7 @@ async fn malformed_oversized_and_non_json_bodies_are_refused() {
     };
     let cases = [
         (
-            send(b"{\"on_hand\": ".to_vec(), "application/json")
-                .await
-                .unwrap(),
+            send(b"{\"on_hand\": ".to_vec(), "application/json").await.unwrap(),
             StatusCode::BAD_REQUEST,
             "malformed_json",
         ),
@@ -217,16 +210,9 @@ async fn malformed_oversized_and_non_json_bodies_are_refused() {
     ];
     for (response, status, code) in cases {
         assert_eq!(response.status(), status);
-        assert_eq!(
-            response.json::<Value>().await.unwrap()["error"]["code"],
-            code
-        );
+        assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], code);
     }
-    assert_eq!(
-        app.api.level("A").await["on_hand"],
-        0,
-        "nothing was written"
-    );
+    assert_eq!(app.api.level("A").await["on_hand"], 0, "nothing was written");
 }
 
 #[actix_web::test]
@@ -265,15 +251,8 @@ async fn operator_routes_refuse_missing_and_wrong_tokens() {
                 "{method} {path} with {token:?}"
             );
             assert_eq!(response.headers()["www-authenticate"], "Bearer");
-            assert_eq!(
-                response.json::<Value>().await.unwrap()["error"]["code"],
-                "unauthorized"
-            );
+            assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "unauthorized");
         }
     }
-    assert_eq!(
-        app.api.level("A").await["on_hand"],
-        0,
-        "nothing was written"
-    );
+    assert_eq!(app.api.level("A").await["on_hand"], 0, "nothing was written");
 }

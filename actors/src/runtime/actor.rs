@@ -90,12 +90,7 @@ pub struct EntityActor<E: Entity> {
 
 impl<E: Entity> EntityActor<E> {
     /// A new actor for `slot`; it loads its state once started.
-    pub fn new(
-        slot: Arc<Slot>,
-        storage: Storage,
-        config: Arc<RuntimeConfig>,
-        metrics: KindMetrics,
-    ) -> Self {
+    pub fn new(slot: Arc<Slot>, storage: Storage, config: Arc<RuntimeConfig>, metrics: KindMetrics) -> Self {
         let journal = Journal::new(
             E::KIND,
             Arc::clone(&slot.id),
@@ -160,11 +155,7 @@ impl<E: Entity> EntityActor<E> {
         let in_streak = self
             .last_restart
             .is_some_and(|last| now.duration_since(last) < RESTART_STREAK_WINDOW);
-        self.restart_streak = if in_streak {
-            self.restart_streak + 1
-        } else {
-            1
-        };
+        self.restart_streak = if in_streak { self.restart_streak + 1 } else { 1 };
         self.last_restart = Some(now);
         restart_delay(
             self.restart_streak,
@@ -251,10 +242,7 @@ impl<E: Entity> EntityActor<E> {
     }
 }
 
-fn record_all<E: Entity>(
-    events: &mut Vec<E::Event>,
-    journal: &mut Journal<E::Reply>,
-) -> Result<(), StorageError> {
+fn record_all<E: Entity>(events: &mut Vec<E::Event>, journal: &mut Journal<E::Reply>) -> Result<(), StorageError> {
     for event in events.drain(..) {
         journal.record(&event)?;
     }
@@ -262,10 +250,7 @@ fn record_all<E: Entity>(
 }
 
 /// Loads an entity: its snapshot, then every journal record after it.
-pub fn load_entity<E: Entity>(
-    storage: &Storage,
-    id: &str,
-) -> Result<(E, JournalPosition), StorageError> {
+pub fn load_entity<E: Entity>(storage: &Storage, id: &str) -> Result<(E, JournalPosition), StorageError> {
     let stored = storage.load(E::KIND, id)?;
     let mut position = JournalPosition::default();
     let mut state = match stored.snapshot {
@@ -342,9 +327,7 @@ impl<E: Entity> Handler<Envelope<E>> for EntityActor<E> {
             Ok(Err(err)) => {
                 self.events.clear();
                 self.journal.rollback(mark);
-                let _ = envelope
-                    .reply_to
-                    .send(Err(ActorError::Storage(err.clone())));
+                let _ = envelope.reply_to.send(Err(ActorError::Storage(err.clone())));
                 self.restart(ctx, &err.to_string());
             }
             Err(payload) => {

@@ -39,12 +39,7 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
 
     /// Decides a command, applies the events it causes, pushes them to `events`
     /// (in the order applied) and returns the reply.
-    fn handle(
-        &mut self,
-        command: Self::Command,
-        now: UnixMillis,
-        events: &mut Vec<Self::Event>,
-    ) -> Self::Reply;
+    fn handle(&mut self, command: Self::Command, now: UnixMillis, events: &mut Vec<Self::Event>) -> Self::Reply;
 
     /// Applies and pushes the events that the passing of time alone causes
     /// (expiries) up to `now`.

@@ -60,12 +60,7 @@ pub struct Journal<R> {
 
 impl<R: Send + 'static> Journal<R> {
     /// A journal for an entity whose stored journal ends at `position`.
-    pub fn new(
-        kind: &'static str,
-        id: Arc<str>,
-        durability: Durability,
-        snapshot_min_bytes: usize,
-    ) -> Self {
+    pub fn new(kind: &'static str, id: Arc<str>, durability: Durability, snapshot_min_bytes: usize) -> Self {
         Journal {
             kind,
             id,
@@ -144,8 +139,7 @@ impl<R: Send + 'static> Journal<R> {
             journal_seq = self.position.next_seq;
             self.position.next_seq += 1;
             self.position.bytes_since_snapshot += self.pending.len();
-            let due = self.position.bytes_since_snapshot
-                >= self.snapshot_min_bytes.max(self.position.snapshot_len);
+            let due = self.position.bytes_since_snapshot >= self.snapshot_min_bytes.max(self.position.snapshot_len);
             if let (true, Some(state)) = (due, state) {
                 let mut bytes = Vec::with_capacity(self.position.snapshot_len + 64);
                 if codec::encode_into(state, &mut bytes).is_ok() {

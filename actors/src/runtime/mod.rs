@@ -93,6 +93,11 @@ pub trait ActorDirectory: Send + Sync {
     fn restart(&self, id: &str) -> bool;
     /// Makes the next command to `id` panic.
     fn inject_fault(&self, id: &str);
+    /// Passivates every idle actor (all of them once no more commands arrive);
+    /// each submits what it has pending before it stops.
+    fn passivate_all(&self) -> usize;
+    /// Actors of this kind that have started and not yet stopped.
+    fn live(&self) -> i64;
 }
 
 impl<E: Entity> ActorDirectory for Registry<E> {
@@ -107,6 +112,12 @@ impl<E: Entity> ActorDirectory for Registry<E> {
     }
     fn inject_fault(&self, id: &str) {
         Registry::inject_fault(self, id)
+    }
+    fn passivate_all(&self) -> usize {
+        Registry::passivate_idle(self, Duration::ZERO)
+    }
+    fn live(&self) -> i64 {
+        Registry::live(self)
     }
 }
 

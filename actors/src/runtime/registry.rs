@@ -97,9 +97,7 @@ impl<E: Entity> Registry<E> {
     /// A registry on `runtime`, with a sweeper thread that passivates idle actors.
     pub fn new(runtime: &Runtime) -> Self {
         let inner = Arc::new(Inner {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(FxHashMap::default()))
-                .collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
             runtime: runtime.clone(),
             metrics: runtime.metrics().for_kind(E::KIND),
         });
@@ -179,13 +177,15 @@ impl<E: Entity> Registry<E> {
         out
     }
 
-    /// Number of live actors.
+    /// Actors that have started and not yet stopped (passivation stops them
+    /// shortly after their entries leave the registry).
+    pub fn live(&self) -> i64 {
+        self.inner.metrics.active.get()
+    }
+
+    /// Number of registered actors.
     pub fn active(&self) -> usize {
-        self.inner
-            .shards
-            .iter()
-            .map(|shard| shard.lock().len())
-            .sum()
+        self.inner.shards.iter().map(|shard| shard.lock().len()).sum()
     }
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.

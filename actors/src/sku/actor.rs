@@ -34,12 +34,7 @@ impl Entity for SkuStock {
         SkuStock::apply(self, event);
     }
 
-    fn handle(
-        &mut self,
-        command: SkuCommand,
-        now: UnixMillis,
-        events: &mut Vec<SkuEvent>,
-    ) -> SkuReply {
+    fn handle(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
         let event = match command {
             SkuCommand::Get => None,
             SkuCommand::SetOnHand { on_hand } => Some(self.set_on_hand(on_hand)?),

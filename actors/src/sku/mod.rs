@@ -67,14 +67,8 @@ impl Inventory {
     }
 
     /// Moves `on_hand` by `delta`.
-    pub async fn adjust(
-        &self,
-        sku: &str,
-        delta: i64,
-        reason: String,
-    ) -> Result<StockLevel, InventoryError> {
-        self.level_of(sku, SkuCommand::Adjust { delta, reason })
-            .await
+    pub async fn adjust(&self, sku: &str, delta: i64, reason: String) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Adjust { delta, reason }).await
     }
 
     /// Holds `qty` units for `ttl_ms`.
@@ -102,22 +96,12 @@ impl Inventory {
     }
 
     /// Sells an open reservation.
-    pub async fn commit(
-        &self,
-        sku: &str,
-        reservation_id: String,
-    ) -> Result<StockLevel, InventoryError> {
-        self.level_of(sku, SkuCommand::Commit { reservation_id })
-            .await
+    pub async fn commit(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Commit { reservation_id }).await
     }
 
     /// Gives an open reservation back.
-    pub async fn release(
-        &self,
-        sku: &str,
-        reservation_id: String,
-    ) -> Result<StockLevel, InventoryError> {
-        self.level_of(sku, SkuCommand::Release { reservation_id })
-            .await
+    pub async fn release(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Release { reservation_id }).await
     }
 }

@@ -65,10 +65,7 @@ pub enum StockError {
     ReservationNotFound { reservation_id: String },
     /// An open reservation with this id holds another quantity.
     #[error("reservation {reservation_id} is open with qty {existing_qty}")]
-    ReservationConflict {
-        reservation_id: String,
-        existing_qty: u64,
-    },
+    ReservationConflict { reservation_id: String, existing_qty: u64 },
 }
 
 /// Stock figures of one SKU.
@@ -233,9 +230,7 @@ impl SkuStock {
     pub fn apply(&mut self, event: &SkuEvent) {
         match event {
             SkuEvent::OnHandSet { on_hand } => self.on_hand = *on_hand,
-            SkuEvent::Adjusted { delta, .. } => {
-                self.on_hand = self.on_hand.saturating_add_signed(*delta)
-            }
+            SkuEvent::Adjusted { delta, .. } => self.on_hand = self.on_hand.saturating_add_signed(*delta),
             SkuEvent::StockReserved {
                 reservation_id,
                 qty,
@@ -257,8 +252,7 @@ impl SkuStock {
                     self.sold += reservation.qty;
                 }
             }
-            SkuEvent::ReservationReleased { reservation_id }
-            | SkuEvent::ReservationExpired { reservation_id } => {
+            SkuEvent::ReservationReleased { reservation_id } | SkuEvent::ReservationExpired { reservation_id } => {
                 self.close(reservation_id);
             }
         }

@@ -20,15 +20,11 @@ pub fn encode_into<T: Serialize>(value: &T, buf: &mut Vec<u8>) -> Result<(), Sto
 
 /// Decodes one value from the front of `bytes`, returning it and the bytes used.
 pub fn decode_one<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, usize), StorageError> {
-    bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|err| StorageError::Codec(err.to_string()))
+    bincode::serde::decode_from_slice(bytes, config()).map_err(|err| StorageError::Codec(err.to_string()))
 }
 
 /// Decodes a concatenation of values, calling `each` for every one of them.
-pub fn decode_all<T: DeserializeOwned>(
-    mut bytes: &[u8],
-    mut each: impl FnMut(T),
-) -> Result<usize, StorageError> {
+pub fn decode_all<T: DeserializeOwned>(mut bytes: &[u8], mut each: impl FnMut(T)) -> Result<usize, StorageError> {
     let mut count = 0;
     while !bytes.is_empty() {
         let (value, used) = decode_one::<T>(bytes)?;

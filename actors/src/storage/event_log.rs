@@ -24,14 +24,7 @@ pub struct LoggedEvents {
 }
 
 /// Appends one entry to a log record under construction.
-pub fn push_entry(
-    record: &mut Vec<u8>,
-    kind: &str,
-    id: &str,
-    first_seq: u64,
-    count: u32,
-    events: &[u8],
-) {
+pub fn push_entry(record: &mut Vec<u8>, kind: &str, id: &str, first_seq: u64, count: u32, events: &[u8]) {
     record.push(kind.len() as u8);
     record.extend_from_slice(kind.as_bytes());
     record.push(id.len() as u8);

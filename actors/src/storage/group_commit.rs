@@ -130,8 +130,7 @@ impl GroupCommitter {
                     let mut value = Vec::with_capacity(8 + submission.events.len());
                     value.extend_from_slice(&first_seq.to_be_bytes());
                     value.extend_from_slice(&submission.events);
-                    let key =
-                        keys::journal_key(submission.kind, &submission.id, submission.journal_seq);
+                    let key = keys::journal_key(submission.kind, &submission.id, submission.journal_seq);
                     batch.insert(key, value);
                     records += 1;
                 }
@@ -155,9 +154,7 @@ impl GroupCommitter {
         if self.durability == Durability::Sync {
             self.db.flush()?;
         }
-        self.metrics
-            .flush_seconds
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
         self.metrics.batch_records.observe(records as f64);
         Ok(())
     }

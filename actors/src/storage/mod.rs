@@ -174,11 +174,7 @@ impl Storage {
     }
 
     /// Reads up to `limit` event-log entries whose events start at `from_seq` or later.
-    pub fn read_event_log(
-        &self,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<LoggedEvents>, StorageError> {
+    pub fn read_event_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LoggedEvents>, StorageError> {
         let start = self
             .inner
             .db
@@ -186,9 +182,7 @@ impl Storage {
             .next_back()
             .transpose()?
             .filter(|(key, _)| key.first() == Some(&keys::EVENT_LOG))
-            .map_or(keys::event_log_key(from_seq).to_vec(), |(key, _)| {
-                key.to_vec()
-            });
+            .map_or(keys::event_log_key(from_seq).to_vec(), |(key, _)| key.to_vec());
         let mut out = Vec::new();
         for item in self.inner.db.range(start..).take_while(|item| {
             item.as_ref()
@@ -225,8 +219,8 @@ fn last_global_seq(db: &sled::Db) -> Result<Option<u64>, StorageError> {
         return Ok(None);
     };
     let (_, value) = item?;
-    let entries = event_log::parse_record(&value)
-        .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
+    let entries =
+        event_log::parse_record(&value).ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
     Ok(entries
         .iter()
         .map(|entry| entry.first_seq + u64::from(entry.count) - 1)

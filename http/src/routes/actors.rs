@@ -109,9 +109,7 @@ pub async fn restart(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     if !directory(&state, &kind)?.restart(&id) {
-        return Err(ApiError::not_found(format!(
-            "{kind}/{id} has no live actor"
-        )));
+        return Err(ApiError::not_found(format!("{kind}/{id} has no live actor")));
     }
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(ActorAction {
         kind,
@@ -131,8 +129,7 @@ pub async fn fault(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
-    validate::sku(&id)
-        .map_err(|_| ApiError::invalid_field("id", "id must be a valid entity id"))?;
+    validate::sku(&id).map_err(|_| ApiError::invalid_field("id", "id must be a valid entity id"))?;
     directory(&state, &kind)?.inject_fault(&id);
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(ActorAction {
         kind,

@@ -99,10 +99,7 @@ fn level_response(sku: String, level: StockLevel) -> HttpResponse {
     responses((status = 200, body = StockLevelBody), (status = 422, description = "`invalid_field`"),
         (status = 503, description = "`actor_restarting`")))]
 #[get("/v1/inventory/{sku}")]
-pub async fn get_level(
-    state: web::Data<AppState>,
-    sku: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_level(state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let sku = sku.into_inner();
     validate::sku(&sku)?;
     let level = state.inventory.level(&sku).await?;
@@ -197,22 +194,14 @@ pub async fn reserve(
         Err(InventoryError::Stock(_)) => "refused",
         Err(InventoryError::Actor(_)) => "failed",
     };
-    state
-        .metrics
-        .reservations
-        .with_label_values(&[result])
-        .inc();
+    state.metrics.reservations.with_label_values(&[result]).inc();
     let ReservationGrant {
         reservation_id,
         qty,
         expires_at,
         created,
     } = outcome?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(ReservationBody {
         reservation_id,
         sku,

@@ -48,18 +48,14 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let encoder = prometheus::TextEncoder::new();
     let mut body = Vec::new();
-    encoder
-        .encode(&state.prometheus.gather(), &mut body)
-        .map_err(|err| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "metrics_unavailable",
-                err.to_string(),
-            )
-        })?;
-    Ok(HttpResponse::Ok()
-        .content_type(encoder.format_type())
-        .body(body))
+    encoder.encode(&state.prometheus.gather(), &mut body).map_err(|err| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "metrics_unavailable",
+            err.to_string(),
+        )
+    })?;
+    Ok(HttpResponse::Ok().content_type(encoder.format_type()).body(body))
 }
 
 /// This API's OpenAPI 3.1 description.

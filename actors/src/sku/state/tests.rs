@@ -27,14 +27,10 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
     let decided = match op {
         Op::Set(on_hand) => stock.set_on_hand(*on_hand).map(Some),
         Op::Adjust(delta) => stock.adjust(*delta, "count".into()).map(Some),
-        Op::Reserve(id, qty, ttl) => {
-            stock
-                .reserve(format!("r{id}"), *qty, now + ttl)
-                .map(|d| match d {
-                    ReserveDecision::New(event) => Some(event),
-                    ReserveDecision::Existing(_) => None,
-                })
-        }
+        Op::Reserve(id, qty, ttl) => stock.reserve(format!("r{id}"), *qty, now + ttl).map(|d| match d {
+            ReserveDecision::New(event) => Some(event),
+            ReserveDecision::Existing(_) => None,
+        }),
         Op::Commit(id) => stock.commit(format!("r{id}")).map(Some),
         Op::Release(id) => stock.release(format!("r{id}")).map(Some),
         Op::Expire(_) => {
@@ -49,14 +45,8 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
 fn check_invariants(stock: &SkuStock, received: i128) {
     let level = stock.level();
     let open: u64 = stock.open_reservations().map(|(_, r)| r.qty).sum();
-    assert_eq!(
-        level.reserved, open,
-        "reserved is the sum of open reservations"
-    );
-    assert!(
-        level.reserved <= level.on_hand,
-        "available never below zero: {level:?}"
-    );
+    assert_eq!(level.reserved, open, "reserved is the sum of open reservations");
+    assert!(level.reserved <= level.on_hand, "available never below zero: {level:?}");
     assert_eq!(
         i128::from(level.on_hand) + i128::from(level.sold),
         received,
@@ -146,17 +136,11 @@ fn reserving_the_same_id_twice_returns_the_first_reservation() {
     stock.apply(&event);
     assert_eq!(
         stock.reserve("a".into(), 2, 99).unwrap(),
-        ReserveDecision::Existing(Reservation {
-            qty: 2,
-            expires_at: 10
-        })
+        ReserveDecision::Existing(Reservation { qty: 2, expires_at: 10 })
     );
     assert!(matches!(
         stock.reserve("a".into(), 3, 99),
-        Err(StockError::ReservationConflict {
-            existing_qty: 2,
-            ..
-        })
+        Err(StockError::ReservationConflict { existing_qty: 2, .. })
     ));
     assert_eq!(stock.level().reserved, 2);
 }
@@ -169,10 +153,7 @@ fn on_hand_cannot_drop_below_reserved() {
         panic!("expected new")
     };
     stock.apply(&event);
-    assert!(matches!(
-        stock.set_on_hand(3),
-        Err(StockError::BelowReserved { .. })
-    ));
+    assert!(matches!(stock.set_on_hand(3), Err(StockError::BelowReserved { .. })));
     assert!(matches!(
         stock.adjust(-2, "loss".into()),
         Err(StockError::BelowReserved { .. })
