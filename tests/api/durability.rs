@@ -151,9 +151,8 @@ async fn many_snapshots_and_restarts_keep_the_figures() {
         assert_eq!(response.status(), StatusCode::CREATED);
     }
     for i in 0..10 {
-        let path = format!("/v1/inventory/SNAP/reservations/s{i}/commit");
         assert_eq!(
-            server.api.admin(reqwest::Method::POST, &path, None).await.status(),
+            server.api.commit("SNAP", &format!("s{i}")).await.status(),
             StatusCode::OK
         );
     }
@@ -170,7 +169,10 @@ async fn many_snapshots_and_restarts_keep_the_figures() {
 #[actix_web::test]
 async fn sigterm_keeps_every_acknowledged_write_even_under_relaxed_durability() {
     let dir = tempfile::tempdir().unwrap();
-    let relaxed = [("MERCATO__STORAGE__DURABILITY", "relaxed"), ("MERCATO__STORAGE__FLUSH_EVERY_MS", "60000")];
+    let relaxed = [
+        ("MERCATO__STORAGE__DURABILITY", "relaxed"),
+        ("MERCATO__STORAGE__FLUSH_EVERY_MS", "60000"),
+    ];
     let server = ServerProcess::start(dir.path(), &relaxed);
     let writes = (0..50).map(|i| {
         let api = server.api.clone();

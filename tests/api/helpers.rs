@@ -71,6 +71,16 @@ impl Api {
         .await
     }
 
+    pub async fn commit(&self, sku: &str, reservation_id: &str) -> Response {
+        let path = format!("/v1/inventory/{sku}/reservations/{reservation_id}/commit");
+        self.admin(reqwest::Method::POST, &path, None).await
+    }
+
+    pub async fn release(&self, sku: &str, reservation_id: &str) -> Response {
+        let path = format!("/v1/inventory/{sku}/reservations/{reservation_id}");
+        self.admin(reqwest::Method::DELETE, &path, None).await
+    }
+
     pub async fn level(&self, sku: &str) -> Value {
         let response = self.get(&format!("/v1/inventory/{sku}")).await;
         assert_eq!(response.status(), StatusCode::OK, "level of {sku}");

@@ -41,36 +41,19 @@ async fn reserve_commit_and_release_move_the_figures() {
         .to_string();
     assert_eq!(app.api.level("TEE-M").await["available"], 5);
 
-    let committed = app
-        .api
-        .admin(Method::POST, "/v1/inventory/TEE-M/reservations/order-1/commit", None)
-        .await;
+    let committed = app.api.commit("TEE-M", "order-1").await;
     assert_eq!(committed.status(), StatusCode::OK);
     assert_eq!(
         committed.json::<Value>().await.unwrap(),
         json!({"sku": "TEE-M", "on_hand": 7, "reserved": 2, "available": 5, "sold": 3})
     );
-    let released = app
-        .api
-        .admin(
-            Method::DELETE,
-            &format!("/v1/inventory/TEE-M/reservations/{second_id}"),
-            None,
-        )
-        .await;
+    let released = app.api.release("TEE-M", &second_id).await;
     assert_eq!(released.status(), StatusCode::OK);
     assert_eq!(
         released.json::<Value>().await.unwrap(),
         json!({"sku": "TEE-M", "on_hand": 7, "reserved": 0, "available": 7, "sold": 3})
     );
-    let again = app
-        .api
-        .admin(
-            Method::DELETE,
-            &format!("/v1/inventory/TEE-M/reservations/{second_id}"),
-            None,
-        )
-        .await;
+    let again = app.api.release("TEE-M", &second_id).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(again).await, "reservation_not_found");
 }
