@@ -193,7 +193,7 @@ impl<E: Entity> EntityActor<E> {
     }
 
     fn queue_submit(&mut self, ctx: &mut Context<Self>) {
-        if self.journal.backlog() >= self.config.max_batch {
+        if self.journal.backlog() >= self.config.max_batch || self.journal.record_full() {
             self.submit(ctx);
         } else if !self.submit_queued {
             self.submit_queued = true;

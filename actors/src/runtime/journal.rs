@@ -14,7 +14,13 @@ use tokio::sync::oneshot;
 
 use super::ActorError;
 use crate::storage::group_commit::{SnapshotWrite, Submission};
-use crate::storage::{codec, Durability, Storage, StorageError};
+use crate::storage::{codec, Durability, Storage, StorageError, TARGET_VALUE_BYTES};
+
+/// Journal bytes written between two snapshots, as a multiple of the last
+/// snapshot's size: snapshots then cost at most 1/this of the journal's bytes
+/// (amortized O(1) per event), and a load replays at most this many times the
+/// snapshot's size.
+pub const SNAPSHOT_GROWTH_FACTOR: usize = 4;
 
 /// Where a reply goes.
 pub type ReplyTo<R> = oneshot::Sender<Result<R, ActorError>>;
@@ -107,6 +113,11 @@ impl<R: Send + 'static> Journal<R> {
         self.waiting.len().max(self.pending_count as usize)
     }
 
+    /// Whether the pending record has reached the size records are cut at.
+    pub fn record_full(&self) -> bool {
+        self.pending.len() >= TARGET_VALUE_BYTES
+    }
+
     /// Sends `reply` now if nothing it may have seen is still undurable, else
     /// holds it for the next submission.
     pub fn reply(&mut self, to: ReplyTo<R>, reply: R) {
@@ -121,8 +132,8 @@ impl<R: Send + 'static> Journal<R> {
     }
 
     /// Hands pending events and waiting replies to storage. `state` is encoded as a
-    /// snapshot once enough journal bytes have piled up since the last one (at least
-    /// the snapshot's own size, so snapshots cost O(1) amortized per event).
+    /// snapshot once enough journal bytes have piled up since the last one (see
+    /// [`SNAPSHOT_GROWTH_FACTOR`]).
     /// `on_failure` runs (on the commit thread) if the write fails.
     pub fn submit<S: Serialize>(
         &mut self,
@@ -139,7 +150,8 @@ impl<R: Send + 'static> Journal<R> {
             journal_seq = self.position.next_seq;
             self.position.next_seq += 1;
             self.position.bytes_since_snapshot += self.pending.len();
-            let due = self.position.bytes_since_snapshot >= self.snapshot_min_bytes.max(self.position.snapshot_len);
+            let threshold = self.position.snapshot_len.saturating_mul(SNAPSHOT_GROWTH_FACTOR);
+            let due = self.position.bytes_since_snapshot >= self.snapshot_min_bytes.max(threshold);
             if let (true, Some(state)) = (due, state) {
                 let mut bytes = Vec::with_capacity(self.position.snapshot_len + 64);
                 if codec::encode_into(state, &mut bytes).is_ok() {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::event_log;
 use super::keys;
-use super::{Durability, StorageError};
+use super::{Durability, StorageError, TARGET_VALUE_BYTES};
 use crate::metrics::StorageMetrics;
 
 /// Most submissions written in one batch: bounds the latency of the first one.
@@ -108,12 +108,18 @@ impl GroupCommitter {
             return Ok(());
         }
         let started = Instant::now();
-        let first_global_seq = self.next_global_seq;
         let mut batch = sled::Batch::default();
         let mut records = 0usize;
+        // The event log is cut into records of about TARGET_VALUE_BYTES each.
+        let mut log_first_seq = self.next_global_seq;
         let mut log_record = Vec::new();
         for submission in group.iter().filter(|s| s.writes_anything()) {
             let first_seq = self.next_global_seq;
+            if log_record.len() >= TARGET_VALUE_BYTES {
+                batch.insert(&keys::event_log_key(log_first_seq)[..], std::mem::take(&mut log_record));
+                records += 1;
+                log_first_seq = first_seq;
+            }
             self.next_global_seq += u64::from(submission.event_count);
             match &submission.snapshot {
                 Some(snapshot) => {
@@ -147,7 +153,7 @@ impl GroupCommitter {
             }
         }
         if !log_record.is_empty() {
-            batch.insert(&keys::event_log_key(first_global_seq)[..], log_record);
+            batch.insert(&keys::event_log_key(log_first_seq)[..], log_record);
             records += 1;
         }
         self.db.apply_batch(batch)?;

@@ -21,6 +21,12 @@ use self::event_log::LoggedEvents;
 use self::group_commit::{GroupCommitter, Submission};
 use crate::metrics::StorageMetrics;
 
+/// Size a journal or event-log record is cut at. sled 0.34 splits a leaf past
+/// 16 entries and writes any node larger than a quarter segment (128 KiB) as a
+/// separate blob file on every rewrite; records of a few KiB keep leaves under
+/// that, while still packing hundreds of small events into one value.
+pub const TARGET_VALUE_BYTES: usize = 4096;
+
 /// Failure of the storage layer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
