@@ -152,6 +152,17 @@ fn a_snapshotted_and_passivated_entity_comes_back_the_same() {
             }
         );
 
+        let mut snapshot_written = false;
+        for _ in 0..200 {
+            let stored = harness.storage.load("sku", "S").unwrap();
+            if stored.snapshot.is_some() {
+                snapshot_written = true;
+                break;
+            }
+            actix_rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(snapshot_written, "the snapshot thread wrote a snapshot");
+
         assert_eq!(inventory.registry().passivate_idle(Duration::ZERO), 1);
         let after = inventory.level("S").await.unwrap();
         assert_eq!(after, before);

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::ActorError;
-use crate::storage::group_commit::{SnapshotWrite, Submission};
+use crate::storage::group_commit::Submission;
 use crate::storage::{codec, Durability, Storage, StorageError, TARGET_VALUE_BYTES};
 
 /// Journal bytes written between two snapshots, as a multiple of the last
@@ -155,16 +155,11 @@ impl<R: Send + 'static> Journal<R> {
             if let (true, Some(state)) = (due, state) {
                 let mut bytes = Vec::with_capacity(self.position.snapshot_len + 64);
                 if codec::encode_into(state, &mut bytes).is_ok() {
-                    snapshot = Some(SnapshotWrite {
-                        state: bytes,
-                        prune_from: self.position.snapshot_seq + 1,
-                    });
+                    self.position.snapshot_seq = journal_seq;
+                    self.position.snapshot_len = bytes.len();
+                    self.position.bytes_since_snapshot = 0;
+                    snapshot = Some(bytes);
                 }
-            }
-            if let Some(written) = &snapshot {
-                self.position.snapshot_seq = journal_seq;
-                self.position.snapshot_len = written.state.len();
-                self.position.bytes_since_snapshot = 0;
             }
         }
         self.submitted_ticket += 1;

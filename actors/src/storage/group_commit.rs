@@ -3,16 +3,18 @@
 //!
 //! Actors hand it [`Submission`]s over a channel and go on with their mailboxes.
 //! The thread takes everything queued (up to [`MAX_GROUP`]), writes it as one
-//! atomic sled batch (entity journals, snapshots and the global event log
+//! atomic sled batch (entity journals and the global event log
 //! together), flushes once when durability is `sync`, and only then calls each
 //! submission's completion. One fsync thus acknowledges every message that reached
 //! the queue while the previous fsync was running.
 
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::event_log;
 use super::keys;
+use super::snapshots::SnapshotJob;
 use super::{Durability, StorageError, TARGET_VALUE_BYTES};
 use crate::metrics::StorageMetrics;
 
@@ -28,25 +30,18 @@ pub struct Submission {
     /// Entity kind.
     pub kind: &'static str,
     /// Entity id.
-    pub id: std::sync::Arc<str>,
+    pub id: Arc<str>,
     /// The entity's journal sequence number for this record.
     pub journal_seq: u64,
     /// Bincode-encoded events, concatenated; empty for a barrier.
     pub events: Vec<u8>,
     /// Number of events in `events`.
     pub event_count: u32,
-    /// A snapshot that covers everything up to and including `journal_seq`.
-    pub snapshot: Option<SnapshotWrite>,
+    /// Bincode-encoded entity state covering everything up to and including
+    /// `journal_seq`, handed to the snapshot thread once the record is written.
+    pub snapshot: Option<Vec<u8>>,
     /// Told when the write is durable.
     pub done: Completion,
-}
-
-/// A snapshot replacing the journal records `prune_from..journal_seq`.
-pub struct SnapshotWrite {
-    /// Bincode-encoded entity state.
-    pub state: Vec<u8>,
-    /// First journal record the snapshot makes obsolete.
-    pub prune_from: u64,
 }
 
 impl Submission {
@@ -54,7 +49,7 @@ impl Submission {
     pub fn barrier(done: Completion) -> Self {
         Submission {
             kind: "",
-            id: std::sync::Arc::from(""),
+            id: Arc::from(""),
             journal_seq: 0,
             events: Vec::new(),
             event_count: 0,
@@ -64,7 +59,7 @@ impl Submission {
     }
 
     fn writes_anything(&self) -> bool {
-        self.event_count > 0 || self.snapshot.is_some()
+        self.event_count > 0
     }
 }
 
@@ -78,6 +73,8 @@ pub struct GroupCommitter {
     pub next_global_seq: u64,
     /// Flush timing and batch sizes.
     pub metrics: StorageMetrics,
+    /// Queue of the snapshot thread.
+    pub snapshots: Sender<SnapshotJob>,
 }
 
 impl GroupCommitter {
@@ -94,9 +91,20 @@ impl GroupCommitter {
             }
             let result = self.write_group(&group);
             if let Err(err) = &result {
+                // The group's sequence numbers are not handed out again: the batch
+                // may be applied even though its flush failed. The log has a gap.
                 tracing::error!(error = %err, submissions = group.len(), "group commit failed");
             }
-            for submission in group.drain(..) {
+            for mut submission in group.drain(..) {
+                if let (Ok(()), Some(state)) = (&result, submission.snapshot.take()) {
+                    let (kind, id, covers) = (submission.kind, Arc::clone(&submission.id), submission.journal_seq);
+                    let _ = self.snapshots.send(SnapshotJob {
+                        kind,
+                        id,
+                        covers,
+                        state,
+                    });
+                }
                 (submission.done)(result.clone());
             }
         }
@@ -121,36 +129,22 @@ impl GroupCommitter {
                 log_first_seq = first_seq;
             }
             self.next_global_seq += u64::from(submission.event_count);
-            match &submission.snapshot {
-                Some(snapshot) => {
-                    let mut value = Vec::with_capacity(8 + snapshot.state.len());
-                    value.extend_from_slice(&submission.journal_seq.to_be_bytes());
-                    value.extend_from_slice(&snapshot.state);
-                    batch.insert(keys::snapshot_key(submission.kind, &submission.id), value);
-                    for seq in snapshot.prune_from..submission.journal_seq {
-                        batch.remove(keys::journal_key(submission.kind, &submission.id, seq));
-                    }
-                    records += 1 + (submission.journal_seq - snapshot.prune_from) as usize;
-                }
-                None => {
-                    let mut value = Vec::with_capacity(8 + submission.events.len());
-                    value.extend_from_slice(&first_seq.to_be_bytes());
-                    value.extend_from_slice(&submission.events);
-                    let key = keys::journal_key(submission.kind, &submission.id, submission.journal_seq);
-                    batch.insert(key, value);
-                    records += 1;
-                }
-            }
-            if submission.event_count > 0 {
-                event_log::push_entry(
-                    &mut log_record,
-                    submission.kind,
-                    &submission.id,
-                    first_seq,
-                    submission.event_count,
-                    &submission.events,
-                );
-            }
+            let mut value = Vec::with_capacity(8 + submission.events.len());
+            value.extend_from_slice(&first_seq.to_be_bytes());
+            value.extend_from_slice(&submission.events);
+            batch.insert(
+                keys::journal_key(submission.kind, &submission.id, submission.journal_seq),
+                value,
+            );
+            records += 1;
+            event_log::push_entry(
+                &mut log_record,
+                submission.kind,
+                &submission.id,
+                first_seq,
+                submission.event_count,
+                &submission.events,
+            );
         }
         if !log_record.is_empty() {
             batch.insert(&keys::event_log_key(log_first_seq)[..], log_record);

@@ -9,6 +9,7 @@ pub mod codec;
 pub mod event_log;
 pub mod group_commit;
 pub mod keys;
+pub mod snapshots;
 
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
@@ -95,7 +96,7 @@ struct Inner {
 }
 
 impl Storage {
-    /// Opens (or creates) the database and starts the commit thread.
+    /// Opens (or creates) the database and starts the commit and snapshot threads.
     pub fn open(config: &StorageConfig, metrics: StorageMetrics) -> Result<Self, StorageError> {
         let flush_every = match config.durability {
             Durability::Sync => None,
@@ -107,12 +108,19 @@ impl Storage {
             .flush_every_ms(flush_every)
             .open()?;
         let next_global_seq = last_global_seq(&db)?.map_or(1, |seq| seq + 1);
+        let (snapshots, snapshot_jobs) = std::sync::mpsc::channel();
+        let (snapshot_db, durability) = (db.clone(), config.durability);
+        std::thread::Builder::new()
+            .name("mercato-snapshot".into())
+            .spawn(move || snapshots::run(snapshot_db, durability, snapshot_jobs))
+            .map_err(|err| StorageError::Sled(format!("cannot start the snapshot thread: {err}")))?;
         let (jobs, receiver) = std::sync::mpsc::channel();
         let committer = GroupCommitter {
             db: db.clone(),
-            durability: config.durability,
+            durability,
             next_global_seq,
             metrics,
+            snapshots,
         };
         std::thread::Builder::new()
             .name("mercato-commit".into())
