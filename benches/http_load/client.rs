@@ -1,0 +1,223 @@
+//! The load generator's client side: one lean hyper HTTP/1.1 keep-alive
+//! connection per task, the closed loop each task runs, and what it measures.
+//!
+//! [`stock_all`] stocks every SKU before the run (`PUT /v1/inventory/{sku}`);
+//! [`run_connection`] then sends `POST /v1/inventory/{sku}/reservations` back to
+//! back and returns a [`Report`], merged across connections by the caller.
+//! [`resolve`] turns `--url` into an address, a `Host` value and a path prefix.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+
+/// The measured request's body.
+const RESERVE_BODY: &[u8] = br#"{"qty":1,"ttl_secs":3600}"#;
+/// Units each SKU is stocked with: the largest `on_hand`, never exhausted.
+const ON_HAND: u64 = 1_000_000_000_000;
+/// Pause before reconnecting after a transport error, so a dead server is not spun on.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+/// Longest latency the histogram holds, in microseconds (larger values are clamped).
+const MAX_LATENCY_US: u64 = 60_000_000;
+
+/// What every connection needs to build requests; shared by all tasks.
+pub(crate) struct Target {
+    /// Address connections are opened to.
+    pub(crate) addr: SocketAddr,
+    /// `Host` header value.
+    pub(crate) host: HeaderValue,
+    /// `Authorization` header value.
+    pub(crate) authorization: HeaderValue,
+    /// The SKUs used, by index.
+    pub(crate) skus: Vec<String>,
+    /// `POST` path of each SKU's reservations, parsed once.
+    pub(crate) reserve_uris: Vec<Uri>,
+    /// Path prefix of the base URL (empty for the root).
+    pub(crate) base_path: String,
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Connection {
+    /// hyper's request half; its connection driver runs as its own task.
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    /// Opens a connection to `addr`.
+    async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("cannot connect to {addr}"))?;
+        stream.set_nodelay(true).context("cannot set TCP_NODELAY")?;
+        let (sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .context("HTTP/1.1 handshake failed")?;
+        tokio::spawn(driver);
+        Ok(Connection { sender })
+    }
+
+    /// Sends `request`, reads the whole body, returns the status and the body.
+    async fn send(&mut self, request: Request<Full<Bytes>>) -> anyhow::Result<(StatusCode, Bytes)> {
+        self.sender.ready().await.context("connection closed")?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+}
+
+/// What one connection measured.
+pub(crate) struct Report {
+    /// Latency of 201 answers, in microseconds.
+    pub(crate) latencies: Histogram<u64>,
+    /// Answers by status.
+    pub(crate) statuses: BTreeMap<u16, u64>,
+    /// Requests that got no answer (connection errors).
+    pub(crate) transport_errors: u64,
+}
+
+impl Report {
+    /// An empty report: nothing recorded yet.
+    pub(crate) fn new() -> Self {
+        Report {
+            latencies: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("the histogram bounds are valid"),
+            statuses: BTreeMap::new(),
+            transport_errors: 0,
+        }
+    }
+
+    /// Adds `other`'s latencies and counts to this report.
+    pub(crate) fn merge(&mut self, other: Report) {
+        self.latencies
+            .add(&other.latencies)
+            .expect("histograms with equal bounds merge");
+        for (status, count) in other.statuses {
+            *self.statuses.entry(status).or_default() += count;
+        }
+        self.transport_errors += other.transport_errors;
+    }
+}
+
+/// A small xorshift generator: picking a SKU must cost next to nothing.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Stocks every SKU of `target`, spread over `connections` connections.
+pub(crate) async fn stock_all(target: &Arc<Target>, connections: usize) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for first in 0..connections.min(target.skus.len()) {
+        let target = Arc::clone(target);
+        tasks.spawn(async move {
+            let mut connection = Connection::open(target.addr).await?;
+            for sku in target.skus.iter().skip(first).step_by(connections) {
+                let request = Request::builder()
+                    .method(Method::PUT)
+                    .uri(format!("{}/v1/inventory/{sku}", target.base_path))
+                    .header(HOST, target.host.clone())
+                    .header(AUTHORIZATION, target.authorization.clone())
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(Full::new(Bytes::from(format!(r#"{{"on_hand":{ON_HAND}}}"#))))?;
+                let (status, body) = connection.send(request).await?;
+                if status != StatusCode::OK {
+                    bail!(
+                        "PUT /v1/inventory/{sku} answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.context("a stocking task panicked")??;
+    }
+    Ok(())
+}
+
+/// One closed-loop connection: requests back to back until `until`; only those
+/// started at or after `measure_from` are recorded.
+pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, measure_from: Instant, until: Instant) -> Report {
+    let mut report = Report::new();
+    let mut random = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut connection = None;
+    let body = Bytes::from_static(RESERVE_BODY);
+    while Instant::now() < until {
+        let open = match connection.as_mut() {
+            Some(open) => open,
+            None => match Connection::open(target.addr).await {
+                Ok(open) => connection.insert(open),
+                Err(_) => {
+                    if Instant::now() >= measure_from {
+                        report.transport_errors += 1;
+                    }
+                    tokio::time::sleep(RECONNECT_PAUSE).await;
+                    continue;
+                }
+            },
+        };
+        let index = match target.reserve_uris.len() {
+            1 => 0,
+            n => (next_random(&mut random) % n as u64) as usize,
+        };
+        let mut request = Request::new(Full::new(body.clone()));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = target.reserve_uris[index].clone();
+        let headers = request.headers_mut();
+        headers.insert(HOST, target.host.clone());
+        headers.insert(AUTHORIZATION, target.authorization.clone());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let started = Instant::now();
+        let outcome = open.send(request).await;
+        let latency = started.elapsed();
+        let measured = started >= measure_from;
+        match outcome {
+            Ok((status, _)) if measured => {
+                if status == StatusCode::CREATED {
+                    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                    report.latencies.saturating_record(micros.max(1));
+                }
+                *report.statuses.entry(status.as_u16()).or_default() += 1;
+            }
+            Ok(_) => {}
+            Err(_) => {
+                connection = None;
+                if measured {
+                    report.transport_errors += 1;
+                }
+            }
+        }
+    }
+    report
+}
+
+/// Parses `--url` into an address, a `Host` value and a path prefix.
+pub(crate) async fn resolve(url: &str) -> anyhow::Result<(SocketAddr, String, String)> {
+    let uri: Uri = url.parse().with_context(|| format!("invalid --url {url}"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("--url must start with http:// (no TLS in this client)");
+    }
+    let authority = uri.authority().context("--url has no host")?;
+    let host_port = match authority.port_u16() {
+        Some(_) => authority.to_string(),
+        None => format!("{}:80", authority.host()),
+    };
+    let addr = tokio::net::lookup_host(&host_port)
+        .await
+        .with_context(|| format!("cannot resolve {host_port}"))?
+        .next()
+        .with_context(|| format!("{host_port} resolves to no address"))?;
+    Ok((addr, authority.to_string(), uri.path().trim_end_matches('/').to_owned()))
+}
