@@ -2,13 +2,23 @@
 //!
 //! Every key starts with a one-byte tag; entity keys then carry the kind and the
 //! id, each prefixed by its length in one byte, so that no id can be the prefix of
-//! another id's keys whatever bytes it holds:
+//! another id's keys whatever bytes it holds.
+//!
+//! The default tree, written in atomic batches by the group-commit thread:
 //!
 //! | key                                     | value                                        |
 //! |-----------------------------------------|----------------------------------------------|
 //! | `j` kind id `journal_seq:u64be`         | `first_global_seq:u64be` + bincode events     |
-//! | `s` kind id                             | `journal_seq:u64be` + bincode entity snapshot |
-//! | `e` `first_global_seq:u64be`            | the events of one group commit (see `event_log`) |
+//! | `e` `first_global_seq:u64be`            | events of one group commit, cut at ~4 KiB (see `event_log`) |
+//!
+//! The `snapshots` tree, written by the snapshot thread. A snapshot is cut into
+//! chunks of ~4 KiB so that sled never holds a large value (see
+//! `TARGET_VALUE_BYTES`); the manifest, written last, says which one is complete:
+//!
+//! | key                                         | value                              |
+//! |---------------------------------------------|------------------------------------|
+//! | `m` kind id                                 | `covers:u64be` `chunks:u32be`      |
+//! | `c` kind id `covers:u64be` `chunk:u32be`    | a slice of the bincode entity state |
 //!
 //! Big-endian sequence numbers keep sled's byte order equal to numeric order, so a
 //! prefix scan of an entity's journal yields its records in the order they were
@@ -16,8 +26,10 @@
 
 /// Tag of an entity's journal records.
 pub const JOURNAL: u8 = b'j';
-/// Tag of an entity's latest snapshot.
-pub const SNAPSHOT: u8 = b's';
+/// Tag of an entity's snapshot manifest (snapshots tree).
+pub const SNAPSHOT_MANIFEST: u8 = b'm';
+/// Tag of a snapshot chunk (snapshots tree).
+pub const SNAPSHOT_CHUNK: u8 = b'c';
 /// Tag of the global domain-event log.
 pub const EVENT_LOG: u8 = b'e';
 
@@ -53,9 +65,28 @@ pub fn journal_seq_of(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(tail.try_into().ok()?))
 }
 
-/// Key of an entity's snapshot.
-pub fn snapshot_key(kind: &str, id: &str) -> Vec<u8> {
-    entity_prefix(SNAPSHOT, kind, id, 0)
+/// Key of an entity's snapshot manifest.
+pub fn snapshot_manifest_key(kind: &str, id: &str) -> Vec<u8> {
+    entity_prefix(SNAPSHOT_MANIFEST, kind, id, 0)
+}
+
+/// Prefix shared by every snapshot chunk of one entity.
+pub fn snapshot_chunk_prefix(kind: &str, id: &str) -> Vec<u8> {
+    entity_prefix(SNAPSHOT_CHUNK, kind, id, 0)
+}
+
+/// Key of chunk `chunk` of the snapshot that covers journal record `covers`.
+pub fn snapshot_chunk_key(kind: &str, id: &str, covers: u64, chunk: u32) -> Vec<u8> {
+    let mut key = entity_prefix(SNAPSHOT_CHUNK, kind, id, 12);
+    key.extend_from_slice(&covers.to_be_bytes());
+    key.extend_from_slice(&chunk.to_be_bytes());
+    key
+}
+
+/// Reads which snapshot a chunk key belongs to.
+pub fn snapshot_chunk_covers(key: &[u8]) -> Option<u64> {
+    let start = key.len().checked_sub(12)?;
+    Some(u64::from_be_bytes(key[start..start + 8].try_into().ok()?))
 }
 
 /// Key of the event-log record whose first event has `first_global_seq`.
@@ -85,6 +116,15 @@ mod tests {
         assert!(a < b);
         assert!(a.starts_with(&journal_prefix("sku", "A")));
         assert_eq!(journal_seq_of(&b), Some(256));
+    }
+
+    #[test]
+    fn snapshot_chunks_sort_by_snapshot_then_chunk() {
+        let a = snapshot_chunk_key("sku", "A", 7, 300);
+        let b = snapshot_chunk_key("sku", "A", 8, 0);
+        assert!(a < b);
+        assert!(b.starts_with(&snapshot_chunk_prefix("sku", "A")));
+        assert_eq!(snapshot_chunk_covers(&a), Some(7));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use self::event_log::LoggedEvents;
 use self::group_commit::{GroupCommitter, Submission};
+use self::snapshots::SnapshotWriter;
 use crate::metrics::StorageMetrics;
 
 /// Size a journal or event-log record is cut at. sled 0.34 splits a leaf past
@@ -27,6 +28,9 @@ use crate::metrics::StorageMetrics;
 /// separate blob file on every rewrite; records of a few KiB keep leaves under
 /// that, while still packing hundreds of small events into one value.
 pub const TARGET_VALUE_BYTES: usize = 4096;
+
+/// Name of the sled tree holding snapshots.
+const SNAPSHOT_TREE: &str = "snapshots";
 
 /// Failure of the storage layer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -75,7 +79,7 @@ pub struct StorageConfig {
 /// What is stored of one entity.
 pub struct StoredEntity {
     /// Journal sequence the snapshot covers, and the snapshot.
-    pub snapshot: Option<(u64, sled::IVec)>,
+    pub snapshot: Option<(u64, Vec<u8>)>,
     /// Journal records after the snapshot: `(journal_seq, events)`.
     pub journal: Vec<(u64, sled::IVec)>,
 }
@@ -89,6 +93,8 @@ pub struct Storage {
 struct Inner {
     /// For reads; every write goes through `jobs`.
     db: sled::Db,
+    /// The `snapshots` tree, for reads; written by the snapshot thread.
+    snapshots: sled::Tree,
     /// Queue of the group-commit thread.
     jobs: Sender<Submission>,
     /// Whether replies wait for the fsync.
@@ -108,11 +114,17 @@ impl Storage {
             .flush_every_ms(flush_every)
             .open()?;
         let next_global_seq = last_global_seq(&db)?.map_or(1, |seq| seq + 1);
+        let durability = config.durability;
+        let snapshot_tree = db.open_tree(SNAPSHOT_TREE)?;
+        let writer = SnapshotWriter {
+            db: db.clone(),
+            tree: snapshot_tree.clone(),
+            durability,
+        };
         let (snapshots, snapshot_jobs) = std::sync::mpsc::channel();
-        let (snapshot_db, durability) = (db.clone(), config.durability);
         std::thread::Builder::new()
             .name("mercato-snapshot".into())
-            .spawn(move || snapshots::run(snapshot_db, durability, snapshot_jobs))
+            .spawn(move || writer.run(snapshot_jobs))
             .map_err(|err| StorageError::Sled(format!("cannot start the snapshot thread: {err}")))?;
         let (jobs, receiver) = std::sync::mpsc::channel();
         let committer = GroupCommitter {
@@ -129,8 +141,9 @@ impl Storage {
         Ok(Storage {
             inner: Arc::new(Inner {
                 db,
+                snapshots: snapshot_tree,
                 jobs,
-                durability: config.durability,
+                durability,
             }),
         })
     }
@@ -159,14 +172,7 @@ impl Storage {
 
     /// Reads an entity's snapshot and the journal written after it.
     pub fn load(&self, kind: &str, id: &str) -> Result<StoredEntity, StorageError> {
-        let snapshot = match self.inner.db.get(keys::snapshot_key(kind, id))? {
-            Some(value) => {
-                let (seq, _) = keys::split_u64(&value)
-                    .ok_or_else(|| StorageError::Codec(format!("short snapshot of {kind}/{id}")))?;
-                Some((seq, value.subslice(8, value.len() - 8)))
-            }
-            None => None,
-        };
+        let snapshot = self.load_snapshot(kind, id)?;
         let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
         let mut journal = Vec::new();
         for item in self
@@ -185,6 +191,28 @@ impl Storage {
             journal.push((seq, value.subslice(8, value.len() - 8)));
         }
         Ok(StoredEntity { snapshot, journal })
+    }
+
+    fn load_snapshot(&self, kind: &str, id: &str) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        let Some(manifest) = self.inner.snapshots.get(keys::snapshot_manifest_key(kind, id))? else {
+            return Ok(None);
+        };
+        let (covers, chunks) = snapshots::parse_manifest(&manifest)
+            .ok_or_else(|| StorageError::Codec(format!("bad snapshot manifest of {kind}/{id}")))?;
+        let mut state = Vec::new();
+        let mut found = 0;
+        let range = keys::snapshot_chunk_key(kind, id, covers, 0)..keys::snapshot_chunk_key(kind, id, covers, chunks);
+        for item in self.inner.snapshots.range(range) {
+            let (_, chunk) = item?;
+            state.extend_from_slice(&chunk);
+            found += 1;
+        }
+        if found != chunks {
+            return Err(StorageError::Codec(format!(
+                "snapshot of {kind}/{id} has {found} of {chunks} chunks"
+            )));
+        }
+        Ok(Some((covers, state)))
     }
 
     /// Reads up to `limit` event-log entries whose events start at `from_seq` or later.

@@ -1,19 +1,23 @@
-//! The snapshot thread: writes entity snapshots and prunes the journal records
-//! they make obsolete, away from the group-commit thread.
+//! The snapshot thread: writes entity snapshots and prunes what they make
+//! obsolete, away from the group-commit thread.
 //!
-//! A snapshot can be megabytes for a hot entity, and sled writes it as a blob
-//! file; doing that on the commit thread would hold back every other entity's
-//! fsync. The commit thread forwards a snapshot here only once the journal record
-//! it covers is written, so a snapshot never holds events the journal and the
-//! event log lack. A snapshot is written (and flushed under `sync`) before the
-//! journal records it covers are removed; a crash in between leaves the previous
-//! snapshot and the whole journal, which load to the same state.
+//! A snapshot can be megabytes for a hot entity. Written as one sled value it
+//! would become a blob file rewritten with its leaf, and a batch holding it would
+//! hold sled's global write lock for as long; so snapshots live in their own tree,
+//! cut into chunks of about `TARGET_VALUE_BYTES`, inserted one by one, and made
+//! current by a manifest written last.
+//!
+//! The commit thread forwards a snapshot only once the journal record it covers is
+//! written, so a snapshot never holds events the journal and the event log lack.
+//! Older chunks and the journal records the snapshot covers are removed only after
+//! the manifest is written (and flushed under `sync`); a crash in between leaves
+//! a previous snapshot and the whole journal, which load to the same state.
 
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use super::keys;
-use super::{Durability, StorageError};
+use super::{Durability, StorageError, TARGET_VALUE_BYTES};
 
 /// A snapshot to write.
 pub struct SnapshotJob {
@@ -27,38 +31,66 @@ pub struct SnapshotJob {
     pub state: Vec<u8>,
 }
 
-/// Runs until every sender of `jobs` is gone.
-pub fn run(db: sled::Db, durability: Durability, jobs: Receiver<SnapshotJob>) {
-    while let Ok(job) = jobs.recv() {
-        if let Err(err) = write(&db, durability, &job) {
-            // The journal still holds everything: the entity loads correctly, only slower.
-            tracing::error!(kind = job.kind, id = %job.id, error = %err, "snapshot write failed");
-        }
-    }
-    tracing::debug!("snapshot thread exiting");
+/// Where snapshots go.
+pub struct SnapshotWriter {
+    /// The database (for flushes and journal pruning).
+    pub db: sled::Db,
+    /// The `snapshots` tree.
+    pub tree: sled::Tree,
+    /// Whether to flush the manifest before pruning.
+    pub durability: Durability,
 }
 
-fn write(db: &sled::Db, durability: Durability, job: &SnapshotJob) -> Result<(), StorageError> {
-    let key = keys::snapshot_key(job.kind, &job.id);
-    let stored = db
-        .get(&key)?
-        .and_then(|value| keys::split_u64(&value).map(|(seq, _)| seq));
-    if stored.is_some_and(|seq| seq >= job.covers) {
-        return Ok(());
+/// Reads the manifest value: which snapshot is current and how many chunks it has.
+pub fn parse_manifest(value: &[u8]) -> Option<(u64, u32)> {
+    let (covers, rest) = keys::split_u64(value)?;
+    Some((covers, u32::from_be_bytes(rest.try_into().ok()?)))
+}
+
+impl SnapshotWriter {
+    /// Runs until every sender of `jobs` is gone.
+    pub fn run(self, jobs: Receiver<SnapshotJob>) {
+        while let Ok(job) = jobs.recv() {
+            if let Err(err) = self.write(&job) {
+                // The journal still holds everything: the entity loads correctly, only slower.
+                tracing::error!(kind = job.kind, id = %job.id, error = %err, "snapshot write failed");
+            }
+        }
+        tracing::debug!("snapshot thread exiting");
     }
-    let mut value = Vec::with_capacity(8 + job.state.len());
-    value.extend_from_slice(&job.covers.to_be_bytes());
-    value.extend_from_slice(&job.state);
-    db.insert(key, value)?;
-    if durability == Durability::Sync {
-        db.flush()?;
+
+    fn write(&self, job: &SnapshotJob) -> Result<(), StorageError> {
+        let (kind, id, covers) = (job.kind, &*job.id, job.covers);
+        let manifest_key = keys::snapshot_manifest_key(kind, id);
+        let current = self.tree.get(&manifest_key)?.and_then(|value| parse_manifest(&value));
+        if current.is_some_and(|(current, _)| current >= covers) {
+            return Ok(());
+        }
+        let mut chunks = 0u32;
+        for chunk in job.state.chunks(TARGET_VALUE_BYTES) {
+            self.tree
+                .insert(keys::snapshot_chunk_key(kind, id, covers, chunks), chunk)?;
+            chunks += 1;
+        }
+        let mut manifest = covers.to_be_bytes().to_vec();
+        manifest.extend_from_slice(&chunks.to_be_bytes());
+        self.tree.insert(manifest_key, manifest)?;
+        if self.durability == Durability::Sync {
+            self.db.flush()?;
+        }
+        for item in self.tree.scan_prefix(keys::snapshot_chunk_prefix(kind, id)) {
+            let (key, _) = item?;
+            if keys::snapshot_chunk_covers(&key).is_some_and(|of| of < covers) {
+                self.tree.remove(key)?;
+            }
+        }
+        for item in self
+            .db
+            .range(keys::journal_key(kind, id, 0)..=keys::journal_key(kind, id, covers))
+        {
+            let (key, _) = item?;
+            self.db.remove(key)?;
+        }
+        Ok(())
     }
-    let mut prune = sled::Batch::default();
-    let obsolete = keys::journal_key(job.kind, &job.id, 0)..=keys::journal_key(job.kind, &job.id, job.covers);
-    for item in db.range(obsolete) {
-        let (key, _) = item?;
-        prune.remove(key);
-    }
-    db.apply_batch(prune)?;
-    Ok(())
 }
