@@ -9,12 +9,14 @@
 //! - [`storage`]: the sled database, the group-commit thread, the key layout and
 //!   the record codec.
 //! - [`sku`]: SKU stock counters: on hand, reservations with TTL, commits.
+//! - [`catalog`]: the category tree and the products (one entity).
 //! - [`metrics`]: every Prometheus metric of this crate.
 //!
 //! Each entity kind has a folder with `state.rs` (the pure state machine: no actix,
 //! no sled), `messages.rs` (what callers send and get back) and `actor.rs` (the glue
 //! that lets the runtime run the state).
 
+pub mod catalog;
 pub mod metrics;
 pub mod runtime;
 pub mod sku;
