@@ -63,7 +63,7 @@ impl Entity for CatalogState {
             CatalogCommand::UpdateCategory { id, patch } => self.update_category(id, patch)?,
             CatalogCommand::DeleteCategory(id) => self.delete_category(id)?,
             CatalogCommand::CreateProduct(fields) => self.create_product(fields, now)?,
-            CatalogCommand::UpdateProduct { id, fields } => self.update_product(id, fields, now)?,
+            CatalogCommand::UpdateProduct { id, patch } => self.update_product(id, patch, now)?,
         };
         self.apply(&event);
         let outcome = match &event {

@@ -1,7 +1,7 @@
 //! What callers send to the catalog actor and what they get back.
 
 use super::state::CatalogError;
-use super::state::{Category, CategoryId, CategoryPatch, Product, ProductFields, ProductId};
+use super::state::{Category, CategoryId, CategoryPatch, Product, ProductFields, ProductId, ProductPatch};
 
 /// A request to the catalog.
 #[derive(Debug, Clone)]
@@ -26,8 +26,8 @@ pub enum CatalogCommand {
     GetProduct(ProductId),
     /// Create a product.
     CreateProduct(ProductFields),
-    /// Replace a product's fields.
-    UpdateProduct { id: ProductId, fields: ProductFields },
+    /// Change a product (archive it with `status`).
+    UpdateProduct { id: ProductId, patch: ProductPatch },
 }
 
 /// What the catalog answers.

@@ -14,7 +14,7 @@ use crate::runtime::{ActorError, Registry, Runtime};
 pub use self::messages::{CatalogCommand, CatalogOutcome, CatalogReply};
 pub use self::state::{
     CatalogError, CatalogEvent, CatalogState, Category, CategoryId, CategoryPatch, Product, ProductFields, ProductId,
-    ProductStatus,
+    ProductPatch, ProductStatus,
 };
 
 /// The id of the one catalog entity.

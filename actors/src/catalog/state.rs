@@ -132,6 +132,48 @@ pub struct CategoryPatch {
     pub parent_id: Option<Option<CategoryId>>,
 }
 
+/// A product change: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductPatch {
+    /// New SKU.
+    pub sku: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New category.
+    pub category_id: Option<CategoryId>,
+    /// New price.
+    pub price: Option<u64>,
+    /// New currency.
+    pub currency: Option<String>,
+    /// New attributes (replacing all of them).
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// New seller (`Some(None)`: none).
+    pub seller_id: Option<Option<String>>,
+    /// New images (replacing all of them).
+    pub images: Option<Vec<String>>,
+    /// New status.
+    pub status: Option<ProductStatus>,
+}
+
+impl ProductPatch {
+    /// `fields` with this patch applied.
+    pub fn merged_into(self, mut fields: ProductFields) -> ProductFields {
+        fields.sku = self.sku.unwrap_or(fields.sku);
+        fields.name = self.name.unwrap_or(fields.name);
+        fields.description = self.description.unwrap_or(fields.description);
+        fields.category_id = self.category_id.unwrap_or(fields.category_id);
+        fields.price = self.price.unwrap_or(fields.price);
+        fields.currency = self.currency.unwrap_or(fields.currency);
+        fields.attributes = self.attributes.unwrap_or(fields.attributes);
+        fields.seller_id = self.seller_id.unwrap_or(fields.seller_id);
+        fields.images = self.images.unwrap_or(fields.images);
+        fields.status = self.status.unwrap_or(fields.status);
+        fields
+    }
+}
+
 /// The whole catalog.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CatalogState {
@@ -318,14 +360,15 @@ impl CatalogState {
         }))
     }
 
-    /// Decides replacing a product's fields (the caller merges a patch into them).
+    /// Decides changing a product.
     pub fn update_product(
         &self,
         id: ProductId,
-        fields: ProductFields,
+        patch: ProductPatch,
         now: UnixMillis,
     ) -> Result<CatalogEvent, CatalogError> {
         let current = self.products.get(&id).ok_or(CatalogError::ProductNotFound(id))?;
+        let fields = patch.merged_into(current.fields.clone());
         self.check_product(&fields, Some(id))?;
         Ok(CatalogEvent::ProductUpdated(Product {
             id,
