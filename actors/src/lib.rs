@@ -10,6 +10,8 @@
 //!   the record codec.
 //! - [`sku`]: SKU stock counters: on hand, reservations with TTL, commits.
 //! - [`catalog`]: the category tree and the products (one entity).
+//! - [`search`]: the catalog's search index (tantivy), a read model fed by the
+//!   catalog facade.
 //! - [`metrics`]: every Prometheus metric of this crate.
 //!
 //! Each entity kind has a folder with `state.rs` (the pure state machine: no actix,
@@ -19,5 +21,6 @@
 pub mod catalog;
 pub mod metrics;
 pub mod runtime;
+pub mod search;
 pub mod sku;
 pub mod storage;

@@ -7,11 +7,28 @@
 //! operator actions, so one actor is not a throughput limit; reads of single
 //! products are cheap messages.
 
-use super::messages::{CatalogCommand, CatalogOutcome, CatalogReply};
-use super::state::{CatalogError, CatalogEvent, CatalogState};
+use super::messages::{CatalogCommand, CatalogOutcome, CatalogReply, IndexedProduct};
+use super::state::{CatalogError, CatalogEvent, CatalogState, Product};
 use crate::runtime::{Entity, UnixMillis};
 
 impl CatalogState {
+    fn indexed(&self, product: &Product) -> IndexedProduct {
+        let category_path = self.path_ids(product.fields.category_id);
+        IndexedProduct {
+            product: product.clone(),
+            category_path,
+            version: self.version(),
+        }
+    }
+
+    fn products_outcome<'a>(&self, products: impl Iterator<Item = &'a Product>) -> CatalogReply {
+        let products = products.map(|product| self.indexed(product)).collect();
+        Ok(CatalogOutcome::Products {
+            products,
+            version: self.version(),
+        })
+    }
+
     fn category_outcome(&self, id: u64) -> CatalogReply {
         let category = self
             .category(id)
@@ -57,8 +74,18 @@ impl Entity for CatalogState {
             }
             CatalogCommand::GetProduct(id) => {
                 let product = self.product(id).ok_or(CatalogError::ProductNotFound(id))?;
-                return Ok(CatalogOutcome::Product(product.clone()));
+                return Ok(CatalogOutcome::Product(self.indexed(product)));
             }
+            CatalogCommand::GetProducts(ids) => {
+                return self.products_outcome(ids.iter().filter_map(|id| self.product(*id)))
+            }
+            CatalogCommand::ProductsUnder(id) => {
+                self.category(id)
+                    .ok_or_else(|| CatalogError::CategoryNotFound(id.to_string()))?;
+                let under: std::collections::HashSet<_> = self.descendants(id).into_iter().collect();
+                return self.products_outcome(self.products().filter(|p| under.contains(&p.fields.category_id)));
+            }
+            CatalogCommand::Export => return self.products_outcome(self.products()),
             CatalogCommand::CreateCategory { name, slug, parent_id } => self.create_category(name, slug, parent_id)?,
             CatalogCommand::UpdateCategory { id, patch } => self.update_category(id, patch)?,
             CatalogCommand::DeleteCategory(id) => self.delete_category(id)?,
@@ -72,7 +99,7 @@ impl Entity for CatalogState {
             }
             CatalogEvent::CategoryDeleted { .. } => Ok(CatalogOutcome::Deleted),
             CatalogEvent::ProductCreated(product) | CatalogEvent::ProductUpdated(product) => {
-                Ok(CatalogOutcome::Product(product.clone()))
+                Ok(CatalogOutcome::Product(self.indexed(product)))
             }
         };
         events.push(event);

@@ -24,6 +24,12 @@ pub enum CatalogCommand {
     DeleteCategory(CategoryId),
     /// One product.
     GetProduct(ProductId),
+    /// Several products, in the order asked; unknown ids are left out.
+    GetProducts(Vec<ProductId>),
+    /// Every product listed under a category or its descendants, for reindexing.
+    ProductsUnder(CategoryId),
+    /// Every product and the catalog version, for rebuilding the search index.
+    Export,
     /// Create a product.
     CreateProduct(ProductFields),
     /// Change a product (archive it with `status`).
@@ -40,7 +46,23 @@ pub enum CatalogOutcome {
     /// A category was deleted.
     Deleted,
     /// One product.
-    Product(Product),
+    Product(IndexedProduct),
+    /// Several products.
+    Products {
+        products: Vec<IndexedProduct>,
+        version: u64,
+    },
+}
+
+/// A product with what the search index needs besides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedProduct {
+    /// The product.
+    pub product: Product,
+    /// Its category and the category's ancestors, root first.
+    pub category_path: Vec<CategoryId>,
+    /// The catalog version this view was taken at.
+    pub version: u64,
 }
 
 /// The reply to a [`CatalogCommand`].

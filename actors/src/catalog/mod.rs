@@ -3,15 +3,17 @@
 //! - [`state`]: the pure state machine and its rules;
 //! - [`messages`]: commands and replies;
 //! - `actor`: how the runtime runs it (one entity, `catalog/main`);
-//! - [`Catalog`]: the typed front door the HTTP layer uses.
+//! - [`Catalog`]: the typed front door the HTTP layer uses; it forwards every
+//!   product change to the search index.
 
 mod actor;
 pub mod messages;
 pub mod state;
 
 use crate::runtime::{ActorError, Registry, Runtime};
+use crate::search::{SearchError, SearchIndex};
 
-pub use self::messages::{CatalogCommand, CatalogOutcome, CatalogReply};
+pub use self::messages::{CatalogCommand, CatalogOutcome, CatalogReply, IndexedProduct};
 pub use self::state::{
     CatalogError, CatalogEvent, CatalogState, Category, CategoryId, CategoryPatch, Product, ProductFields, ProductId,
     ProductPatch, ProductStatus,
@@ -29,20 +31,50 @@ pub enum CatalogCallError {
     /// The catalog actor could not answer.
     #[error(transparent)]
     Actor(#[from] ActorError),
+    /// The search index failed.
+    #[error(transparent)]
+    Search(#[from] SearchError),
 }
 
-/// Typed access to the catalog actor.
+/// A category and its path from the root (the category last).
+pub type CategoryWithPath = (Category, Vec<Category>);
+
+/// Typed access to the catalog actor, keeping the search index in step with it.
 #[derive(Clone)]
 pub struct Catalog {
     /// The registry holding the one catalog entity.
     entities: Registry<CatalogState>,
+    /// The read model every product change is sent to.
+    search: SearchIndex,
+}
+
+fn category_of(outcome: CatalogOutcome) -> CategoryWithPath {
+    match outcome {
+        CatalogOutcome::Category { category, path } => (category, path),
+        other => unreachable!("category commands answer with a category, got {other:?}"),
+    }
+}
+
+fn product_of(outcome: CatalogOutcome) -> IndexedProduct {
+    match outcome {
+        CatalogOutcome::Product(product) => product,
+        other => unreachable!("product commands answer with a product, got {other:?}"),
+    }
+}
+
+fn products_of(outcome: CatalogOutcome) -> (Vec<IndexedProduct>, u64) {
+    match outcome {
+        CatalogOutcome::Products { products, version } => (products, version),
+        other => unreachable!("listing commands answer with products, got {other:?}"),
+    }
 }
 
 impl Catalog {
-    /// The catalog on `runtime`.
-    pub fn new(runtime: &Runtime) -> Self {
+    /// The catalog on `runtime`, feeding `search`.
+    pub fn new(runtime: &Runtime, search: SearchIndex) -> Self {
         Catalog {
             entities: Registry::new(runtime),
+            search,
         }
     }
 
@@ -51,8 +83,101 @@ impl Catalog {
         &self.entities
     }
 
-    /// Sends a command to the catalog.
-    pub async fn call(&self, command: CatalogCommand) -> Result<CatalogOutcome, CatalogCallError> {
+    /// The search index.
+    pub fn search(&self) -> &SearchIndex {
+        &self.search
+    }
+
+    async fn call(&self, command: CatalogCommand) -> Result<CatalogOutcome, CatalogCallError> {
         Ok(self.entities.call(CATALOG_ID, command).await??)
+    }
+
+    /// Rebuilds the search index unless it holds exactly the catalog's version.
+    /// Returns whether it rebuilt.
+    pub async fn sync_search(&self) -> Result<bool, CatalogCallError> {
+        let (products, version) = products_of(self.call(CatalogCommand::Export).await?);
+        if self.search.opened_at_version() == Some(version) {
+            return Ok(false);
+        }
+        self.search.rebuild(products, version).await?;
+        Ok(true)
+    }
+
+    /// Every category.
+    pub async fn categories(&self) -> Result<Vec<Category>, CatalogCallError> {
+        match self.call(CatalogCommand::ListCategories).await? {
+            CatalogOutcome::Categories(categories) => Ok(categories),
+            other => unreachable!("listing categories answers with categories, got {other:?}"),
+        }
+    }
+
+    /// One category by id.
+    pub async fn category(&self, id: CategoryId) -> Result<CategoryWithPath, CatalogCallError> {
+        Ok(category_of(self.call(CatalogCommand::GetCategory(id)).await?))
+    }
+
+    /// One category by slug.
+    pub async fn category_by_slug(&self, slug: String) -> Result<CategoryWithPath, CatalogCallError> {
+        Ok(category_of(self.call(CatalogCommand::GetCategoryBySlug(slug)).await?))
+    }
+
+    /// Creates a category.
+    pub async fn create_category(
+        &self,
+        name: String,
+        slug: String,
+        parent_id: Option<CategoryId>,
+    ) -> Result<CategoryWithPath, CatalogCallError> {
+        Ok(category_of(
+            self.call(CatalogCommand::CreateCategory { name, slug, parent_id })
+                .await?,
+        ))
+    }
+
+    /// Renames or moves a category; a move reindexes the products below it.
+    pub async fn update_category(
+        &self,
+        id: CategoryId,
+        patch: CategoryPatch,
+    ) -> Result<CategoryWithPath, CatalogCallError> {
+        let moved = patch.parent_id.is_some();
+        let updated = category_of(self.call(CatalogCommand::UpdateCategory { id, patch }).await?);
+        if moved {
+            let (products, _) = products_of(self.call(CatalogCommand::ProductsUnder(id)).await?);
+            for product in products {
+                self.search.upsert(product);
+            }
+        }
+        Ok(updated)
+    }
+
+    /// Deletes an empty category.
+    pub async fn delete_category(&self, id: CategoryId) -> Result<(), CatalogCallError> {
+        self.call(CatalogCommand::DeleteCategory(id)).await?;
+        Ok(())
+    }
+
+    /// One product.
+    pub async fn product(&self, id: ProductId) -> Result<IndexedProduct, CatalogCallError> {
+        Ok(product_of(self.call(CatalogCommand::GetProduct(id)).await?))
+    }
+
+    /// Several products, in the order asked; unknown ids are left out.
+    pub async fn products(&self, ids: Vec<ProductId>) -> Result<Vec<IndexedProduct>, CatalogCallError> {
+        Ok(products_of(self.call(CatalogCommand::GetProducts(ids)).await?).0)
+    }
+
+    /// Creates a product and indexes it.
+    pub async fn create_product(&self, fields: ProductFields) -> Result<IndexedProduct, CatalogCallError> {
+        let product = product_of(self.call(CatalogCommand::CreateProduct(fields)).await?);
+        self.search.upsert(product.clone());
+        Ok(product)
+    }
+
+    /// Changes a product (archiving it removes it from search) and reindexes it.
+    pub async fn update_product(&self, id: ProductId, patch: ProductPatch) -> Result<IndexedProduct, CatalogCallError> {
+        let product = product_of(self.call(CatalogCommand::UpdateProduct { id, patch }).await?);
+        self.search.upsert(product.clone());
+        Ok(product)
     }
 }

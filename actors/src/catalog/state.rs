@@ -181,6 +181,9 @@ pub struct CatalogState {
     products: BTreeMap<ProductId, Product>,
     next_category_id: CategoryId,
     next_product_id: ProductId,
+    /// Number of events applied: tells a read model (the search index) whether it
+    /// has seen every change.
+    version: u64,
     /// Derived indexes, rebuilt after a snapshot.
     #[serde(skip)]
     index: Indexes,
@@ -247,6 +250,16 @@ impl CatalogState {
         .collect();
         path.reverse();
         path
+    }
+
+    /// Number of events applied so far.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The ids from the root category down to `id` (inclusive).
+    pub fn path_ids(&self, id: CategoryId) -> Vec<CategoryId> {
+        self.path(id).iter().map(|category| category.id).collect()
     }
 
     /// `id` and every category below it.
@@ -380,6 +393,7 @@ impl CatalogState {
 
     /// Applies one event.
     pub fn apply(&mut self, event: &CatalogEvent) {
+        self.version += 1;
         match event {
             CatalogEvent::CategoryCreated(category) | CatalogEvent::CategoryUpdated(category) => {
                 if let Some(old) = self.categories.get(&category.id) {

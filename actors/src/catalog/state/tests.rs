@@ -106,12 +106,18 @@ fn a_sku_belongs_to_one_product() {
             product_id: 1
         })
     );
-    let rename = ProductPatch { name: Some("Pan".into()), ..ProductPatch::default() };
+    let rename = ProductPatch {
+        name: Some("Pan".into()),
+        ..ProductPatch::default()
+    };
     let CatalogEvent::ProductUpdated(updated) = state.update_product(1, rename, 9).unwrap() else {
         panic!("expected an update")
     };
     assert_eq!((updated.created_at, updated.updated_at), (5, 9));
-    assert_eq!((updated.fields.name.as_str(), updated.fields.sku.as_str()), ("Pan", "PAN-1"));
+    assert_eq!(
+        (updated.fields.name.as_str(), updated.fields.sku.as_str()),
+        ("Pan", "PAN-1")
+    );
     assert_eq!(
         state.create_product(fields("PAN-2", 99), 6),
         Err(CatalogError::CategoryNotFound("99".into()))

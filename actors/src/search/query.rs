@@ -1,0 +1,135 @@
+//! Turning a search request into a tantivy query and running it with the facet
+//! collector.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, Order, Searcher, Term};
+
+use super::facets::{FacetCollector, FacetCounts};
+use super::schema::{attr_term, Fields};
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// BM25 relevance to `q` (newest first when there is no `q`).
+    Relevance,
+    /// Cheapest first.
+    PriceAsc,
+    /// Most expensive first.
+    PriceDesc,
+    /// Most recently created first.
+    Newest,
+}
+
+/// What to search for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// Free text over name (boosted), description and attribute values.
+    pub q: Option<String>,
+    /// Only this category and its descendants.
+    pub category: Option<u64>,
+    /// Lowest price, inclusive.
+    pub min_price: Option<u64>,
+    /// Highest price, inclusive.
+    pub max_price: Option<u64>,
+    /// Attribute filters: each key must match one of its values.
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// Order of the results.
+    pub sort: SortOrder,
+    /// Results skipped.
+    pub offset: usize,
+    /// Results returned.
+    pub limit: usize,
+}
+
+/// One page of results and the counts over all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchResult {
+    /// Product ids of the page, in order.
+    pub ids: Vec<u64>,
+    /// Counts over the whole filtered result (`total` among them).
+    pub facets: FacetCounts,
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// Builds the query for `request`.
+pub fn build_query(fields: &Fields, parser: &QueryParser, request: &SearchRequest) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    match request.q.as_deref().map(str::trim) {
+        Some(text) if !text.is_empty() => clauses.push((Occur::Must, parser.parse_query_lenient(text).0)),
+        _ => clauses.push((Occur::Must, Box::new(AllQuery))),
+    }
+    if let Some(category) = request.category {
+        clauses.push((Occur::Must, term_query(Term::from_field_u64(fields.category, category))));
+    }
+    if request.min_price.is_some() || request.max_price.is_some() {
+        let bound = |price: Option<u64>| {
+            price.map_or(Bound::Unbounded, |p| {
+                Bound::Included(Term::from_field_u64(fields.price, p))
+            })
+        };
+        clauses.push((
+            Occur::Must,
+            Box::new(RangeQuery::new(bound(request.min_price), bound(request.max_price))),
+        ));
+    }
+    for (key, values) in &request.attributes {
+        let any_value: Vec<(Occur, Box<dyn Query>)> = values
+            .iter()
+            .map(|value| {
+                (
+                    Occur::Should,
+                    term_query(Term::from_field_text(fields.attr, &attr_term(key, value))),
+                )
+            })
+            .collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_value))));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn product_id(searcher: &Searcher, address: DocAddress) -> tantivy::Result<Option<u64>> {
+    let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("id")?;
+    Ok(column.first(address.doc_id))
+}
+
+/// Runs `query`: one page in `request`'s order, and the facet counts.
+pub fn run(searcher: &Searcher, query: &dyn Query, request: &SearchRequest) -> tantivy::Result<SearchResult> {
+    let page = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+    let has_text = request.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    let (addresses, facets): (Vec<DocAddress>, FacetCounts) = match (request.sort, has_text) {
+        (SortOrder::Relevance, true) => {
+            let (hits, facets) = searcher.search(query, &(page.order_by_score(), FacetCollector))?;
+            (hits.into_iter().map(|(_, address)| address).collect(), facets)
+        }
+        (SortOrder::PriceAsc | SortOrder::PriceDesc, _) => {
+            let order = if request.sort == SortOrder::PriceAsc {
+                Order::Asc
+            } else {
+                Order::Desc
+            };
+            let (hits, facets) = searcher.search(
+                query,
+                &(page.order_by_fast_field::<u64>("price", order), FacetCollector),
+            )?;
+            (hits.into_iter().map(|(_, address)| address).collect(), facets)
+        }
+        (SortOrder::Newest | SortOrder::Relevance, _) => {
+            let by_age = page.order_by_fast_field::<u64>("created_at", Order::Desc);
+            let (hits, facets) = searcher.search(query, &(by_age, FacetCollector))?;
+            (hits.into_iter().map(|(_, address)| address).collect(), facets)
+        }
+    };
+    let mut ids = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        ids.extend(product_id(searcher, address)?);
+    }
+    Ok(SearchResult { ids, facets })
+}
