@@ -24,8 +24,10 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
 use mercato_actors::runtime::{ActorDirectory, Runtime};
+use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
 use mercato_http::metrics::HttpMetrics;
@@ -34,6 +36,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::Settings;
 
+/// Folder of the search index inside the data dir.
+const SEARCH_DIR: &str = "search";
 /// How long the final storage flush may take at shutdown.
 const STORAGE_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long actors may take to submit what they hold and stop at shutdown.
@@ -58,9 +62,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens storage, starts the runtime and binds the server. Must run inside an
-    /// actix `System`.
-    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Opens storage, starts the runtime, brings the search index up to date with
+    /// the catalog and binds the server. Must run inside an actix `System`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let prometheus = prometheus::Registry::new();
         let actor_metrics = ActorMetrics::register(&prometheus).context("cannot register actor metrics")?;
         let http_metrics = HttpMetrics::register(&prometheus).context("cannot register http metrics")?;
@@ -70,7 +74,21 @@ impl Application {
             .with_context(|| format!("cannot open storage in {}", settings.storage.data_dir.display()))?;
         let runtime = Runtime::start(settings.runtime.clone(), storage.clone(), actor_metrics.runtime);
         let inventory = Inventory::new(&runtime);
-        let directories: Vec<Arc<dyn ActorDirectory>> = vec![Arc::new(inventory.registry().clone())];
+        let search_dir = settings.storage.data_dir.join(SEARCH_DIR);
+        let search = SearchIndex::open(&search_dir)
+            .with_context(|| format!("cannot open the search index in {}", search_dir.display()))?;
+        let catalog = Catalog::new(&runtime, search);
+        if catalog
+            .sync_search()
+            .await
+            .context("cannot bring the search index up to date")?
+        {
+            tracing::info!("search index rebuilt from the catalog");
+        }
+        let directories: Vec<Arc<dyn ActorDirectory>> = vec![
+            Arc::new(inventory.registry().clone()),
+            Arc::new(catalog.registry().clone()),
+        ];
         let admin_token = match settings.admin.token.expose_secret() {
             "" => SecretString::from(generate_token()?),
             _ => settings.admin.token.clone(),
@@ -78,6 +96,7 @@ impl Application {
         let ready = Arc::new(AtomicBool::new(true));
         let state = web::Data::new(AppState {
             inventory,
+            catalog,
             directories: directories.clone(),
             admin_token: admin_token.clone(),
             metrics: http_metrics,

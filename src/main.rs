@@ -56,7 +56,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(&settings.log);
     let token_in_config = !settings.admin.token.expose_secret().is_empty();
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(settings)?;
+        let app = Application::build(settings).await?;
         if !token_was_given && !token_in_config {
             println!("operator token (shown once): {}", app.admin_token().expose_secret());
         }

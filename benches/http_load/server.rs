@@ -41,7 +41,7 @@ impl InProcessServer {
             .name("mercato-server".into())
             .spawn(move || {
                 actix_rt::System::new().block_on(async move {
-                    let app = Application::build(settings)?;
+                    let app = Application::build(settings).await?;
                     // The receiver waits for this message; if it is gone, so is the run.
                     let _ = bound.send(app.addr());
                     let serving = Box::pin(app.run_until_stopped());

@@ -6,7 +6,9 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use mercato_actors::catalog::{CatalogCallError, CatalogError};
 use mercato_actors::runtime::ActorError;
+use mercato_actors::search::SearchError;
 use mercato_actors::sku::{InventoryError, StockError};
 use serde_json::{json, Map, Value};
 
@@ -132,6 +134,51 @@ impl From<InventoryError> for ApiError {
         match err {
             InventoryError::Stock(err) => err.into(),
             InventoryError::Actor(err) => err.into(),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(err: CatalogError) -> Self {
+        let message = err.to_string();
+        match err {
+            CatalogError::CategoryNotFound(id) => {
+                ApiError::new(StatusCode::NOT_FOUND, "category_not_found", message).with("category", id)
+            }
+            CatalogError::ProductNotFound(id) => {
+                ApiError::new(StatusCode::NOT_FOUND, "product_not_found", message).with("product_id", id)
+            }
+            CatalogError::DuplicateName(name) => {
+                ApiError::new(StatusCode::CONFLICT, "category_name_taken", message).with("name", name)
+            }
+            CatalogError::DuplicateSlug(slug) => {
+                ApiError::new(StatusCode::CONFLICT, "slug_taken", message).with("slug", slug)
+            }
+            CatalogError::DuplicateSku { sku, product_id } => ApiError::new(StatusCode::CONFLICT, "sku_taken", message)
+                .with("sku", sku)
+                .with("product_id", product_id),
+            CatalogError::Cycle { .. } => ApiError::new(StatusCode::CONFLICT, "category_cycle", message),
+            CatalogError::NotEmpty { children, products, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "category_not_empty", message)
+                    .with("children", children)
+                    .with("products", products)
+            }
+        }
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(err: SearchError) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "search_unavailable", err.to_string())
+    }
+}
+
+impl From<CatalogCallError> for ApiError {
+    fn from(err: CatalogCallError) -> Self {
+        match err {
+            CatalogCallError::Catalog(err) => err.into(),
+            CatalogCallError::Actor(err) => err.into(),
+            CatalogCallError::Search(err) => err.into(),
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //!
-//! - [`routes`]: one module per area (`ops`, `inventory`, `actors`);
+//! - [`routes`]: one module per area (`ops`, `inventory`, `categories`,
+//!   `products`, `search`, `actors`);
 //! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
 //! - [`auth`]: the operator-token extractor;
 //! - [`validate`]: value checks types cannot express;
@@ -24,6 +25,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use mercato_actors::catalog::Catalog;
 use mercato_actors::runtime::ActorDirectory;
 use mercato_actors::sku::Inventory;
 use secrecy::SecretString;
@@ -35,6 +37,8 @@ use crate::metrics::HttpMetrics;
 pub struct AppState {
     /// SKU stock actors.
     pub inventory: Inventory,
+    /// Categories, products and their search index.
+    pub catalog: Catalog,
     /// Every entity kind, for the admin API.
     pub directories: Vec<Arc<dyn ActorDirectory>>,
     /// The static operator token.
@@ -70,6 +74,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
                     .error_handler(|err, _| errors::json_body_error(err).into()),
             )
             .app_data(web::QueryConfig::default().error_handler(|err, _| errors::query_error(err).into()))
+            .app_data(web::PathConfig::default().error_handler(|err, _| ApiError::not_found(err.to_string()).into()))
             .service(routes::ops::healthz)
             .service(routes::ops::readyz)
             .service(routes::ops::metrics)
@@ -80,6 +85,16 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::inventory::reserve)
             .service(routes::inventory::commit)
             .service(routes::inventory::release)
+            .service(routes::categories::list)
+            .service(routes::categories::get_one)
+            .service(routes::categories::create)
+            .service(routes::categories::update)
+            .service(routes::categories::remove)
+            .service(routes::search::search)
+            .service(routes::products::get_one)
+            .service(routes::products::create)
+            .service(routes::products::update)
+            .service(routes::products::archive)
             .service(routes::actors::list)
             .service(routes::actors::restart);
         if options.fault_injection {

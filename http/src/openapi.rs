@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actors, inventory, ops};
+use crate::routes::{actors, categories, inventory, ops, products, search};
 
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -14,12 +14,15 @@ use crate::routes::{actors, inventory, ops};
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         inventory::get_level, inventory::set_on_hand, inventory::adjust, inventory::reserve,
         inventory::commit, inventory::release,
+        categories::list, categories::get_one, categories::create, categories::update, categories::remove,
+        search::search, products::get_one, products::create, products::update, products::archive,
         actors::list, actors::restart, actors::fault,
     ),
     modifiers(&OperatorToken),
     tags(
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "inventory", description = "Stock levels and reservations"),
+        (name = "catalog", description = "Categories, products and search"),
         (name = "actors", description = "Entity actors, for operators"),
     )
 )]

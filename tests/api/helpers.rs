@@ -87,6 +87,39 @@ impl Api {
         response.json().await.expect("level json")
     }
 
+    pub async fn create_category(&self, name: &str, slug: &str, parent_id: Option<u64>) -> Value {
+        let body = json!({"name": name, "slug": slug, "parent_id": parent_id});
+        let response = self.admin(reqwest::Method::POST, "/v1/categories", Some(body)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create category {slug}");
+        response.json().await.expect("category json")
+    }
+
+    pub async fn create_product(&self, body: Value) -> Value {
+        let response = self
+            .admin(reqwest::Method::POST, "/v1/products", Some(body.clone()))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create product {body}");
+        response.json().await.expect("product json")
+    }
+
+    /// `GET /v1/products?{query}`, expecting 200.
+    pub async fn search(&self, query: &str) -> Value {
+        let response = self.get(&format!("/v1/products?{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "search {query}");
+        response.json().await.expect("search json")
+    }
+
+    /// Product ids of a search page, in order.
+    pub async fn search_ids(&self, query: &str) -> Vec<u64> {
+        let page = self.search(query).await;
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| item["id"].as_u64().expect("id"))
+            .collect()
+    }
+
     /// The value of a metric line `name{labels} value`, summed over matching lines.
     pub async fn metric(&self, name_and_labels: &str) -> f64 {
         let text = self.get("/metrics").await.text().await.expect("metrics text");
@@ -131,7 +164,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(dir.path());
     customize(&mut settings);
-    let app = Application::build(settings).expect("app builds");
+    let app = Application::build(settings).await.expect("app builds");
     let api = Api::new(format!("http://{}", app.addr()));
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp { api, _dir: dir }

@@ -41,7 +41,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 13] = [
+    let expected: [(&str, &str); 23] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -52,6 +52,16 @@ async fn openapi_lists_every_public_route() {
         ("/v1/inventory/{sku}/reservations", "post"),
         ("/v1/inventory/{sku}/reservations/{reservation_id}/commit", "post"),
         ("/v1/inventory/{sku}/reservations/{reservation_id}", "delete"),
+        ("/v1/categories", "get"),
+        ("/v1/categories", "post"),
+        ("/v1/categories/{id_or_slug}", "get"),
+        ("/v1/categories/{id}", "patch"),
+        ("/v1/categories/{id}", "delete"),
+        ("/v1/products", "get"),
+        ("/v1/products", "post"),
+        ("/v1/products/{id}", "get"),
+        ("/v1/products/{id}", "patch"),
+        ("/v1/products/{id}", "delete"),
         ("/v1/admin/actors", "get"),
         ("/v1/admin/actors/{kind}/{id}/restart", "post"),
         ("/v1/admin/actors/{kind}/{id}/fault", "post"),

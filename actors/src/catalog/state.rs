@@ -157,6 +157,24 @@ pub struct ProductPatch {
     pub status: Option<ProductStatus>,
 }
 
+impl From<ProductFields> for ProductPatch {
+    /// A patch that sets every field.
+    fn from(fields: ProductFields) -> Self {
+        ProductPatch {
+            sku: Some(fields.sku),
+            name: Some(fields.name),
+            description: Some(fields.description),
+            category_id: Some(fields.category_id),
+            price: Some(fields.price),
+            currency: Some(fields.currency),
+            attributes: Some(fields.attributes),
+            seller_id: Some(fields.seller_id),
+            images: Some(fields.images),
+            status: Some(fields.status),
+        }
+    }
+}
+
 impl ProductPatch {
     /// `fields` with this patch applied.
     pub fn merged_into(self, mut fields: ProductFields) -> ProductFields {

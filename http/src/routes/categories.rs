@@ -1,0 +1,201 @@
+//! Category routes: the tree, one node with its path, and operator changes.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use mercato_actors::catalog::{Category, CategoryPatch, CategoryWithPath};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Operator;
+use crate::errors::ApiError;
+use crate::validate;
+use crate::AppState;
+
+/// Longest category name.
+const MAX_NAME_LEN: usize = 100;
+
+/// A node of the category tree.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryNode {
+    id: u64,
+    name: String,
+    slug: String,
+    parent_id: Option<u64>,
+    /// Sub-categories, by name.
+    #[schema(no_recursion)]
+    children: Vec<CategoryNode>,
+}
+
+/// A category on the way from the root.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryRef {
+    id: u64,
+    name: String,
+    slug: String,
+}
+
+/// One category with its path from the root (itself last).
+#[derive(Serialize, ToSchema)]
+pub struct CategoryBody {
+    id: u64,
+    name: String,
+    slug: String,
+    parent_id: Option<u64>,
+    path: Vec<CategoryRef>,
+}
+
+impl From<CategoryWithPath> for CategoryBody {
+    fn from((category, path): CategoryWithPath) -> Self {
+        let path = path
+            .into_iter()
+            .map(|c| CategoryRef {
+                id: c.id,
+                name: c.name,
+                slug: c.slug,
+            })
+            .collect();
+        CategoryBody {
+            id: category.id,
+            name: category.name,
+            slug: category.slug,
+            parent_id: category.parent_id,
+            path,
+        }
+    }
+}
+
+/// `POST /v1/categories`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    /// 1 to 100 characters; unique ignoring case.
+    name: String,
+    /// Lower-case words joined by '-'; unique.
+    slug: String,
+    /// Parent category; absent or null for a root.
+    parent_id: Option<u64>,
+}
+
+/// `PATCH /v1/categories/{id}`: absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    name: Option<String>,
+    slug: Option<String>,
+    /// New parent; null makes it a root.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u64>)]
+    parent_id: Option<Option<u64>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn tree(categories: Vec<Category>) -> Vec<CategoryNode> {
+    let mut children: BTreeMap<Option<u64>, Vec<Category>> = BTreeMap::new();
+    for category in categories {
+        children.entry(category.parent_id).or_default().push(category);
+    }
+    fn build(parent: Option<u64>, children: &mut BTreeMap<Option<u64>, Vec<Category>>) -> Vec<CategoryNode> {
+        let mut level = children.remove(&parent).unwrap_or_default();
+        level.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        level
+            .into_iter()
+            .map(|c| CategoryNode {
+                children: build(Some(c.id), children),
+                id: c.id,
+                name: c.name,
+                slug: c.slug,
+                parent_id: c.parent_id,
+            })
+            .collect()
+    }
+    build(None, &mut children)
+}
+
+/// The whole category tree, roots first, each level by name.
+#[utoipa::path(get, path = "/v1/categories", tag = "catalog", responses((status = 200, body = [CategoryNode])))]
+#[get("/v1/categories")]
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(tree(state.catalog.categories().await?)))
+}
+
+/// One category, by id or slug, with its path from the root.
+#[utoipa::path(get, path = "/v1/categories/{id_or_slug}", tag = "catalog",
+    params(("id_or_slug" = String, Path, description = "numeric id or slug")),
+    responses((status = 200, body = CategoryBody), (status = 404, description = "`category_not_found`")))]
+#[get("/v1/categories/{id_or_slug}")]
+pub async fn get_one(state: web::Data<AppState>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = key.into_inner();
+    let found = match key.parse::<u64>() {
+        Ok(id) => state.catalog.category(id).await?,
+        Err(_) => {
+            validate::slug(&key)?;
+            state.catalog.category_by_slug(key).await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(CategoryBody::from(found)))
+}
+
+/// Creates a category.
+#[utoipa::path(post, path = "/v1/categories", tag = "catalog", security(("operator_token" = [])), request_body = NewCategory,
+    responses((status = 201, body = CategoryBody), (status = 401), (status = 404, description = "`category_not_found` (parent)"),
+        (status = 409, description = "`category_name_taken`, `slug_taken`"), (status = 422, description = "`invalid_field`")))]
+#[post("/v1/categories")]
+pub async fn create(
+    _: Operator,
+    state: web::Data<AppState>,
+    body: web::Json<NewCategory>,
+) -> Result<HttpResponse, ApiError> {
+    let NewCategory { name, slug, parent_id } = body.into_inner();
+    validate::text("name", &name, MAX_NAME_LEN)?;
+    validate::slug(&slug)?;
+    let created = state
+        .catalog
+        .create_category(name.trim().to_string(), slug, parent_id)
+        .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(CategoryBody::from(created)))
+}
+
+/// Renames or moves a category.
+#[utoipa::path(patch, path = "/v1/categories/{id}", tag = "catalog", security(("operator_token" = [])),
+    params(("id" = u64, Path)), request_body = CategoryChange,
+    responses((status = 200, body = CategoryBody), (status = 401), (status = 404, description = "`category_not_found`"),
+        (status = 409, description = "`category_cycle`, `category_name_taken`, `slug_taken`"), (status = 422)))]
+#[patch("/v1/categories/{id}")]
+pub async fn update(
+    _: Operator,
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+    body: web::Json<CategoryChange>,
+) -> Result<HttpResponse, ApiError> {
+    let CategoryChange { name, slug, parent_id } = body.into_inner();
+    if let Some(name) = &name {
+        validate::text("name", name, MAX_NAME_LEN)?;
+    }
+    if let Some(slug) = &slug {
+        validate::slug(slug)?;
+    }
+    let patch = CategoryPatch {
+        name: name.map(|n| n.trim().to_string()),
+        slug,
+        parent_id,
+    };
+    let updated = state.catalog.update_category(id.into_inner(), patch).await?;
+    Ok(HttpResponse::Ok().json(CategoryBody::from(updated)))
+}
+
+/// Deletes a category that has no children and no products.
+#[utoipa::path(delete, path = "/v1/categories/{id}", tag = "catalog", security(("operator_token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 204), (status = 401), (status = 404, description = "`category_not_found`"),
+        (status = 409, description = "`category_not_empty`")))]
+#[delete("/v1/categories/{id}")]
+pub async fn remove(_: Operator, state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    state.catalog.delete_category(id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
