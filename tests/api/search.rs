@@ -309,3 +309,56 @@ async fn bad_search_parameters_are_refused() {
         assert_eq!(error_code(response).await, code, "{query}");
     }
 }
+
+#[actix_web::test]
+async fn a_restart_keeps_catalog_and_index_consistent_even_when_the_index_is_lost() {
+    use crate::helpers::ServerProcess;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[]);
+    let home = server.api.create_category("Home", "home", None).await["id"]
+        .as_u64()
+        .unwrap();
+    let mut ids = Vec::new();
+    for sku in ["MUG", "BOWL", "PLATE"] {
+        ids.push(
+            server.api.create_product(product(sku, home)).await["id"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    server
+        .api
+        .admin(
+            Method::PATCH,
+            &format!("/v1/products/{}", ids[0]),
+            Some(json!({"name": "Espresso cup"})),
+        )
+        .await;
+    server
+        .api
+        .admin(Method::DELETE, &format!("/v1/products/{}", ids[2]), None)
+        .await;
+    // Killed at once: the last changes may not have reached the index yet.
+    server.kill();
+
+    let ids = &ids;
+    let expect_consistent = |api: Api| async move {
+        assert_eq!(api.search_ids("q=espresso").await, [ids[0]]);
+        assert_eq!(api.search("per_page=1").await["total"], 2);
+        let product: Value = api.get(&format!("/v1/products/{}", ids[2])).await.json().await.unwrap();
+        assert_eq!(product["status"], "archived");
+    };
+    let restarted = ServerProcess::start(dir.path(), &[]);
+    expect_consistent(restarted.api.clone()).await;
+    restarted.kill();
+
+    std::fs::remove_dir_all(dir.path().join("search")).unwrap();
+    let without_index = ServerProcess::start(dir.path(), &[]);
+    expect_consistent(without_index.api.clone()).await;
+    without_index.kill();
+
+    std::fs::write(dir.path().join("search").join("meta.json"), b"{ not json").unwrap();
+    let damaged_index = ServerProcess::start(dir.path(), &[]);
+    expect_consistent(damaged_index.api.clone()).await;
+}
