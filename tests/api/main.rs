@@ -7,4 +7,5 @@ mod inventory;
 mod lifecycle;
 mod ops;
 mod search;
+mod seed;
 mod validation;

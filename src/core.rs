@@ -1,0 +1,101 @@
+//! The core without HTTP: storage, the entity runtime, the domain front doors and
+//! the search index, opened in order and shut down in reverse. `serve` puts HTTP
+//! in front of it; `seed` uses it offline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mercato_actors::catalog::Catalog;
+use mercato_actors::metrics::ActorMetrics;
+use mercato_actors::runtime::{ActorDirectory, Runtime};
+use mercato_actors::search::SearchIndex;
+use mercato_actors::sku::Inventory;
+use mercato_actors::storage::Storage;
+
+use crate::settings::Settings;
+
+/// Folder of the search index inside the data dir.
+const SEARCH_DIR: &str = "search";
+/// How long the final storage flush may take at shutdown.
+const STORAGE_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long actors may take to submit what they hold and stop at shutdown.
+const ACTOR_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything but HTTP.
+pub struct Core {
+    /// The database and its commit thread.
+    pub storage: Storage,
+    /// Arbiters and settings every registry shares; owns the arbiters.
+    pub runtime: Runtime,
+    /// SKU stock actors.
+    pub inventory: Inventory,
+    /// Categories, products and the search index.
+    pub catalog: Catalog,
+    /// Every metric of the process.
+    pub prometheus: prometheus::Registry,
+}
+
+impl Core {
+    /// Opens storage, starts the runtime, and brings the search index up to date
+    /// with the catalog. Must run inside an actix `System`.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let prometheus = prometheus::Registry::new();
+        let metrics = ActorMetrics::register(&prometheus).context("cannot register actor metrics")?;
+        let data_dir = &settings.storage.data_dir;
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+        let storage = Storage::open(&settings.storage, metrics.storage)
+            .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
+        let runtime = Runtime::start(settings.runtime.clone(), storage.clone(), metrics.runtime);
+        let inventory = Inventory::new(&runtime);
+        let search_dir = data_dir.join(SEARCH_DIR);
+        let search = SearchIndex::open(&search_dir)
+            .with_context(|| format!("cannot open the search index in {}", search_dir.display()))?;
+        let catalog = Catalog::new(&runtime, search);
+        if catalog
+            .sync_search()
+            .await
+            .context("cannot bring the search index up to date")?
+        {
+            tracing::info!("search index rebuilt from the catalog");
+        }
+        Ok(Core {
+            storage,
+            runtime,
+            inventory,
+            catalog,
+            prometheus,
+        })
+    }
+
+    /// Every entity kind, for the admin API and shutdown.
+    pub fn directories(&self) -> Vec<Arc<dyn ActorDirectory>> {
+        vec![
+            Arc::new(self.inventory.registry().clone()),
+            Arc::new(self.catalog.registry().clone()),
+        ]
+    }
+
+    /// Stops every actor (each submits what it holds), waits for queued writes and
+    /// flushes storage.
+    pub async fn shutdown(&self) -> anyhow::Result<()> {
+        let directories = self.directories();
+        let passivated: usize = directories.iter().map(|directory| directory.passivate_all()).sum();
+        tracing::info!(passivated, "stopping actors");
+        let deadline = tokio::time::Instant::now() + ACTOR_STOP_TIMEOUT;
+        while directories.iter().any(|directory| directory.live() > 0) {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(timeout = ?ACTOR_STOP_TIMEOUT, "actors still running; flushing anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tracing::info!("actors stopped; flushing storage");
+        self.storage
+            .shutdown(STORAGE_SHUTDOWN_TIMEOUT)
+            .await
+            .context("cannot flush storage")?;
+        tracing::info!("storage flushed");
+        Ok(())
+    }
+}

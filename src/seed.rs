@@ -1,0 +1,224 @@
+//! Demo data: a realistic catalog (a category tree, brands, colours, sizes,
+//! prices, descriptions) and stock for every product, so that a new data dir is
+//! a working shop at once.
+//!
+//! Generation is deterministic for a given `seed`, and seeding again skips what
+//! exists, so `mercato seed` can be rerun safely.
+
+use std::collections::BTreeMap;
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use mercato_actors::catalog::{Catalog, CatalogCallError, CatalogError, ProductFields, ProductStatus};
+use mercato_actors::sku::Inventory;
+
+/// Requests in flight at once: enough for group commit to batch them.
+const IN_FLIGHT: usize = 256;
+
+/// A leaf category: name, slug, and what its products are called.
+type Leaf = (&'static str, &'static str, &'static [&'static str]);
+
+/// The category tree: roots (name, slug, whether sizes apply) and their leaves.
+const TREE: &[(&str, &str, bool, &[Leaf])] = &[
+    (
+        "Clothing",
+        "clothing",
+        true,
+        &[
+            ("Shirts", "shirts", &["shirt", "polo", "oxford shirt"]),
+            ("Trousers", "trousers", &["chinos", "jeans", "cargo trousers"]),
+            ("Jackets", "jackets", &["rain jacket", "bomber jacket", "parka"]),
+            ("Knitwear", "knitwear", &["sweater", "cardigan", "hoodie"]),
+        ],
+    ),
+    (
+        "Shoes",
+        "shoes",
+        true,
+        &[
+            ("Sneakers", "sneakers", &["sneaker", "trainer"]),
+            ("Boots", "boots", &["hiking boot", "chelsea boot"]),
+            ("Sandals", "sandals", &["sandal", "slide"]),
+        ],
+    ),
+    (
+        "Home",
+        "home",
+        false,
+        &[
+            ("Kitchen", "kitchen", &["kettle", "mug", "chef knife", "frying pan"]),
+            ("Lighting", "lighting", &["desk lamp", "pendant light", "lantern"]),
+            ("Textiles", "textiles", &["blanket", "cushion", "towel"]),
+        ],
+    ),
+    (
+        "Outdoor",
+        "outdoor",
+        false,
+        &[
+            ("Camping", "camping", &["tent", "sleeping bag", "camping stove"]),
+            ("Cycling", "cycling", &["bike light", "helmet", "saddle bag"]),
+            ("Running", "running", &["running vest", "water bottle", "armband"]),
+        ],
+    ),
+    (
+        "Electronics",
+        "electronics",
+        false,
+        &[
+            ("Audio", "audio", &["headphones", "speaker", "earbuds"]),
+            ("Cameras", "cameras", &["action camera", "instant camera"]),
+            (
+                "Accessories",
+                "electronics-accessories",
+                &["charger", "cable", "power bank"],
+            ),
+        ],
+    ),
+];
+const BRANDS: &[&str] = &[
+    "Acme",
+    "Northwind",
+    "Fjord",
+    "Solstice",
+    "Kestrel",
+    "Marlow",
+    "Tandem",
+    "Orbit",
+];
+const COLOURS: &[&str] = &["black", "white", "navy", "red", "green", "grey", "sand", "olive"];
+const SIZES: &[&str] = &["xs", "s", "m", "l", "xl"];
+const MATERIALS: &[&str] = &[
+    "cotton",
+    "wool",
+    "linen",
+    "leather",
+    "steel",
+    "oak",
+    "recycled polyester",
+    "ceramic",
+];
+const ADJECTIVES: &[&str] = &[
+    "classic", "light", "rugged", "soft", "compact", "everyday", "premium", "vintage", "slim", "warm",
+];
+
+/// What a seeding run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Categories created.
+    pub categories: usize,
+    /// Products created.
+    pub products: usize,
+    /// Products that existed already (same SKU).
+    pub skipped: usize,
+}
+
+/// A small deterministic generator (xorshift), enough for demo data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+async fn category_id(
+    catalog: &Catalog,
+    name: &str,
+    slug: &str,
+    parent: Option<u64>,
+) -> Result<(u64, bool), CatalogCallError> {
+    match catalog
+        .create_category(name.to_string(), slug.to_string(), parent)
+        .await
+    {
+        Ok((category, _)) => Ok((category.id, true)),
+        Err(CatalogCallError::Catalog(CatalogError::DuplicateSlug(_) | CatalogError::DuplicateName(_))) => {
+            Ok((catalog.category_by_slug(slug.to_string()).await?.0.id, false))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+fn product_fields(n: usize, category_id: u64, sized: bool, nouns: &[&str], rng: &mut Rng) -> (ProductFields, u64) {
+    let (brand, adjective, noun, colour) = (
+        rng.pick(BRANDS),
+        rng.pick(ADJECTIVES),
+        rng.pick(nouns),
+        rng.pick(COLOURS),
+    );
+    let material = rng.pick(MATERIALS);
+    let mut attributes = BTreeMap::from([
+        ("brand".to_string(), brand.to_string()),
+        ("colour".to_string(), colour.to_string()),
+        ("material".to_string(), material.to_string()),
+    ]);
+    if sized {
+        attributes.insert("size".to_string(), rng.pick(SIZES).to_string());
+    }
+    let fields =
+        ProductFields {
+            sku: format!("DEMO-{n:07}"),
+            name: format!("{brand} {adjective} {noun}"),
+            description: format!(
+            "{} {adjective} {colour} {noun} by {brand}, made of {material}. Built for daily use and easy to care for.",
+            if adjective.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" }
+        ),
+            category_id,
+            price: 500 + (rng.next() % 400) * 250,
+            currency: "EUR".to_string(),
+            attributes,
+            seller_id: None,
+            images: vec![format!("https://images.example/demo/{n}.jpg")],
+            status: ProductStatus::Active,
+        };
+    (fields, rng.next() % 200)
+}
+
+/// Creates the category tree and `products` products with stock, `IN_FLIGHT` at a time.
+pub async fn seed(catalog: &Catalog, inventory: &Inventory, products: usize, seed: u64) -> anyhow::Result<SeedReport> {
+    let mut report = SeedReport::default();
+    let mut leaves = Vec::new();
+    for (name, slug, sized, children) in TREE {
+        let (root, created) = category_id(catalog, name, slug, None).await?;
+        report.categories += usize::from(created);
+        for (child, child_slug, nouns) in *children {
+            let (leaf, created) = category_id(catalog, child, child_slug, Some(root)).await?;
+            report.categories += usize::from(created);
+            leaves.push((leaf, *sized, *nouns));
+        }
+    }
+    let mut rng = Rng(seed.max(1));
+    let planned: Vec<(ProductFields, u64)> = (0..products)
+        .map(|n| {
+            let (leaf, sized, nouns) = leaves[(rng.next() % leaves.len() as u64) as usize];
+            product_fields(n, leaf, sized, nouns, &mut rng)
+        })
+        .collect();
+    let outcomes: Vec<bool> = stream::iter(planned)
+        .map(|(fields, stock)| async move {
+            let sku = fields.sku.clone();
+            let created = match catalog.create_product(fields).await {
+                Ok(_) => true,
+                Err(CatalogCallError::Catalog(CatalogError::DuplicateSku { .. })) => false,
+                Err(err) => return Err(anyhow::Error::from(err)),
+            };
+            if created {
+                inventory.set_on_hand(&sku, stock).await?;
+            }
+            Ok(created)
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await?;
+    report.products = outcomes.iter().filter(|created| **created).count();
+    report.skipped = outcomes.len() - report.products;
+    catalog.search().commit().await?;
+    Ok(report)
+}
