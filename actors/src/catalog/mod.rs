@@ -103,6 +103,14 @@ impl Catalog {
         Ok(true)
     }
 
+    /// Rebuilds the search index from the catalog; returns the products indexed.
+    pub async fn rebuild_search(&self) -> Result<usize, CatalogCallError> {
+        let (products, version) = products_of(self.call(CatalogCommand::Export).await?);
+        let count = products.len();
+        self.search.rebuild(products, version).await?;
+        Ok(count)
+    }
+
     /// Every category.
     pub async fn categories(&self) -> Result<Vec<Category>, CatalogCallError> {
         match self.call(CatalogCommand::ListCategories).await? {
