@@ -169,13 +169,16 @@ struct Generated {
     attributes: BTreeMap<String, String>,
 }
 
+/// The filters of one random search.
+struct Filter {
+    category: Option<usize>,
+    min: Option<u64>,
+    max: Option<u64>,
+    attribute: Option<(&'static str, Vec<&'static str>)>,
+}
+
 /// Counts what a search with these filters must report, by looking at every product.
-fn brute_force(
-    products: &[Generated],
-    slugs: &[String],
-    parents: &[Option<usize>],
-    filter: &(Option<usize>, Option<u64>, Option<u64>, Option<(&str, Vec<&str>)>),
-) -> Value {
+fn brute_force(products: &[Generated], slugs: &[String], parents: &[Option<usize>], filter: &Filter) -> Value {
     let ancestors = |mut category: usize| {
         let mut chain = vec![category];
         while let Some(parent) = parents[category] {
@@ -184,7 +187,12 @@ fn brute_force(
         }
         chain
     };
-    let (category, min, max, attribute) = filter;
+    let Filter {
+        category,
+        min,
+        max,
+        attribute,
+    } = filter;
     let matching: Vec<&Generated> = products
         .iter()
         .filter(|p| category.is_none_or(|c| ancestors(p.category).contains(&c)))
@@ -279,7 +287,12 @@ async fn facet_counts_equal_a_brute_force_count_for_random_filters() {
         if let Some((key, values)) = &attribute {
             query.extend(values.iter().map(|v| format!("attr.{key}={v}")));
         }
-        let filter = (category, min, max, attribute);
+        let filter = Filter {
+            category,
+            min,
+            max,
+            attribute,
+        };
         let expected = brute_force(&products, &slugs, &parents, &filter);
         let page = app.api.search(&query.join("&")).await;
         assert_eq!(page["total"], expected["total"], "{query:?}");

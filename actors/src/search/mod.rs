@@ -50,7 +50,7 @@ impl From<tantivy::TantivyError> for SearchError {
 
 enum IndexOp {
     /// Index (or remove, when archived) the newest view of a product.
-    Upsert(IndexedProduct),
+    Upsert(Box<IndexedProduct>),
     /// Replace everything with `products` at catalog `version`, then commit.
     Rebuild {
         products: Vec<IndexedProduct>,
@@ -135,7 +135,7 @@ impl SearchIndex {
 
     /// Indexes the newest view of a product (removes it once archived).
     pub fn upsert(&self, product: IndexedProduct) {
-        let _ = self.inner.ops.send(IndexOp::Upsert(product));
+        let _ = self.inner.ops.send(IndexOp::Upsert(Box::new(product)));
     }
 
     /// Replaces the whole index with `products` at catalog `version`.

@@ -102,7 +102,7 @@ fn tree(categories: Vec<Category>) -> Vec<CategoryNode> {
     }
     fn build(parent: Option<u64>, children: &mut BTreeMap<Option<u64>, Vec<Category>>) -> Vec<CategoryNode> {
         let mut level = children.remove(&parent).unwrap_or_default();
-        level.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        level.sort_by_key(|category| category.name.to_lowercase());
         level
             .into_iter()
             .map(|c| CategoryNode {
