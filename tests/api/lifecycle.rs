@@ -130,6 +130,15 @@ async fn an_idle_actor_is_passivated_and_comes_back_with_its_state() {
         1.0
     );
 
+    let catalog: Value = app
+        .api
+        .admin(Method::GET, "/v1/admin/actors?kind=catalog", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(catalog[0]["id"], "main", "the catalog is kept alive, never passivated");
+
     let level = app.api.level("SLEEPY").await;
     assert_eq!(
         level,

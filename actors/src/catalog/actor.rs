@@ -43,6 +43,8 @@ impl CatalogState {
 
 impl Entity for CatalogState {
     const KIND: &'static str = "catalog";
+    /// Reloading every product of a large catalog must not happen on a request's path.
+    const KEEP_ALIVE: bool = true;
     type Event = CatalogEvent;
     type Command = CatalogCommand;
     type Reply = CatalogReply;

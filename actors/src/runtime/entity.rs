@@ -21,6 +21,9 @@ pub fn now_millis() -> UnixMillis {
 pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
     /// Short stable name used in keys, metrics and the admin API.
     const KIND: &'static str;
+    /// Whether idle actors of this kind stay alive instead of being passivated
+    /// (for entities too large to reload on a request's path).
+    const KEEP_ALIVE: bool = false;
     /// What changes the state; journaled and appended to the event log.
     type Event: Serialize + DeserializeOwned + Unpin;
     /// What callers ask.

@@ -94,20 +94,23 @@ impl<E: Entity> Clone for Registry<E> {
 }
 
 impl<E: Entity> Registry<E> {
-    /// A registry on `runtime`, with a sweeper thread that passivates idle actors.
+    /// A registry on `runtime`, with a sweeper thread that passivates idle actors
+    /// (unless the kind is [`Entity::KEEP_ALIVE`]).
     pub fn new(runtime: &Runtime) -> Self {
         let inner = Arc::new(Inner {
             shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
             runtime: runtime.clone(),
             metrics: runtime.metrics().for_kind(E::KIND),
         });
-        let idle_timeout = runtime.config().idle_timeout;
-        let weak = Arc::downgrade(&inner);
-        let spawned = std::thread::Builder::new()
-            .name(format!("mercato-sweep-{}", E::KIND))
-            .spawn(move || sweep_until_dropped(weak, idle_timeout));
-        if let Err(err) = spawned {
-            tracing::error!(kind = E::KIND, error = %err, "cannot start the passivation sweeper");
+        if !E::KEEP_ALIVE {
+            let idle_timeout = runtime.config().idle_timeout;
+            let weak = Arc::downgrade(&inner);
+            let spawned = std::thread::Builder::new()
+                .name(format!("mercato-sweep-{}", E::KIND))
+                .spawn(move || sweep_until_dropped(weak, idle_timeout));
+            if let Err(err) = spawned {
+                tracing::error!(kind = E::KIND, error = %err, "cannot start the passivation sweeper");
+            }
         }
         Registry { inner }
     }
