@@ -100,6 +100,11 @@ impl Application {
         self.addr
     }
 
+    /// The core behind the server (for seeding an in-process server, e.g. in benches).
+    pub fn core(&self) -> &crate::core::Core {
+        &self.core
+    }
+
     /// The operator token in force.
     pub fn admin_token(&self) -> &SecretString {
         &self.admin_token

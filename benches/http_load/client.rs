@@ -1,10 +1,13 @@
 //! The load generator's client side: one lean hyper HTTP/1.1 keep-alive
 //! connection per task, the closed loop each task runs, and what it measures.
 //!
-//! [`stock_all`] stocks every SKU before the run (`PUT /v1/inventory/{sku}`);
-//! [`run_connection`] then sends `POST /v1/inventory/{sku}/reservations` back to
-//! back and returns a [`Report`], merged across connections by the caller.
-//! [`resolve`] turns `--url` into an address, a `Host` value and a path prefix.
+//! The closed loop sends [`PreparedRequest`]s, parsed once before the run: a
+//! reservation (`POST`, JSON body, 201) or a search (`GET`, no body, 200).
+//! [`stock_all`] stocks the reservation scenarios' SKUs before the run (`PUT
+//! /v1/inventory/{sku}`); [`send_each`] sends a few requests once, for checks;
+//! [`run_connection`] sends random prepared requests back to back and returns a
+//! [`Report`], merged across connections by the caller. [`resolve`] turns
+//! `--url` into an address, a `Host` value and a path prefix.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,14 +23,40 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 
-/// The measured request's body.
-const RESERVE_BODY: &[u8] = br#"{"qty":1,"ttl_secs":3600}"#;
 /// Units each SKU is stocked with: the largest `on_hand`, never exhausted.
 const ON_HAND: u64 = 1_000_000_000_000;
 /// Pause before reconnecting after a transport error, so a dead server is not spun on.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 /// Longest latency the histogram holds, in microseconds (larger values are clamped).
 const MAX_LATENCY_US: u64 = 60_000_000;
+
+/// One request the closed loop may send, parsed once before the run.
+pub(crate) struct PreparedRequest {
+    /// `POST` for reservations, `GET` for searches.
+    pub(crate) method: Method,
+    /// Path and query, base path included.
+    pub(crate) uri: Uri,
+    /// Sent as `application/json` when not empty.
+    pub(crate) body: Bytes,
+    /// The status that counts as success; any other counts as an error.
+    pub(crate) success: StatusCode,
+}
+
+impl PreparedRequest {
+    /// A hyper request for it, with `target`'s headers.
+    fn to_request(&self, target: &Target) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        let headers = request.headers_mut();
+        headers.insert(HOST, target.host.clone());
+        headers.insert(AUTHORIZATION, target.authorization.clone());
+        if !self.body.is_empty() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        request
+    }
+}
 
 /// What every connection needs to build requests; shared by all tasks.
 pub(crate) struct Target {
@@ -37,10 +66,8 @@ pub(crate) struct Target {
     pub(crate) host: HeaderValue,
     /// `Authorization` header value.
     pub(crate) authorization: HeaderValue,
-    /// The SKUs used, by index.
-    pub(crate) skus: Vec<String>,
-    /// `POST` path of each SKU's reservations, parsed once.
-    pub(crate) reserve_uris: Vec<Uri>,
+    /// The requests of the scenario; each iteration picks one at random.
+    pub(crate) requests: Vec<PreparedRequest>,
     /// Path prefix of the base URL (empty for the root).
     pub(crate) base_path: String,
 }
@@ -77,10 +104,12 @@ impl Connection {
 
 /// What one connection measured.
 pub(crate) struct Report {
-    /// Latency of 201 answers, in microseconds.
+    /// Latency of successful answers, in microseconds.
     pub(crate) latencies: Histogram<u64>,
     /// Answers by status.
     pub(crate) statuses: BTreeMap<u16, u64>,
+    /// Answers with the status their request expects.
+    pub(crate) succeeded: u64,
     /// Requests that got no answer (connection errors).
     pub(crate) transport_errors: u64,
 }
@@ -91,6 +120,7 @@ impl Report {
         Report {
             latencies: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("the histogram bounds are valid"),
             statuses: BTreeMap::new(),
+            succeeded: 0,
             transport_errors: 0,
         }
     }
@@ -103,26 +133,30 @@ impl Report {
         for (status, count) in other.statuses {
             *self.statuses.entry(status).or_default() += count;
         }
+        self.succeeded += other.succeeded;
         self.transport_errors += other.transport_errors;
     }
 }
 
-/// A small xorshift generator: picking a SKU must cost next to nothing.
-fn next_random(state: &mut u64) -> u64 {
+/// A small xorshift generator: picking a request must cost next to nothing.
+/// `state` must not be zero.
+pub(crate) fn next_random(state: &mut u64) -> u64 {
     *state ^= *state << 13;
     *state ^= *state >> 7;
     *state ^= *state << 17;
     *state
 }
 
-/// Stocks every SKU of `target`, spread over `connections` connections.
-pub(crate) async fn stock_all(target: &Arc<Target>, connections: usize) -> anyhow::Result<()> {
+/// Stocks every SKU in `skus`, spread over `connections` connections.
+pub(crate) async fn stock_all(target: &Arc<Target>, skus: &[String], connections: usize) -> anyhow::Result<()> {
+    let skus: Arc<[String]> = skus.into();
     let mut tasks = tokio::task::JoinSet::new();
-    for first in 0..connections.min(target.skus.len()) {
+    for first in 0..connections.min(skus.len()) {
         let target = Arc::clone(target);
+        let skus = Arc::clone(&skus);
         tasks.spawn(async move {
             let mut connection = Connection::open(target.addr).await?;
-            for sku in target.skus.iter().skip(first).step_by(connections) {
+            for sku in skus.iter().skip(first).step_by(connections) {
                 let request = Request::builder()
                     .method(Method::PUT)
                     .uri(format!("{}/v1/inventory/{sku}", target.base_path))
@@ -147,13 +181,30 @@ pub(crate) async fn stock_all(target: &Arc<Target>, connections: usize) -> anyho
     Ok(())
 }
 
-/// One closed-loop connection: requests back to back until `until`; only those
-/// started at or after `measure_from` are recorded.
+/// Sends each of `requests` once, in order, on one connection; returns every
+/// status and body (for checks before the run).
+pub(crate) async fn send_each(
+    target: &Target,
+    requests: &[PreparedRequest],
+) -> anyhow::Result<Vec<(StatusCode, Bytes)>> {
+    let mut connection = Connection::open(target.addr).await?;
+    let mut answers = Vec::with_capacity(requests.len());
+    for prepared in requests {
+        let answer = connection
+            .send(prepared.to_request(target))
+            .await
+            .with_context(|| format!("{} {} got no answer", prepared.method, prepared.uri))?;
+        answers.push(answer);
+    }
+    Ok(answers)
+}
+
+/// One closed-loop connection: random prepared requests back to back until
+/// `until`; only those started at or after `measure_from` are recorded.
 pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, measure_from: Instant, until: Instant) -> Report {
     let mut report = Report::new();
     let mut random = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut connection = None;
-    let body = Bytes::from_static(RESERVE_BODY);
     while Instant::now() < until {
         let open = match connection.as_mut() {
             Some(open) => open,
@@ -168,26 +219,21 @@ pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, measure_from:
                 }
             },
         };
-        let index = match target.reserve_uris.len() {
-            1 => 0,
-            n => (next_random(&mut random) % n as u64) as usize,
+        let prepared = match target.requests.len() {
+            1 => &target.requests[0],
+            n => &target.requests[(next_random(&mut random) % n as u64) as usize],
         };
-        let mut request = Request::new(Full::new(body.clone()));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = target.reserve_uris[index].clone();
-        let headers = request.headers_mut();
-        headers.insert(HOST, target.host.clone());
-        headers.insert(AUTHORIZATION, target.authorization.clone());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let request = prepared.to_request(&target);
         let started = Instant::now();
         let outcome = open.send(request).await;
         let latency = started.elapsed();
         let measured = started >= measure_from;
         match outcome {
             Ok((status, _)) if measured => {
-                if status == StatusCode::CREATED {
+                if status == prepared.success {
                     let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
                     report.latencies.saturating_record(micros.max(1));
+                    report.succeeded += 1;
                 }
                 *report.statuses.entry(status.as_u16()).or_default() += 1;
             }

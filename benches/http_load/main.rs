@@ -1,29 +1,51 @@
-//! HTTP load generator: reservations per second and their latency over HTTP.
+//! HTTP load generator: reservations or product searches per second, and their
+//! latency, over HTTP.
 //!
-//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread]
-//! [--connections N] [--duration SECS] [--warmup SECS] [--durability sync|relaxed]
-//! [--token T] [--client-threads N]`
+//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search]
+//! [--products N] [--connections N] [--duration SECS] [--warmup SECS]
+//! [--durability sync|relaxed] [--token T] [--client-threads N]`
 //!
 //! Without `--url` a server is started in this process (port 0, temporary data
 //! directory, operator token `bench-token`, dropped at the end), so it shares the
-//! cores with the client; `--durability` applies only to that server. The client
-//! is lean on purpose: one hyper HTTP/1.1 keep-alive connection per task, closed
-//! loop (a task sends its next request when the previous answer is in), on a tokio
-//! runtime of `--client-threads` workers.
+//! cores with the client; `--durability` and `--products` apply only to that
+//! server. The client is lean on purpose: one hyper HTTP/1.1 keep-alive
+//! connection per task, closed loop (a task sends its next request when the
+//! previous answer is in), on a tokio runtime of `--client-threads` workers. Each
+//! request is picked at random from the scenario's prepared requests; only
+//! answers with the expected status enter the latency histogram, any other status
+//! counts as an error.
 //!
-//! Before the run every SKU used is stocked with 10^12 units (`PUT
-//! /v1/inventory/{sku}`). The measured request is `POST
-//! /v1/inventory/{sku}/reservations` `{"qty":1,"ttl_secs":3600}`: 201 counts as
-//! success, any other status as an error. `hot` sends everything to one SKU,
-//! `spread` picks uniformly among `SKU-0`..`SKU-9999`.
+//! `hot` and `spread` measure `POST /v1/inventory/{sku}/reservations`
+//! `{"qty":1,"ttl_secs":3600}` (201 is success): `hot` sends everything to one
+//! SKU, `spread` picks uniformly among `SKU-0`..`SKU-9999`. Before the run every
+//! SKU used is stocked with 10^12 units (`PUT /v1/inventory/{sku}`).
+//!
+//! `search` measures `GET /v1/products?...` (200 is success) over 1,000
+//! pre-generated faceted queries (see `search.rs`). The in-process server is
+//! first seeded with `--products` demo products (default 100,000; seed 42), which
+//! takes a while and is timed on stderr. With `--url` the server must have been
+//! seeded beforehand, with the same seed, e.g.:
+//!
+//! ```text
+//! cargo run --release -- seed --products 100000 --data-dir /tmp/mercato-search
+//! cargo run --release -- serve --data-dir /tmp/mercato-search --admin-token bench-token
+//! cargo bench --bench http_load -- --url http://127.0.0.1:8080 --scenario search
+//! ```
+//!
+//! Before a `search` run 50 of the queries are sent once: the run stops if one
+//! fails (an unseeded server answers 404), and stderr says how many matched none.
 //!
 //! # Layout
 //!
-//! - `main.rs`: flags, the run (stock, load, merge) and the printed summary;
-//! - `client.rs`: the hyper connection, the closed loop and its `Report`;
+//! - `main.rs`: flags, the run (prepare, stock or probe, load, merge) and the
+//!   printed summary;
+//! - `client.rs`: prepared requests, the hyper connection, the closed loop and
+//!   its `Report`;
+//! - `search.rs`: the search queries and the check that they find products;
 //! - `server.rs`: the server started in this process when no `--url` is given.
 
 mod client;
+mod search;
 mod server;
 
 use std::sync::Arc;
@@ -32,21 +54,24 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
+use hyper::body::Bytes;
 use hyper::header::HeaderValue;
-use hyper::Uri;
+use hyper::{Method, StatusCode};
 use mercato_actors::storage::Durability;
 
-use client::{resolve, run_connection, stock_all, Report, Target};
+use client::{resolve, run_connection, stock_all, PreparedRequest, Report, Target};
 use server::InProcessServer;
 
 /// SKUs of the `spread` scenario.
 const SPREAD_SKUS: usize = 10_000;
 /// The SKU of the `hot` scenario.
 const HOT_SKU: &str = "SKU-HOT";
+/// Body of every reservation.
+const RESERVE_BODY: &[u8] = br#"{"qty":1,"ttl_secs":3600}"#;
 
 /// Command-line flags.
 #[derive(Parser, Debug)]
-#[command(about = "HTTP load generator for stock reservations")]
+#[command(about = "HTTP load generator for stock reservations and product search")]
 struct Args {
     /// Base URL of a running server; absent: start one in this process.
     #[arg(long)]
@@ -63,9 +88,12 @@ struct Args {
     /// Seconds of load before measuring.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
-    /// Which SKUs the reservations go to.
+    /// What is measured.
     #[arg(long, value_enum, default_value_t = Scenario::Hot)]
     scenario: Scenario,
+    /// Demo products seeded in the in-process server for `search` (ignored otherwise).
+    #[arg(long, default_value_t = 100_000)]
+    products: usize,
     /// Durability of the in-process server (ignored with `--url`).
     #[arg(long, value_enum, default_value_t = DurabilityArg::Sync)]
     durability: DurabilityArg,
@@ -77,13 +105,15 @@ struct Args {
     bench: bool,
 }
 
-/// Where reservations go.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+/// What is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Scenario {
-    /// All to one SKU.
+    /// Reservations, all to one SKU.
     Hot,
-    /// Uniformly over 10,000 SKUs.
+    /// Reservations, uniformly over 10,000 SKUs.
     Spread,
+    /// Faceted product searches over the seeded demo catalog.
+    Search,
 }
 
 /// `--durability`.
@@ -95,19 +125,63 @@ enum DurabilityArg {
     Relaxed,
 }
 
+/// The SKUs a reservation scenario reserves from (none for `search`).
+fn scenario_skus(scenario: Scenario) -> Vec<String> {
+    match scenario {
+        Scenario::Hot => vec![HOT_SKU.to_owned()],
+        Scenario::Spread => (0..SPREAD_SKUS).map(|i| format!("SKU-{i}")).collect(),
+        Scenario::Search => Vec::new(),
+    }
+}
+
+/// One reservation request per SKU, under `base_path`.
+fn reservation_requests(base_path: &str, skus: &[String]) -> anyhow::Result<Vec<PreparedRequest>> {
+    skus.iter()
+        .map(|sku| {
+            let uri = format!("{base_path}/v1/inventory/{sku}/reservations")
+                .parse()
+                .context("a SKU makes an invalid path")?;
+            Ok(PreparedRequest {
+                method: Method::POST,
+                uri,
+                body: Bytes::from_static(RESERVE_BODY),
+                success: StatusCode::CREATED,
+            })
+        })
+        .collect()
+}
+
+/// One line naming the scenario and what it sends.
+fn describe(args: &Args) -> String {
+    match args.scenario {
+        Scenario::Hot => format!("hot: POST /v1/inventory/{HOT_SKU}/reservations"),
+        Scenario::Spread => format!("spread: POST /v1/inventory/{{sku}}/reservations over {SPREAD_SKUS} SKUs"),
+        Scenario::Search => match args.url {
+            Some(_) => format!("search: GET /v1/products, {} queries", search::QUERIES),
+            None => format!(
+                "search: GET /v1/products, {} queries over {} seeded products",
+                search::QUERIES,
+                args.products
+            ),
+        },
+    }
+}
+
 /// A latency quantile of `latencies` (microseconds), in milliseconds.
 fn percentile_ms(latencies: &Histogram<u64>, quantile: f64) -> f64 {
     latencies.value_at_quantile(quantile) as f64 / 1000.0
 }
 
 /// Prints what the run measured: counts by status, throughput, latency quantiles.
-fn print_summary(args: &Args, report: &Report, measured: Duration) {
+/// `success` is the status that counts as success.
+fn print_summary(args: &Args, report: &Report, measured: Duration, success: StatusCode) {
     let answered: u64 = report.statuses.values().sum();
-    let succeeded = report.statuses.get(&201).copied().unwrap_or(0);
+    let succeeded = report.succeeded;
     let errors = answered - succeeded + report.transport_errors;
     let seconds = measured.as_secs_f64();
     let latencies = &report.latencies;
-    println!("scenario      {:?}", args.scenario);
+    let code = success.as_u16();
+    println!("scenario      {}", describe(args));
     println!("connections   {}", args.connections);
     println!("duration      {seconds:.2} s (after {} s warm-up)", args.warmup);
     println!("requests      {}", answered + report.transport_errors);
@@ -119,12 +193,12 @@ fn print_summary(args: &Args, report: &Report, measured: Duration) {
         println!("  transport   {}", report.transport_errors);
     }
     println!(
-        "throughput    {:.0} req/s (201 only: {:.0}/s)",
+        "throughput    {:.0} req/s ({code} only: {:.0}/s)",
         answered as f64 / seconds,
         succeeded as f64 / seconds
     );
     println!(
-        "latency ms    p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  (201 answers)",
+        "latency ms    p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  ({code} answers)",
         percentile_ms(latencies, 0.50),
         percentile_ms(latencies, 0.90),
         percentile_ms(latencies, 0.99),
@@ -133,7 +207,8 @@ fn print_summary(args: &Args, report: &Report, measured: Duration) {
     );
 }
 
-/// Starts or resolves the server, stocks the SKUs, runs the connections, prints the summary.
+/// Starts or resolves the server, prepares the requests, stocks the SKUs or
+/// probes the queries, runs the connections, prints the summary.
 async fn run(args: Args) -> anyhow::Result<()> {
     let (server, addr, host, base_path) = match &args.url {
         Some(url) => {
@@ -145,34 +220,36 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 DurabilityArg::Sync => Durability::Sync,
                 DurabilityArg::Relaxed => Durability::Relaxed,
             };
-            let server = InProcessServer::start(&args.token, durability)?;
+            let seed_products = (args.scenario == Scenario::Search).then_some(args.products);
+            let server = InProcessServer::start(&args.token, durability, seed_products)?;
             let addr = server.addr;
             eprintln!("in-process server on {addr} ({durability:?})");
             (Some(server), addr, addr.to_string(), String::new())
         }
     };
-    let skus: Vec<String> = match args.scenario {
-        Scenario::Hot => vec![HOT_SKU.to_owned()],
-        Scenario::Spread => (0..SPREAD_SKUS).map(|i| format!("SKU-{i}")).collect(),
+    let skus = scenario_skus(args.scenario);
+    let (requests, success) = match args.scenario {
+        Scenario::Hot | Scenario::Spread => (reservation_requests(&base_path, &skus)?, StatusCode::CREATED),
+        Scenario::Search => (search::requests(&base_path)?, StatusCode::OK),
     };
-    let reserve_uris = skus
-        .iter()
-        .map(|sku| format!("{base_path}/v1/inventory/{sku}/reservations").parse())
-        .collect::<Result<Vec<Uri>, _>>()
-        .context("a SKU makes an invalid path")?;
     let target = Arc::new(Target {
         addr,
         host: HeaderValue::from_str(&host)?,
         authorization: HeaderValue::from_str(&format!("Bearer {}", args.token))?,
-        skus,
-        reserve_uris,
+        requests,
         base_path,
     });
     let connections = args.connections.max(1);
-    stock_all(&target, connections).await?;
+    match args.scenario {
+        Scenario::Hot | Scenario::Spread => {
+            stock_all(&target, &skus, connections).await?;
+            eprintln!("stocked {} SKU(s)", skus.len());
+        }
+        Scenario::Search => search::probe(&target).await?,
+    }
     eprintln!(
-        "stocked {} SKU(s); running {connections} connections",
-        target.skus.len()
+        "running {connections} connections over {} prepared request(s)",
+        target.requests.len()
     );
     let measured = Duration::from_secs(args.duration);
     let measure_from = Instant::now() + Duration::from_secs(args.warmup);
@@ -190,7 +267,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     while let Some(result) = tasks.join_next().await {
         report.merge(result.context("a connection task panicked")?);
     }
-    print_summary(&args, &report, measured);
+    print_summary(&args, &report, measured, success);
     if let Some(server) = server {
         server.stop().await.context("the in-process server failed")?;
     }

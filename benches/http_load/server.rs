@@ -1,8 +1,10 @@
 //! The server the load generator starts in its own process when no `--url` is
 //! given: the real `Application` on port 0 over a temporary data directory, on
-//! its own thread with its own actix system, dropped when the run ends.
+//! its own thread with its own actix system, dropped when the run ends. For the
+//! `search` scenario it seeds the demo catalog before it reports its address.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 use futures_util::future::Either;
@@ -10,6 +12,10 @@ use mercato::settings::Settings;
 use mercato::Application;
 use mercato_actors::storage::Durability;
 use secrecy::SecretString;
+
+/// Generator seed of the demo catalog: `mercato seed`'s default, so that runs
+/// with and without `--url` search the same catalog.
+const CATALOG_SEED: u64 = 42;
 
 /// A server started in this process, dropped when the run ends.
 ///
@@ -27,8 +33,9 @@ pub(crate) struct InProcessServer {
 }
 
 impl InProcessServer {
-    /// Builds the application on its own thread and waits until it is bound.
-    pub(crate) fn start(token: &str, durability: Durability) -> anyhow::Result<Self> {
+    /// Builds the application on its own thread, seeds `seed_products` demo
+    /// products if asked, and waits until it is bound and seeded.
+    pub(crate) fn start(token: &str, durability: Durability, seed_products: Option<usize>) -> anyhow::Result<Self> {
         let data_dir = tempfile::tempdir().context("cannot create a temporary data dir")?;
         let mut settings = Settings::defaults()?;
         settings.server.bind = "127.0.0.1:0".parse()?;
@@ -42,6 +49,17 @@ impl InProcessServer {
             .spawn(move || {
                 actix_rt::System::new().block_on(async move {
                     let app = Application::build(settings).await?;
+                    if let Some(products) = seed_products {
+                        let started = Instant::now();
+                        let core = app.core();
+                        let report =
+                            mercato::seed::seed(&core.catalog, &core.inventory, products, CATALOG_SEED).await?;
+                        eprintln!(
+                            "seeded {} products in {:.1} s (search index commit included)",
+                            report.products,
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
                     // The receiver waits for this message; if it is gone, so is the run.
                     let _ = bound.send(app.addr());
                     let serving = Box::pin(app.run_until_stopped());
