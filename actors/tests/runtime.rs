@@ -171,3 +171,30 @@ fn a_snapshotted_and_passivated_entity_comes_back_the_same() {
         assert_eq!(counter(&harness.prometheus, "mercato_actor_activations_total"), 2.0);
     });
 }
+
+#[test]
+fn a_live_entity_publishes_its_view_and_a_passivated_one_has_none() {
+    actix_rt::System::new().block_on(async {
+        let harness = start(65_536);
+        let inventory = &harness.inventory;
+        assert_eq!(inventory.registry().peek("V"), None, "never activated");
+        inventory.set_on_hand("V", 9).await.unwrap();
+        inventory.reserve("V", "r".into(), 4, 600_000).await.unwrap();
+        let expected = StockLevel {
+            on_hand: 9,
+            reserved: 4,
+            available: 5,
+            sold: 0,
+        };
+        assert_eq!(inventory.registry().peek("V"), Some(expected));
+        assert_eq!(inventory.displayed_level("V").await.unwrap(), expected);
+
+        inventory.registry().passivate_idle(Duration::ZERO);
+        assert_eq!(inventory.registry().peek("V"), None, "passivated");
+        assert_eq!(
+            inventory.displayed_level("V").await.unwrap(),
+            expected,
+            "asked of a new activation"
+        );
+    });
+}

@@ -48,6 +48,7 @@ impl Entity for CatalogState {
     type Event = CatalogEvent;
     type Command = CatalogCommand;
     type Reply = CatalogReply;
+    type View = ();
 
     fn new(_id: &str) -> Self {
         CatalogState::default()
@@ -113,4 +114,6 @@ impl Entity for CatalogState {
     fn next_deadline(&self) -> Option<UnixMillis> {
         None
     }
+
+    fn view(&self) {}
 }

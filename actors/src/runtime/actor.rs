@@ -69,7 +69,7 @@ enum Life<E> {
 /// The actor behind every entity.
 pub struct EntityActor<E: Entity> {
     /// Shared with the registry: id, counters and status.
-    slot: Arc<Slot>,
+    slot: Arc<Slot<E::View>>,
     life: Life<E>,
     journal: Journal<E::Reply>,
     storage: Storage,
@@ -90,7 +90,7 @@ pub struct EntityActor<E: Entity> {
 
 impl<E: Entity> EntityActor<E> {
     /// A new actor for `slot`; it loads its state once started.
-    pub fn new(slot: Arc<Slot>, storage: Storage, config: Arc<RuntimeConfig>, metrics: KindMetrics) -> Self {
+    pub fn new(slot: Arc<Slot<E::View>>, storage: Storage, config: Arc<RuntimeConfig>, metrics: KindMetrics) -> Self {
         let journal = Journal::new(
             E::KIND,
             Arc::clone(&slot.id),
@@ -110,6 +110,12 @@ impl<E: Entity> EntityActor<E> {
             deadline: None,
             restart_streak: 0,
             last_restart: None,
+        }
+    }
+
+    fn publish_view(&self) {
+        if let Life::Running(state) = &self.life {
+            *self.slot.view.lock() = Some(state.view());
         }
     }
 
@@ -138,6 +144,7 @@ impl<E: Entity> EntityActor<E> {
                 self.journal.resume_at(position);
                 self.life = Life::Running(state);
                 self.set_status(ActorStatus::Running);
+                self.publish_view();
                 self.settle(ctx);
             }
             Err(err) => {
@@ -216,6 +223,7 @@ impl<E: Entity> EntityActor<E> {
                 return self.restart(ctx, &err.to_string());
             }
             self.queue_submit(ctx);
+            self.publish_view();
         }
         self.arm_deadline(ctx);
     }
@@ -320,6 +328,7 @@ impl<E: Entity> Handler<Envelope<E>> for EntityActor<E> {
         }));
         match outcome {
             Ok(Ok(reply)) => {
+                self.publish_view();
                 self.journal.reply(envelope.reply_to, reply);
                 self.queue_submit(ctx);
                 self.arm_deadline(ctx);

@@ -30,6 +30,9 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
     type Command: Send + 'static;
     /// What callers get back.
     type Reply: Send + Unpin + 'static;
+    /// A small summary published after every change, readable without a message
+    /// (see `Registry::peek`).
+    type View: Clone + Send + Unpin + 'static;
 
     /// The state of an entity that has never been written.
     fn new(id: &str) -> Self;
@@ -50,4 +53,7 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
 
     /// When `settle` will next have something to do.
     fn next_deadline(&self) -> Option<UnixMillis>;
+
+    /// The summary to publish.
+    fn view(&self) -> Self::View;
 }

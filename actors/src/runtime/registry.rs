@@ -27,7 +27,7 @@ use crate::metrics::KindMetrics;
 const SHARDS: usize = 64;
 
 /// What the registry and the actor share about one live entity.
-pub struct Slot {
+pub struct Slot<V> {
     /// Entity id.
     pub id: Arc<str>,
     /// When the actor was activated.
@@ -40,9 +40,11 @@ pub struct Slot {
     pub restarts: AtomicU32,
     /// An [`ActorStatus`].
     pub status: AtomicU8,
+    /// The entity's latest published view (`None` until loaded).
+    pub view: Mutex<Option<V>>,
 }
 
-impl Slot {
+impl<V> Slot<V> {
     fn new(id: &str) -> Self {
         let now = now_millis();
         Slot {
@@ -52,6 +54,7 @@ impl Slot {
             mailbox: AtomicU32::new(0),
             restarts: AtomicU32::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
+            view: Mutex::new(None),
         }
     }
 
@@ -69,7 +72,7 @@ impl Slot {
 
 struct Entry<E: Entity> {
     addr: Addr<EntityActor<E>>,
-    slot: Arc<Slot>,
+    slot: Arc<Slot<E::View>>,
 }
 
 type Shard<E> = Mutex<FxHashMap<Arc<str>, Entry<E>>>;
@@ -160,6 +163,16 @@ impl<E: Entity> Registry<E> {
             EntityActor::new(actor_slot, storage, config, metrics)
         });
         Entry { addr, slot }
+    }
+
+    /// The latest view `id` published, without a message; `None` if it has no
+    /// live, loaded actor. It may be ahead of durable state by one group commit:
+    /// for display, never for decisions.
+    pub fn peek(&self, id: &str) -> Option<E::View> {
+        let shard = self.shard(id).lock();
+        let entry = shard.get(id)?;
+        let view = entry.slot.view.lock().clone();
+        view
     }
 
     /// Live actors, at most `limit`.

@@ -6,7 +6,7 @@
 //! before any command is decided.
 
 use super::messages::{ReservationGrant, SkuCommand, SkuOutcome, SkuReply};
-use super::state::{ReserveDecision, SkuEvent, SkuStock};
+use super::state::{ReserveDecision, SkuEvent, SkuStock, StockLevel};
 use crate::runtime::{Entity, UnixMillis};
 
 impl SkuStock {
@@ -21,6 +21,7 @@ impl Entity for SkuStock {
     type Event = SkuEvent;
     type Command = SkuCommand;
     type Reply = SkuReply;
+    type View = StockLevel;
 
     fn new(_id: &str) -> Self {
         SkuStock::default()
@@ -83,5 +84,9 @@ impl Entity for SkuStock {
 
     fn next_deadline(&self) -> Option<UnixMillis> {
         self.next_expiry()
+    }
+
+    fn view(&self) -> StockLevel {
+        self.level()
     }
 }

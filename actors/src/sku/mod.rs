@@ -61,6 +61,15 @@ impl Inventory {
         self.level_of(sku, SkuCommand::Get).await
     }
 
+    /// Figures for display: the level a live SKU actor last published, read
+    /// without a message, else asked of the actor (activating it).
+    pub async fn displayed_level(&self, sku: &str) -> Result<StockLevel, InventoryError> {
+        match self.skus.peek(sku) {
+            Some(level) => Ok(level),
+            None => self.level(sku).await,
+        }
+    }
+
     /// Sets `on_hand`.
     pub async fn set_on_hand(&self, sku: &str, on_hand: u64) -> Result<StockLevel, InventoryError> {
         self.level_of(sku, SkuCommand::SetOnHand { on_hand }).await
