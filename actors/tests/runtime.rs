@@ -18,12 +18,16 @@ struct Harness {
 }
 
 fn start(snapshot_min_bytes: usize) -> Harness {
+    start_with(Durability::Sync, snapshot_min_bytes, Duration::from_millis(10))
+}
+
+fn start_with(durability: Durability, snapshot_min_bytes: usize, restart_backoff_min: Duration) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let prometheus = prometheus::Registry::new();
     let metrics = ActorMetrics::register(&prometheus).unwrap();
     let storage_config = StorageConfig {
         data_dir: dir.path().to_path_buf(),
-        durability: Durability::Sync,
+        durability,
         cache_capacity_mb: 16,
         flush_every_ms: 500,
     };
@@ -34,7 +38,7 @@ fn start(snapshot_min_bytes: usize) -> Harness {
         mailbox_capacity: 100_000,
         max_batch: 1024,
         snapshot_min_bytes,
-        restart_backoff_min: Duration::from_millis(10),
+        restart_backoff_min,
         restart_backoff_max: Duration::from_secs(1),
     };
     let runtime = Runtime::start(config, storage.clone(), metrics.runtime);
@@ -195,6 +199,31 @@ fn a_live_entity_publishes_its_view_and_a_passivated_one_has_none() {
             inventory.displayed_level("V").await.unwrap(),
             expected,
             "asked of a new activation"
+        );
+    });
+}
+
+#[test]
+fn a_new_actor_never_runs_beside_a_retiring_one() {
+    actix_rt::System::new().block_on(async {
+        let harness = start_with(Durability::Sync, 65_536, Duration::from_millis(400));
+        let inventory = &harness.inventory;
+        inventory.set_on_hand("SOLO", 3).await.unwrap();
+        // A failure puts the actor into a 400 ms back-off; passivated then, it can
+        // only stop once the back-off is over.
+        inventory.registry().inject_fault("SOLO");
+        assert!(
+            inventory.level("SOLO").await.is_err(),
+            "the injected fault fails this call"
+        );
+        assert_eq!(inventory.registry().passivate_idle(Duration::ZERO), 1);
+
+        let level = inventory.level("SOLO").await.unwrap();
+        assert_eq!(level.on_hand, 3);
+        assert_eq!(
+            inventory.registry().live(),
+            1,
+            "the retiring actor had stopped before the new one answered"
         );
     });
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use tokio::sync::watch;
 
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::journal::{Journal, JournalPosition, ReplyTo};
@@ -83,6 +84,8 @@ pub struct EntityActor<E: Entity> {
     fault_armed: bool,
     /// The armed expiry timer and the instant it fires for.
     deadline: Option<(UnixMillis, SpawnHandle)>,
+    /// A retiring actor of the same id that must stop before this one loads.
+    predecessor: Option<watch::Receiver<bool>>,
     /// Consecutive restarts, for the back-off, and when the last one happened.
     restart_streak: u32,
     last_restart: Option<Instant>,
@@ -90,7 +93,13 @@ pub struct EntityActor<E: Entity> {
 
 impl<E: Entity> EntityActor<E> {
     /// A new actor for `slot`; it loads its state once started.
-    pub fn new(slot: Arc<Slot<E::View>>, storage: Storage, config: Arc<RuntimeConfig>, metrics: KindMetrics) -> Self {
+    pub fn new(
+        slot: Arc<Slot<E::View>>,
+        storage: Storage,
+        config: Arc<RuntimeConfig>,
+        metrics: KindMetrics,
+        predecessor: Option<watch::Receiver<bool>>,
+    ) -> Self {
         let journal = Journal::new(
             E::KIND,
             Arc::clone(&slot.id),
@@ -108,6 +117,7 @@ impl<E: Entity> EntityActor<E> {
             submit_queued: false,
             fault_armed: false,
             deadline: None,
+            predecessor,
             restart_streak: 0,
             last_restart: None,
         }
@@ -129,7 +139,11 @@ impl<E: Entity> EntityActor<E> {
     fn load_after(&mut self, ctx: &mut Context<Self>, delay: Duration) {
         self.life = Life::Loading;
         let storage = self.storage.clone();
+        let predecessor = self.predecessor.take();
         let wait = async move {
+            if let Some(mut stopped) = predecessor {
+                let _ = stopped.wait_for(|stopped| *stopped).await;
+            }
             let _ = storage.barrier().await;
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -214,7 +228,11 @@ impl<E: Entity> EntityActor<E> {
             return;
         };
         let now = now_millis();
-        state.settle(now, &mut self.events);
+        let events = &mut self.events;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| state.settle(now, events))) {
+            self.events.clear();
+            return self.restart(ctx, &panic_message(payload.as_ref()));
+        }
         if !self.events.is_empty() {
             let mark = self.journal.mark();
             let recorded = record_all::<E>(&mut self.events, &mut self.journal);
@@ -300,6 +318,7 @@ impl<E: Entity> Actor for EntityActor<E> {
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         self.metrics.active.dec();
+        self.slot.stopped.send_replace(true);
         tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor stopped");
     }
 }

@@ -4,8 +4,10 @@
 //! shard's lock and activates the entity if it has no live actor, so activation is
 //! single-flight: never two live actors for one id. Sending happens under the same
 //! lock and counts the message into the slot's mailbox, which lets the sweeper
-//! passivate an idle actor atomically: it removes the entry only while nothing is
-//! queued, and nothing can be sent to it afterwards.
+//! passivate an idle actor atomically: it marks the entry retiring only while
+//! nothing is queued, and nothing is sent to a retiring actor afterwards. A new
+//! actor for a retiring id waits until the old one has stopped (and so handed its
+//! last writes to storage) before it loads.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
@@ -14,7 +16,7 @@ use std::time::Duration;
 use actix::{Actor, Addr};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::actor::{Control, EntityActor, Envelope};
 use super::entity::{now_millis, Entity, UnixMillis};
@@ -42,6 +44,8 @@ pub struct Slot<V> {
     pub status: AtomicU8,
     /// The entity's latest published view (`None` until loaded).
     pub view: Mutex<Option<V>>,
+    /// Turns true when the actor has stopped.
+    pub stopped: watch::Sender<bool>,
 }
 
 impl<V> Slot<V> {
@@ -55,6 +59,7 @@ impl<V> Slot<V> {
             restarts: AtomicU32::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
             view: Mutex::new(None),
+            stopped: watch::Sender::new(false),
         }
     }
 
@@ -73,6 +78,14 @@ impl<V> Slot<V> {
 struct Entry<E: Entity> {
     addr: Addr<EntityActor<E>>,
     slot: Arc<Slot<E::View>>,
+    /// Passivating: no message goes to it any more; dropped once it has stopped.
+    retiring: bool,
+}
+
+impl<E: Entity> Entry<E> {
+    fn serving(&self) -> bool {
+        !self.retiring && self.addr.connected()
+    }
 }
 
 type Shard<E> = Mutex<FxHashMap<Arc<str>, Entry<E>>>;
@@ -140,16 +153,20 @@ impl<E: Entity> Registry<E> {
     /// Runs `f` on the live entry of `id` under its shard lock, activating it first.
     fn with_entry<T>(&self, id: &str, f: impl FnOnce(&Entry<E>) -> T) -> T {
         let mut shard = self.shard(id).lock();
-        if let Some(entry) = shard.get(id).filter(|entry| entry.addr.connected()) {
-            return f(entry);
-        }
-        let entry = self.activate(id);
+        let predecessor = match shard.get(id) {
+            Some(entry) if entry.serving() => return f(entry),
+            Some(entry) if entry.retiring => Some(entry.slot.stopped.subscribe()),
+            _ => None,
+        };
+        let entry = self.activate(id, predecessor);
         let result = f(&entry);
         shard.insert(Arc::clone(&entry.slot.id), entry);
         result
     }
 
-    fn activate(&self, id: &str) -> Entry<E> {
+    /// Starts an actor for `id`; it loads only once `predecessor` (a retiring actor
+    /// of the same id) has stopped.
+    fn activate(&self, id: &str, predecessor: Option<watch::Receiver<bool>>) -> Entry<E> {
         let slot = Arc::new(Slot::new(id));
         let runtime = &self.inner.runtime;
         let arbiter = runtime.pool().pick(hash_id(id));
@@ -160,9 +177,13 @@ impl<E: Entity> Registry<E> {
             self.inner.metrics.clone(),
         );
         let addr = EntityActor::<E>::start_in_arbiter(&arbiter, move |_| {
-            EntityActor::new(actor_slot, storage, config, metrics)
+            EntityActor::new(actor_slot, storage, config, metrics, predecessor)
         });
-        Entry { addr, slot }
+        Entry {
+            addr,
+            slot,
+            retiring: false,
+        }
     }
 
     /// The latest view `id` published, without a message; `None` if it has no
@@ -170,7 +191,7 @@ impl<E: Entity> Registry<E> {
     /// for display, never for decisions.
     pub fn peek(&self, id: &str) -> Option<E::View> {
         let shard = self.shard(id).lock();
-        let entry = shard.get(id)?;
+        let entry = shard.get(id).filter(|entry| entry.serving())?;
         let view = entry.slot.view.lock().clone();
         view
     }
@@ -183,6 +204,7 @@ impl<E: Entity> Registry<E> {
             out.extend(
                 shard
                     .values()
+                    .filter(|entry| !entry.retiring)
                     .take(limit - out.len())
                     .map(|entry| entry.slot.info(E::KIND)),
             );
@@ -201,13 +223,17 @@ impl<E: Entity> Registry<E> {
 
     /// Number of registered actors.
     pub fn active(&self) -> usize {
-        self.inner.shards.iter().map(|shard| shard.lock().len()).sum()
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| shard.lock().values().filter(|entry| !entry.retiring).count())
+            .sum()
     }
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.
     pub fn restart(&self, id: &str) -> bool {
         let shard = self.shard(id).lock();
-        match shard.get(id) {
+        match shard.get(id).filter(|entry| entry.serving()) {
             Some(entry) => {
                 entry.addr.do_send(Control::Restart);
                 true
@@ -232,13 +258,18 @@ fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
     let mut passivated = 0;
     for shard in inner.shards.iter() {
         shard.lock().retain(|_, entry| {
+            if entry.retiring {
+                // Forget a retired actor once it has stopped.
+                return !*entry.slot.stopped.borrow();
+            }
             let idle = entry.slot.last_active.load(Ordering::Relaxed) <= cutoff
                 && entry.slot.mailbox.load(Ordering::Relaxed) == 0;
             if idle {
+                entry.retiring = true;
                 entry.addr.do_send(Control::Passivate);
                 passivated += 1;
             }
-            !idle
+            true
         });
     }
     passivated
