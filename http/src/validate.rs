@@ -88,10 +88,12 @@ pub fn slug(value: &str) -> Result<(), ApiError> {
     let words_ok = value
         .split('-')
         .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
-    if value.is_empty() || value.len() > MAX_SLUG_LEN || !words_ok {
+    // At least one letter: an all-digit slug would read as an id in /v1/categories/{id or slug}.
+    let has_letter = value.chars().any(|c| c.is_ascii_lowercase());
+    if value.is_empty() || value.len() > MAX_SLUG_LEN || !words_ok || !has_letter {
         return Err(ApiError::invalid_field(
             "slug",
-            format!("slug must be 1 to {MAX_SLUG_LEN} characters of a-z and 0-9 in words joined by '-'"),
+            format!("slug must be 1 to {MAX_SLUG_LEN} characters of a-z and 0-9 in words joined by '-', with a letter"),
         ));
     }
     Ok(())
@@ -188,7 +190,7 @@ mod tests {
     #[test]
     fn slugs_are_lower_case_words_joined_by_hyphens() {
         assert!(slug("mens-shoes-2").is_ok());
-        for bad in ["", "Mens", "a--b", "-a", "a-", "a_b", "é"] {
+        for bad in ["", "Mens", "a--b", "-a", "a-", "a_b", "é", "2024"] {
             assert!(slug(bad).is_err(), "{bad}");
         }
     }
