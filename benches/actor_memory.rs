@@ -12,13 +12,18 @@ use mercato_actors::runtime::{Runtime, RuntimeConfig};
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::{Durability, Storage, StorageConfig};
 
-fn flag(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|value| value.parse().expect("a number"))
-        .unwrap_or(default)
+/// Flags.
+#[derive(clap::Parser)]
+struct Args {
+    /// Actors to activate.
+    #[arg(long, default_value_t = 1_000_000)]
+    actors: usize,
+    /// Activations in flight at once.
+    #[arg(long, default_value_t = 4096)]
+    batch: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 /// Resident set size of this process, from /proc.
@@ -33,8 +38,11 @@ fn rss_bytes() -> u64 {
 }
 
 fn main() {
-    let actors = flag("--actors", 1_000_000);
-    let in_flight = flag("--batch", 4096);
+    let Args {
+        actors,
+        batch: in_flight,
+        ..
+    } = clap::Parser::parse();
     let dir = tempfile::tempdir().expect("temp dir");
     actix_rt::System::new().block_on(async move {
         let prometheus = prometheus::Registry::new();

@@ -19,13 +19,18 @@ const WORDS: [&str; 8] = [
 ];
 const COLOURS: [&str; 4] = ["black", "navy", "red", "olive"];
 
-fn flag(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|value| value.parse().expect("a number"))
-        .unwrap_or(default)
+/// Flags.
+#[derive(clap::Parser)]
+struct Args {
+    /// Products to seed.
+    #[arg(long, default_value_t = 100_000)]
+    products: usize,
+    /// Searches to time.
+    #[arg(long, default_value_t = 5_000)]
+    queries: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 async fn open(dir: &std::path::Path) -> Core {
@@ -35,8 +40,7 @@ async fn open(dir: &std::path::Path) -> Core {
 }
 
 fn main() {
-    let products = flag("--products", 100_000);
-    let queries = flag("--queries", 5_000);
+    let Args { products, queries, .. } = clap::Parser::parse();
     let dir = tempfile::tempdir().expect("temp dir");
     actix_rt::System::new().block_on(async move {
         let core = open(dir.path()).await;

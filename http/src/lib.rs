@@ -9,12 +9,14 @@
 //! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
 //! - [`auth`]: the operator-token extractor;
 //! - [`validate`]: value checks types cannot express;
+//! - [`format`]: how values such as times are written;
 //! - [`middleware`]: request id, tracing span and metrics per request;
 //! - [`metrics`]: the HTTP metrics;
 //! - [`openapi`]: the generated API description.
 
 pub mod auth;
 pub mod errors;
+pub mod format;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -318,7 +318,9 @@ impl<E: Entity> Actor for EntityActor<E> {
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         self.metrics.active.dec();
-        self.slot.stopped.send_replace(true);
+        if let Some(stopped) = self.slot.retired.lock().as_ref() {
+            stopped.send_replace(true);
+        }
         tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor stopped");
     }
 }

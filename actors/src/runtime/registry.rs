@@ -44,8 +44,9 @@ pub struct Slot<V> {
     pub status: AtomicU8,
     /// The entity's latest published view (`None` until loaded).
     pub view: Mutex<Option<V>>,
-    /// Turns true when the actor has stopped.
-    pub stopped: watch::Sender<bool>,
+    /// Set when the actor starts retiring; turns true when it has stopped.
+    /// Created only then, to keep live slots small.
+    pub retired: Mutex<Option<watch::Sender<bool>>>,
 }
 
 impl<V> Slot<V> {
@@ -59,7 +60,7 @@ impl<V> Slot<V> {
             restarts: AtomicU32::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
             view: Mutex::new(None),
-            stopped: watch::Sender::new(false),
+            retired: Mutex::new(None),
         }
     }
 
@@ -155,7 +156,7 @@ impl<E: Entity> Registry<E> {
         let mut shard = self.shard(id).lock();
         let predecessor = match shard.get(id) {
             Some(entry) if entry.serving() => return f(entry),
-            Some(entry) if entry.retiring => Some(entry.slot.stopped.subscribe()),
+            Some(entry) if entry.retiring => entry.slot.retired.lock().as_ref().map(watch::Sender::subscribe),
             _ => None,
         };
         let entry = self.activate(id, predecessor);
@@ -260,12 +261,18 @@ fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
         shard.lock().retain(|_, entry| {
             if entry.retiring {
                 // Forget a retired actor once it has stopped.
-                return !*entry.slot.stopped.borrow();
+                return entry
+                    .slot
+                    .retired
+                    .lock()
+                    .as_ref()
+                    .is_some_and(|stopped| !*stopped.borrow());
             }
             let idle = entry.slot.last_active.load(Ordering::Relaxed) <= cutoff
                 && entry.slot.mailbox.load(Ordering::Relaxed) == 0;
             if idle {
                 entry.retiring = true;
+                *entry.slot.retired.lock() = Some(watch::Sender::new(false));
                 entry.addr.do_send(Control::Passivate);
                 passivated += 1;
             }

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Operator;
 use crate::errors::ApiError;
+use crate::format::rfc3339;
 use crate::validate;
 use crate::AppState;
 
@@ -45,14 +46,13 @@ pub struct ActorBody {
 
 impl From<ActorInfo> for ActorBody {
     fn from(info: ActorInfo) -> Self {
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(info.activated_at);
         ActorBody {
             kind: info.kind,
             id: info.id,
             status: info.status.as_str(),
             restarts: info.restarts,
             mailbox: info.mailbox,
-            activated_at: humantime::format_rfc3339_millis(at).to_string(),
+            activated_at: rfc3339(info.activated_at),
         }
     }
 }

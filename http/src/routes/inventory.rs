@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Operator;
 use crate::errors::ApiError;
+use crate::format::rfc3339;
 use crate::validate;
 use crate::AppState;
 
@@ -82,11 +83,6 @@ pub struct ReservationBody {
     qty: u64,
     /// RFC 3339, UTC.
     expires_at: String,
-}
-
-fn rfc3339(millis: u64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
-    humantime::format_rfc3339_millis(at).to_string()
 }
 
 fn level_response(sku: String, level: StockLevel) -> HttpResponse {

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Operator;
 use crate::errors::ApiError;
+use crate::format::rfc3339;
 use crate::validate;
 use crate::AppState;
 
@@ -72,10 +73,6 @@ pub struct ProductBody {
     available: Option<u64>,
     /// `available > 0` and the product is active.
     is_available: bool,
-}
-
-fn rfc3339(millis: u64) -> String {
-    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis)).to_string()
 }
 
 async fn body_of(state: &AppState, view: IndexedProduct) -> ProductBody {
