@@ -65,7 +65,11 @@ impl Entity for CatalogState {
     fn handle(&mut self, command: CatalogCommand, now: UnixMillis, events: &mut Vec<CatalogEvent>) -> CatalogReply {
         let event = match command {
             CatalogCommand::ListCategories => {
-                return Ok(CatalogOutcome::Categories(self.categories().cloned().collect()))
+                let categories = self.categories().cloned().collect();
+                return Ok(CatalogOutcome::Categories {
+                    categories,
+                    version: self.version(),
+                });
             }
             CatalogCommand::GetCategory(id) => return self.category_outcome(id),
             CatalogCommand::GetCategoryBySlug(slug) => {

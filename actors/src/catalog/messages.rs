@@ -39,8 +39,8 @@ pub enum CatalogCommand {
 /// What the catalog answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogOutcome {
-    /// Every category, by id.
-    Categories(Vec<Category>),
+    /// Every category, by id, at a catalog version.
+    Categories { categories: Vec<Category>, version: u64 },
     /// One category and its path from the root (the category last).
     Category { category: Category, path: Vec<Category> },
     /// A category was deleted.

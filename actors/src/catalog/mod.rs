@@ -10,6 +10,11 @@ mod actor;
 pub mod messages;
 pub mod state;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
 use crate::runtime::{ActorError, Registry, Runtime};
 use crate::search::{SearchError, SearchIndex};
 
@@ -39,13 +44,27 @@ pub enum CatalogCallError {
 /// A category and its path from the root (the category last).
 pub type CategoryWithPath = (Category, Vec<Category>);
 
-/// Typed access to the catalog actor, keeping the search index in step with it.
+/// Every category at one catalog version, indexed for the search path.
+#[derive(Debug, Default)]
+pub struct CategoryTable {
+    /// Catalog version the table was read at.
+    pub version: u64,
+    /// Category id by slug.
+    pub ids: HashMap<String, CategoryId>,
+    /// Category slug by id.
+    pub slugs: HashMap<CategoryId, String>,
+}
+
+/// Typed access to the catalog actor, keeping the search index (and a table of
+/// the categories, so a search needs no message to resolve them) in step with it.
 #[derive(Clone)]
 pub struct Catalog {
     /// The registry holding the one catalog entity.
     entities: Registry<CatalogState>,
     /// The read model every product change is sent to.
     search: SearchIndex,
+    /// Categories as of the last category change this front door saw.
+    table: Arc<RwLock<Arc<CategoryTable>>>,
 }
 
 fn category_of(outcome: CatalogOutcome) -> CategoryWithPath {
@@ -75,6 +94,7 @@ impl Catalog {
         Catalog {
             entities: Registry::new(runtime),
             search,
+            table: Arc::default(),
         }
     }
 
@@ -92,9 +112,10 @@ impl Catalog {
         Ok(self.entities.call(CATALOG_ID, command).await??)
     }
 
-    /// Rebuilds the search index unless it holds exactly the catalog's version.
-    /// Returns whether it rebuilt.
+    /// Loads the category table, then rebuilds the search index unless it holds
+    /// exactly the catalog's version. Returns whether it rebuilt.
     pub async fn sync_search(&self) -> Result<bool, CatalogCallError> {
+        self.categories().await?;
         let (products, version) = products_of(self.call(CatalogCommand::Export).await?);
         if self.search.opened_at_version() == Some(version) {
             return Ok(false);
@@ -111,12 +132,26 @@ impl Catalog {
         Ok(count)
     }
 
-    /// Every category.
+    /// Every category (refreshing the category table).
     pub async fn categories(&self) -> Result<Vec<Category>, CatalogCallError> {
-        match self.call(CatalogCommand::ListCategories).await? {
-            CatalogOutcome::Categories(categories) => Ok(categories),
+        let (categories, version) = match self.call(CatalogCommand::ListCategories).await? {
+            CatalogOutcome::Categories { categories, version } => (categories, version),
             other => unreachable!("listing categories answers with categories, got {other:?}"),
+        };
+        let mut table = self.table.write();
+        if version >= table.version {
+            *table = Arc::new(CategoryTable {
+                version,
+                ids: categories.iter().map(|c| (c.slug.clone(), c.id)).collect(),
+                slugs: categories.iter().map(|c| (c.id, c.slug.clone())).collect(),
+            });
         }
+        Ok(categories)
+    }
+
+    /// The category table as of the last category change seen (no message).
+    pub fn category_table(&self) -> Arc<CategoryTable> {
+        Arc::clone(&self.table.read())
     }
 
     /// One category by id.
@@ -136,10 +171,12 @@ impl Catalog {
         slug: String,
         parent_id: Option<CategoryId>,
     ) -> Result<CategoryWithPath, CatalogCallError> {
-        Ok(category_of(
+        let created = category_of(
             self.call(CatalogCommand::CreateCategory { name, slug, parent_id })
                 .await?,
-        ))
+        );
+        self.categories().await?;
+        Ok(created)
     }
 
     /// Renames or moves a category; a move reindexes the products below it.
@@ -150,6 +187,7 @@ impl Catalog {
     ) -> Result<CategoryWithPath, CatalogCallError> {
         let moved = patch.parent_id.is_some();
         let updated = category_of(self.call(CatalogCommand::UpdateCategory { id, patch }).await?);
+        self.categories().await?;
         if moved {
             let (products, _) = products_of(self.call(CatalogCommand::ProductsUnder(id)).await?);
             for product in products {
@@ -162,6 +200,7 @@ impl Catalog {
     /// Deletes an empty category.
     pub async fn delete_category(&self, id: CategoryId) -> Result<(), CatalogCallError> {
         self.call(CatalogCommand::DeleteCategory(id)).await?;
+        self.categories().await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, web, HttpResponse};
+use mercato_actors::catalog::CatalogError;
 use mercato_actors::search::facets::PRICE_BUCKETS;
 use mercato_actors::search::query::{SearchRequest, SortOrder};
 use serde::Serialize;
@@ -182,18 +183,17 @@ pub async fn search(
         category_slug,
         page,
     } = parse(query.into_inner())?;
+    let table = state.catalog.category_table();
     if let Some(slug) = category_slug {
-        request.category = Some(state.catalog.category_by_slug(slug).await?.0.id);
+        let id = table
+            .ids
+            .get(&slug)
+            .ok_or_else(|| ApiError::from(CatalogError::CategoryNotFound(slug)))?;
+        request.category = Some(*id);
     }
     let result = state.catalog.search().search(&request)?;
     let products = state.catalog.products(result.ids).await?;
-    let slugs: HashMap<u64, String> = state
-        .catalog
-        .categories()
-        .await?
-        .into_iter()
-        .map(|category| (category.id, category.slug))
-        .collect();
+    let slugs = &table.slugs;
     let counts = result.facets;
     let categories = counts
         .categories
