@@ -115,12 +115,11 @@ impl Catalog {
     /// Loads the category table, then rebuilds the search index unless it holds
     /// exactly the catalog's version. Returns whether it rebuilt.
     pub async fn sync_search(&self) -> Result<bool, CatalogCallError> {
-        self.categories().await?;
-        let (products, version) = products_of(self.call(CatalogCommand::Export).await?);
+        let (_, version) = self.load_categories().await?;
         if self.search.opened_at_version() == Some(version) {
             return Ok(false);
         }
-        self.search.rebuild(products, version).await?;
+        self.rebuild_search().await?;
         Ok(true)
     }
 
@@ -134,6 +133,12 @@ impl Catalog {
 
     /// Every category (refreshing the category table).
     pub async fn categories(&self) -> Result<Vec<Category>, CatalogCallError> {
+        Ok(self.load_categories().await?.0)
+    }
+
+    /// Every category and the catalog version; refreshes the category table
+    /// unless a newer one is already there.
+    async fn load_categories(&self) -> Result<(Vec<Category>, u64), CatalogCallError> {
         let (categories, version) = match self.call(CatalogCommand::ListCategories).await? {
             CatalogOutcome::Categories { categories, version } => (categories, version),
             other => unreachable!("listing categories answers with categories, got {other:?}"),
@@ -146,7 +151,8 @@ impl Catalog {
                 slugs: categories.iter().map(|c| (c.id, c.slug.clone())).collect(),
             });
         }
-        Ok(categories)
+        drop(table);
+        Ok((categories, version))
     }
 
     /// The category table as of the last category change seen (no message).
