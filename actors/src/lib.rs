@@ -9,6 +9,8 @@
 //! - [`storage`]: the sled database, the group-commit thread, the key layout and
 //!   the record codec.
 //! - [`sku`]: SKU stock counters: on hand, reservations with TTL, commits.
+//! - [`account`]: account rules: emails, passwords, roles, refresh-token
+//!   families (pure so far; the entities and routes come with issue 4).
 //! - [`catalog`]: the category tree and the products (one entity).
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
@@ -18,6 +20,7 @@
 //! no sled), `messages.rs` (what callers send and get back) and `actor.rs` (the glue
 //! that lets the runtime run the state).
 
+pub mod account;
 pub mod catalog;
 pub mod metrics;
 pub mod runtime;

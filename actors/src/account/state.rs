@@ -1,0 +1,193 @@
+//! Account rules as pure functions and a pure state machine, apart from any
+//! actor, HTTP or cryptography (issue 4 builds the entities and routes on them):
+//!
+//! - emails are trimmed and case-folded, and must look like `local@domain.tld`;
+//! - passwords are 10 to 128 characters and not all whitespace;
+//! - roles are ordered: an admin may do what an operator may, an operator what a
+//!   customer may;
+//! - a refresh-token family rotates its token on every use; presenting a token
+//!   that was already rotated away means it was stolen, and revokes the family.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::UnixMillis;
+
+/// Shortest accepted password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest accepted password, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// Longest email address (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Shops: carts, orders, profile.
+    Customer,
+    /// Runs the shop: inventory, catalog, orders, actors.
+    Operator,
+    /// Everything, including accounts of staff.
+    Admin,
+}
+
+impl Role {
+    /// Whether this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+/// Why an account input is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// Not an email address.
+    #[error("'{0}' is not an email address")]
+    InvalidEmail(String),
+    /// The password breaks the policy.
+    #[error("passwords must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters and not only whitespace")]
+    WeakPassword,
+}
+
+/// Trims and case-folds an email, and checks it looks like `local@domain.tld`.
+pub fn normalize_email(raw: &str) -> Result<String, AccountError> {
+    let email = raw.trim().to_lowercase();
+    let invalid = || AccountError::InvalidEmail(raw.trim().to_string());
+    if email.len() > MAX_EMAIL_LEN || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let labels_ok = domain
+        .split('.')
+        .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+    if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+/// Checks the password policy.
+pub fn check_password(password: &str) -> Result<(), AccountError> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) || password.trim().is_empty() {
+        return Err(AccountError::WeakPassword);
+    }
+    Ok(())
+}
+
+/// A digest of a refresh token: only digests are stored, never tokens.
+pub type TokenDigest = [u8; 32];
+
+/// What happens to a refresh-token family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FamilyEvent {
+    /// The family began with its first token (at login or registration).
+    Started {
+        current: TokenDigest,
+        expires_at: UnixMillis,
+    },
+    /// A token was used and replaced by the next one.
+    Rotated { next: TokenDigest, expires_at: UnixMillis },
+    /// The family can no longer be used.
+    Revoked { reason: RevokeReason },
+}
+
+/// Why a family was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RevokeReason {
+    /// The user logged out.
+    Logout,
+    /// A rotated-away token was presented again: it was stolen (or replayed).
+    Reuse,
+}
+
+/// Why a refresh is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshError {
+    /// Unknown token, or the family is revoked or expired.
+    #[error("the refresh token is not valid")]
+    Invalid,
+    /// An old token of the family was presented: the family is revoked now.
+    #[error("the refresh token was already used; every session of this login is revoked")]
+    Reused,
+}
+
+/// One login's chain of refresh tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFamily {
+    /// The only token that may be used next.
+    current: Option<TokenDigest>,
+    /// Tokens already rotated away.
+    used: HashSet<TokenDigest>,
+    /// When the current token stops working.
+    expires_at: UnixMillis,
+    /// Set once revoked; nothing works afterwards.
+    revoked: Option<RevokeReason>,
+}
+
+impl RefreshFamily {
+    /// Whether the family still accepts its current token at `now`.
+    pub fn is_active(&self, now: UnixMillis) -> bool {
+        self.revoked.is_none() && self.current.is_some() && now < self.expires_at
+    }
+
+    /// Why it was revoked, if it was.
+    pub fn revoked(&self) -> Option<RevokeReason> {
+        self.revoked
+    }
+
+    /// Decides a refresh with `presented`, handing out `next` until `expires_at`.
+    /// A reused token yields the revocation event *and* an error: the caller
+    /// persists the event and refuses the request.
+    pub fn rotate(
+        &self,
+        presented: &TokenDigest,
+        next: TokenDigest,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> (Option<FamilyEvent>, Result<(), RefreshError>) {
+        if self.used.contains(presented) {
+            let event = self.revoked.is_none().then_some(FamilyEvent::Revoked {
+                reason: RevokeReason::Reuse,
+            });
+            return (event, Err(RefreshError::Reused));
+        }
+        if !self.is_active(now) || self.current.as_ref() != Some(presented) {
+            return (None, Err(RefreshError::Invalid));
+        }
+        (Some(FamilyEvent::Rotated { next, expires_at }), Ok(()))
+    }
+
+    /// Decides a logout (idempotent: nothing changes once revoked).
+    pub fn logout(&self) -> Option<FamilyEvent> {
+        self.revoked.is_none().then_some(FamilyEvent::Revoked {
+            reason: RevokeReason::Logout,
+        })
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, event: &FamilyEvent) {
+        match event {
+            FamilyEvent::Started { current, expires_at } => {
+                self.current = Some(*current);
+                self.expires_at = *expires_at;
+            }
+            FamilyEvent::Rotated { next, expires_at } => {
+                if let Some(old) = self.current.replace(*next) {
+                    self.used.insert(old);
+                }
+                self.expires_at = *expires_at;
+            }
+            FamilyEvent::Revoked { reason } => {
+                self.revoked.get_or_insert(*reason);
+                if let Some(old) = self.current.take() {
+                    self.used.insert(old);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
