@@ -10,6 +10,7 @@
 //! - [`auth`]: the operator-token extractor;
 //! - [`validate`]: value checks types cannot express;
 //! - [`format`]: how values such as times are written;
+//! - [`patch`]: helpers for PATCH bodies;
 //! - [`middleware`]: request id, tracing span and metrics per request;
 //! - [`metrics`]: the HTTP metrics;
 //! - [`openapi`]: the generated API description.
@@ -20,6 +21,7 @@ pub mod format;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod patch;
 pub mod routes;
 pub mod validate;
 

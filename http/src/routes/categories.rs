@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use mercato_actors::catalog::{Category, CategoryPatch, CategoryWithPath};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Operator;
@@ -85,14 +85,9 @@ pub struct CategoryChange {
     name: Option<String>,
     slug: Option<String>,
     /// New parent; null makes it a root.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::patch::present")]
     #[schema(value_type = Option<u64>)]
     parent_id: Option<Option<u64>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 fn tree(categories: Vec<Category>) -> Vec<CategoryNode> {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use futures_util::future::join_all;
 use mercato_actors::catalog::{IndexedProduct, ProductFields, ProductPatch, ProductStatus};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Operator;
@@ -143,16 +143,12 @@ pub struct ProductChange {
     /// Replaces all attributes.
     attributes: Option<BTreeMap<String, String>>,
     /// null removes the seller.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::patch::present")]
     #[schema(value_type = Option<String>)]
     seller_id: Option<Option<String>>,
     /// Replaces all images.
     images: Option<Vec<String>>,
     status: Option<StatusBody>,
-}
-
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Checks every field a patch sets.
