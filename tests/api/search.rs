@@ -137,6 +137,12 @@ async fn filters_sort_and_pages_apply_to_the_whole_catalog() {
         app.api.search_ids("sort=newest").await,
         [ids[3], ids[2], ids[1], ids[0]]
     );
+    let without_q = app.api.search_ids("").await;
+    assert_eq!(
+        without_q,
+        [ids[3], ids[2], ids[1], ids[0]],
+        "relevance without q: newest first"
+    );
     let second_page = app.api.search("sort=price_asc&per_page=3&page=2").await;
     assert_eq!(second_page["total"], 4, "total counts all pages");
     assert_eq!(second_page["items"].as_array().unwrap().len(), 1);

@@ -113,11 +113,6 @@ impl SkuStock {
         }
     }
 
-    /// The open reservation `reservation_id`, if any.
-    pub fn reservation(&self, reservation_id: &str) -> Option<&Reservation> {
-        self.reservations.get(reservation_id)
-    }
-
     /// Open reservations.
     pub fn open_reservations(&self) -> impl Iterator<Item = (&String, &Reservation)> {
         self.reservations.iter()
