@@ -5,6 +5,7 @@
 //! - passwords are 10 to 128 characters and not all whitespace;
 //! - roles are ordered: an admin may do what an operator may, an operator what a
 //!   customer may;
+//! - an e-mail address is claimed by one user at a time;
 //! - a refresh-token family rotates its token on every use; presenting a token
 //!   that was already rotated away means it was stolen, and revokes the family.
 
@@ -76,6 +77,64 @@ pub fn check_password(password: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
+/// Who holds an e-mail address: serializes uniqueness per address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailClaim {
+    /// The user id holding the address.
+    owner: Option<String>,
+}
+
+/// A change of an e-mail claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClaimEvent {
+    /// `owner` holds the address now.
+    Claimed { owner: String },
+    /// Nobody holds it.
+    Released,
+}
+
+/// The address is held by another user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the e-mail address is held by user {owner}")]
+pub struct ClaimTaken {
+    /// Who holds it.
+    pub owner: String,
+}
+
+impl EmailClaim {
+    /// The user holding the address.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
+    /// Decides a claim by `owner`; `replacing` names a holder the caller found
+    /// stale (deleted, or moved to another address), which may be displaced.
+    pub fn claim(&self, owner: &str, replacing: Option<&str>) -> Result<Option<ClaimEvent>, ClaimTaken> {
+        match self.owner.as_deref() {
+            Some(current) if current == owner => Ok(None),
+            Some(current) if Some(current) != replacing => Err(ClaimTaken {
+                owner: current.to_string(),
+            }),
+            _ => Ok(Some(ClaimEvent::Claimed {
+                owner: owner.to_string(),
+            })),
+        }
+    }
+
+    /// Decides a release by `owner` (nothing if someone else holds it).
+    pub fn release(&self, owner: &str) -> Option<ClaimEvent> {
+        (self.owner.as_deref() == Some(owner)).then_some(ClaimEvent::Released)
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, event: &ClaimEvent) {
+        self.owner = match event {
+            ClaimEvent::Claimed { owner } => Some(owner.clone()),
+            ClaimEvent::Released => None,
+        };
+    }
+}
+
 /// A digest of a refresh token: only digests are stored, never tokens.
 pub type TokenDigest = [u8; 32];
 
@@ -84,6 +143,7 @@ pub type TokenDigest = [u8; 32];
 pub enum FamilyEvent {
     /// The family began with its first token (at login or registration).
     Started {
+        user: String,
         current: TokenDigest,
         expires_at: UnixMillis,
     },
@@ -116,6 +176,8 @@ pub enum RefreshError {
 /// One login's chain of refresh tokens.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshFamily {
+    /// The user the family signs in; `None` before it started.
+    user: Option<String>,
     /// The only token that may be used next.
     current: Option<TokenDigest>,
     /// Tokens already rotated away.
@@ -130,6 +192,16 @@ impl RefreshFamily {
     /// Whether the family still accepts its current token at `now`.
     pub fn is_active(&self, now: UnixMillis) -> bool {
         self.revoked.is_none() && self.current.is_some() && now < self.expires_at
+    }
+
+    /// The user it signs in.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Whether `presented` is one of the family's tokens, current or rotated away.
+    pub fn issued(&self, presented: &TokenDigest) -> bool {
+        self.current.as_ref() == Some(presented) || self.used.contains(presented)
     }
 
     /// Why it was revoked, if it was.
@@ -169,7 +241,12 @@ impl RefreshFamily {
     /// Applies one event.
     pub fn apply(&mut self, event: &FamilyEvent) {
         match event {
-            FamilyEvent::Started { current, expires_at } => {
+            FamilyEvent::Started {
+                user,
+                current,
+                expires_at,
+            } => {
+                self.user = Some(user.clone());
                 self.current = Some(*current);
                 self.expires_at = *expires_at;
             }

@@ -59,6 +59,7 @@ fn digest(n: u8) -> TokenDigest {
 fn started() -> RefreshFamily {
     let mut family = RefreshFamily::default();
     family.apply(&FamilyEvent::Started {
+        user: "u1".to_string(),
         current: digest(1),
         expires_at: 1_000,
     });
@@ -134,4 +135,32 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn an_email_is_claimed_by_one_user_unless_the_holder_is_stale() {
+    let mut claim = EmailClaim::default();
+    let event = claim.claim("u1", None).expect("free").expect("a change");
+    claim.apply(&event);
+    assert_eq!(claim.claim("u1", None), Ok(None), "claiming again is a no-op");
+    assert_eq!(claim.claim("u2", None), Err(ClaimTaken { owner: "u1".into() }));
+    assert_eq!(
+        claim.claim("u2", Some("u3")).map(|_| ()),
+        Err(ClaimTaken { owner: "u1".into() })
+    );
+    claim.apply(&claim.claim("u2", Some("u1")).expect("stale holder").expect("a change"));
+    assert_eq!(claim.owner(), Some("u2"));
+    assert_eq!(claim.release("u1"), None, "only the holder releases");
+    claim.apply(&claim.release("u2").expect("holder"));
+    assert_eq!(claim.owner(), None);
+}
+
+#[test]
+fn a_family_knows_its_user_and_every_token_it_issued() {
+    let mut family = started();
+    assert_eq!(family.user(), Some("u1"));
+    let (event, _) = family.rotate(&digest(1), digest(2), 10, 2_000);
+    family.apply(&event.expect("rotated"));
+    assert!(family.issued(&digest(1)) && family.issued(&digest(2)));
+    assert!(!family.issued(&digest(3)));
 }
