@@ -1,11 +1,13 @@
-//! The core without HTTP: storage, the entity runtime, the domain front doors and
-//! the search index, opened in order and shut down in reverse. `serve` puts HTTP
+//! The core without HTTP: storage, the entity runtime, the domain front doors
+//! (inventory, catalog, accounts) and the search index, opened in order and shut down in reverse. `serve` puts HTTP
 //! in front of it; `seed` uses it offline.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use mercato_actors::account::password::Passwords;
+use mercato_actors::account::Accounts;
 use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
 use mercato_actors::runtime::{ActorDirectory, Runtime};
@@ -32,6 +34,8 @@ pub struct Core {
     pub inventory: Inventory,
     /// Categories, products and the search index.
     pub catalog: Catalog,
+    /// Users, e-mail claims, sessions.
+    pub accounts: Accounts,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
 }
@@ -48,6 +52,8 @@ impl Core {
             .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
         let runtime = Runtime::start(settings.runtime.clone(), storage.clone(), metrics.runtime);
         let inventory = Inventory::new(&runtime);
+        let passwords = Passwords::new(&settings.auth.argon2).context("invalid [auth.argon2] settings")?;
+        let accounts = Accounts::new(&runtime, passwords, settings.auth.refresh_ttl);
         let search_dir = data_dir.join(SEARCH_DIR);
         let search = SearchIndex::open(&search_dir)
             .with_context(|| format!("cannot open the search index in {}", search_dir.display()))?;
@@ -64,16 +70,19 @@ impl Core {
             runtime,
             inventory,
             catalog,
+            accounts,
             prometheus,
         })
     }
 
     /// Every entity kind, for the admin API and shutdown.
     pub fn directories(&self) -> Vec<Arc<dyn ActorDirectory>> {
-        vec![
+        let mut directories: Vec<Arc<dyn ActorDirectory>> = vec![
             Arc::new(self.inventory.registry().clone()),
             Arc::new(self.catalog.registry().clone()),
-        ]
+        ];
+        directories.extend(self.accounts.directories());
+        directories
     }
 
     /// Stops every actor (each submits what it holds), waits for queued writes and

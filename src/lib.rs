@@ -6,8 +6,9 @@
 //!
 //! - [`settings`]: the settings tree and its layered loading;
 //! - [`telemetry`]: the tracing subscriber;
-//! - [`core`]: storage, the entity runtime, inventory, catalog and search, without
-//!   HTTP (opened by `serve` and `seed`);
+//! - [`core`]: storage, the entity runtime, inventory, catalog, accounts and search,
+//!   without HTTP (opened by `serve`, `seed` and `users`);
+//! - [`keys`]: the JWT signing secret (config or a key file in the data dir);
 //! - [`seed`]: demo data;
 //! - [`Application`]: the core behind the HTTP server;
 //!   [`Application::run_until_stopped`] serves until SIGTERM, then drains requests,
@@ -16,6 +17,7 @@
 //! The entity runtime lives in `mercato-actors`, the routes in `mercato-http`.
 
 pub mod core;
+pub mod keys;
 pub mod seed;
 pub mod settings;
 pub mod telemetry;
@@ -28,7 +30,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use mercato_http::auth::jwt::JwtKeys;
 use mercato_http::metrics::HttpMetrics;
+use mercato_http::rate_limit::RateLimiter;
 use mercato_http::{AppState, HttpOptions};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -58,10 +62,21 @@ impl Application {
             "" => SecretString::from(generate_token()?),
             _ => settings.admin.token.clone(),
         };
+        let jwt_secret = keys::jwt_secret(&settings.auth.jwt_secret, &settings.storage.data_dir)?;
+        let jwt = JwtKeys::new(jwt_secret.expose_secret(), settings.auth.access_ttl);
+        let limiter = match settings.redis.url.expose_secret() {
+            "" => RateLimiter::in_memory(settings.rate_limit.clone()),
+            url => RateLimiter::redis(settings.rate_limit.clone(), url, settings.redis.key_prefix.clone())
+                .await
+                .context("cannot connect to Redis (redis.url)")?,
+        };
         let ready = Arc::new(AtomicBool::new(true));
         let state = web::Data::new(AppState {
             inventory: core.inventory.clone(),
             catalog: core.catalog.clone(),
+            accounts: core.accounts.clone(),
+            jwt,
+            limiter,
             directories: core.directories(),
             admin_token: admin_token.clone(),
             metrics: http_metrics,

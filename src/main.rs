@@ -1,12 +1,17 @@
-//! The `mercato` command: `mercato serve` runs the shop back end.
+//! The `mercato` command: `mercato serve` runs the shop back end; `seed` and
+//! `users add` work offline on a data dir.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::io::IsTerminal as _;
+
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use mercato::core::Core;
 use mercato::settings::{Overrides, Settings};
 use mercato::{telemetry, Application};
+use mercato_actors::account::Role;
 use secrecy::ExposeSecret;
 
 /// Mercato: an actor-based commerce runtime.
@@ -23,6 +28,39 @@ enum Command {
     Serve(ServeArgs),
     /// Fill a data dir with a demo catalog and stock (the server must be stopped).
     Seed(SeedArgs),
+    /// Manage user accounts offline on a data dir (the server must be stopped).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user, e.g. the first admin. The password is prompted for on a
+    /// terminal, else read as the first line of stdin.
+    Add(UsersAddArgs),
+}
+
+#[derive(clap::Args)]
+struct UsersAddArgs {
+    /// E-mail address (sign-in name).
+    #[arg(long)]
+    email: String,
+    /// customer, operator or admin.
+    #[arg(long, default_value = "customer", value_parser = parse_role)]
+    role: Role,
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Directory of the database.
+    #[arg(long, env = "MERCATO_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A TOML file layered over config/default.toml.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+fn parse_role(name: &str) -> Result<Role, String> {
+    Role::from_name(name).ok_or_else(|| format!("'{name}' is not a role: use customer, operator or admin"))
 }
 
 #[derive(clap::Args)]
@@ -62,7 +100,41 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Seed(args) => seed(args),
+        Command::Users(UsersCommand::Add(args)) => add_user(args),
     }
+}
+
+/// The password from a prompt (terminal) or the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("password again: ")?;
+        anyhow::ensure!(password == again, "the passwords differ");
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn add_user(args: UsersAddArgs) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        data_dir: args.data_dir,
+        ..Overrides::default()
+    };
+    let settings = Settings::load(args.config.as_deref(), overrides)?;
+    telemetry::init(&settings.log);
+    let password = read_password()?;
+    actix_web::rt::System::new().block_on(async move {
+        let core = Core::open(&settings).await?;
+        let created = core.accounts.create(&args.email, password, args.name, args.role).await;
+        core.shutdown().await?;
+        let (user_id, profile) = created.context("cannot create the user")?;
+        println!("created {} {} ({})", profile.role.name(), profile.email, user_id);
+        Ok(())
+    })
 }
 
 fn seed(args: SeedArgs) -> anyhow::Result<()> {

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use config::{Config, Environment, File, FileFormat};
+use mercato_actors::account::password::Argon2Config;
 use mercato_actors::runtime::RuntimeConfig;
 use mercato_actors::storage::StorageConfig;
+use mercato_http::rate_limit::RateLimitConfig;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -28,6 +30,12 @@ pub struct Settings {
     pub runtime: RuntimeConfig,
     /// Operator access.
     pub admin: AdminSettings,
+    /// Accounts: tokens and password hashing.
+    pub auth: AuthSettings,
+    /// Attempts allowed on login, register and refresh.
+    pub rate_limit: RateLimitConfig,
+    /// Optional Redis (shared rate-limit counters).
+    pub redis: RedisSettings,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.
@@ -55,6 +63,32 @@ pub struct ServerSettings {
 pub struct AdminSettings {
     /// Static operator token; empty means generate one.
     pub token: SecretString,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Lifetime of a JWT access token.
+    #[serde(with = "humantime_serde")]
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token (renewed by each rotation).
+    #[serde(with = "humantime_serde")]
+    pub refresh_ttl: Duration,
+    /// HS256 secret of at least 32 bytes; empty means the key file in the data dir.
+    pub jwt_secret: SecretString,
+    /// Password hashing cost.
+    pub argon2: Argon2Config,
+}
+
+/// `[redis]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`; empty means no Redis.
+    pub url: SecretString,
+    /// Prefix of every key Mercato writes.
+    pub key_prefix: String,
 }
 
 /// `[log]`.

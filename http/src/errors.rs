@@ -6,6 +6,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use mercato_actors::account::{AccountError, AccountsError, RefreshError, UserError};
 use mercato_actors::catalog::{CatalogCallError, CatalogError};
 use mercato_actors::runtime::ActorError;
 use mercato_actors::search::SearchError;
@@ -59,6 +60,16 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    /// 429 `rate_limited`, to retry after `retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many attempts; retry in {retry_after_secs} s"),
+        )
+        .with("retry_after_secs", retry_after_secs)
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         self.code
@@ -80,6 +91,13 @@ impl ResponseError for ApiError {
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
+            StatusCode::TOO_MANY_REQUESTS => {
+                let seconds = self
+                    .details
+                    .get("retry_after_secs")
+                    .map_or_else(|| "1".into(), Value::to_string);
+                response.insert_header((header::RETRY_AFTER, seconds));
+            }
             StatusCode::UNAUTHORIZED => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
@@ -97,6 +115,40 @@ impl From<ActorError> for ApiError {
             ActorError::Storage(_) => "storage_unavailable",
         };
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, err.to_string())
+    }
+}
+
+impl From<AccountsError> for ApiError {
+    fn from(err: AccountsError) -> Self {
+        let message = err.to_string();
+        match err {
+            AccountsError::Invalid(AccountError::InvalidEmail(_)) => ApiError::invalid_field("email", message),
+            AccountsError::Invalid(AccountError::WeakPassword) => ApiError::invalid_field("password", message),
+            AccountsError::EmailTaken => ApiError::new(StatusCode::CONFLICT, "email_taken", message),
+            AccountsError::InvalidCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
+            }
+            AccountsError::WrongPassword => ApiError::new(StatusCode::FORBIDDEN, "wrong_password", message),
+            AccountsError::User(UserError::Invalid(field)) => ApiError::invalid_field(field.field, field.message),
+            AccountsError::User(UserError::NotFound | UserError::AddressNotFound(_)) => ApiError::not_found(message),
+            AccountsError::User(UserError::AlreadyRegistered) => {
+                ApiError::new(StatusCode::CONFLICT, "already_registered", message)
+            }
+            AccountsError::User(UserError::TooManyAddresses) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many_addresses", message)
+            }
+            AccountsError::Refresh(RefreshError::Invalid) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_refresh_token", message)
+            }
+            AccountsError::Refresh(RefreshError::Reused) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "refresh_token_reused", message)
+            }
+            AccountsError::Password(err) => {
+                tracing::error!(error = %err, "password hashing failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "password hashing failed")
+            }
+            AccountsError::Actor(err) => err.into(),
+        }
     }
 }
 

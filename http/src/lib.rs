@@ -5,9 +5,10 @@
 //! # Layout
 //!
 //! - [`routes`]: one module per area (`ops`, `inventory`, `categories`,
-//!   `products`, `search`, `actors`);
+//!   `products`, `search`, `actors`, `auth`, `me`, `users`);
 //! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
-//! - [`auth`]: the operator-token extractor;
+//! - [`auth`]: who is calling (operator token or JWT) and what their role allows;
+//! - [`rate_limit`]: attempts per IP and account on the account routes;
 //! - [`validate`]: value checks types cannot express;
 //! - [`format`]: how values such as times are written;
 //! - [`patch`]: helpers for PATCH bodies;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod patch;
+pub mod rate_limit;
 pub mod routes;
 pub mod validate;
 
@@ -29,13 +31,16 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use mercato_actors::account::Accounts;
 use mercato_actors::catalog::Catalog;
 use mercato_actors::runtime::ActorDirectory;
 use mercato_actors::sku::Inventory;
 use secrecy::SecretString;
 
+use crate::auth::jwt::JwtKeys;
 use crate::errors::ApiError;
 use crate::metrics::HttpMetrics;
+use crate::rate_limit::RateLimiter;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -43,6 +48,12 @@ pub struct AppState {
     pub inventory: Inventory,
     /// Categories, products and their search index.
     pub catalog: Catalog,
+    /// Users, e-mail claims and sessions.
+    pub accounts: Accounts,
+    /// Signs and verifies access tokens.
+    pub jwt: JwtKeys,
+    /// Attempts on the account routes.
+    pub limiter: RateLimiter,
     /// Every entity kind, for the admin API.
     pub directories: Vec<Arc<dyn ActorDirectory>>,
     /// The static operator token.
@@ -100,7 +111,20 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::products::update)
             .service(routes::products::archive)
             .service(routes::actors::list)
-            .service(routes::actors::restart);
+            .service(routes::actors::restart)
+            .service(routes::auth::register)
+            .service(routes::auth::login)
+            .service(routes::auth::refresh)
+            .service(routes::auth::logout)
+            .service(routes::me::get_me)
+            .service(routes::me::update_me)
+            .service(routes::me::list_addresses)
+            .service(routes::me::add_address)
+            .service(routes::me::update_address)
+            .service(routes::me::remove_address)
+            .service(routes::users::get_user)
+            .service(routes::users::set_role)
+            .service(routes::users::delete_user);
         if options.fault_injection {
             cfg.service(routes::actors::fault);
         }

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actors, categories, inventory, ops, products, search};
+use crate::routes::{actors, auth, categories, inventory, me, ops, products, search, users};
 
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -17,6 +17,9 @@ use crate::routes::{actors, categories, inventory, ops, products, search};
         categories::list, categories::get_one, categories::create, categories::update, categories::remove,
         search::search, products::get_one, products::create, products::update, products::archive,
         actors::list, actors::restart, actors::fault,
+        auth::register, auth::login, auth::refresh, auth::logout,
+        me::get_me, me::update_me, me::list_addresses, me::add_address, me::update_address, me::remove_address,
+        users::get_user, users::set_role, users::delete_user,
     ),
     modifiers(&OperatorToken),
     tags(
@@ -24,6 +27,7 @@ use crate::routes::{actors, categories, inventory, ops, products, search};
         (name = "inventory", description = "Stock levels and reservations"),
         (name = "catalog", description = "Categories, products and search"),
         (name = "actors", description = "Entity actors, for operators"),
+        (name = "accounts", description = "Registration, tokens, profile, address book, user admin"),
     )
 )]
 pub struct ApiDoc;
@@ -35,7 +39,24 @@ impl Modify for OperatorToken {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "operator_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The static operator token, or the access token of a user whose role allows the route",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "access_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A user's access token from /v1/auth/login, /register or /refresh"))
+                    .build(),
+            ),
         );
     }
 }

@@ -131,6 +131,61 @@ impl Api {
 }
 
 /// The error code of an error response.
+/// A password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl Api {
+    /// `POST path` with a JSON body and no credentials.
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST failed")
+    }
+
+    /// A request with `token` as bearer.
+    pub async fn as_user(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    /// Registers `email` with [`PASSWORD`]; answers the session body.
+    pub async fn register(&self, email: &str) -> Value {
+        let response = self
+            .post("/v1/auth/register", json!({ "email": email, "password": PASSWORD }))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "register {email}");
+        response.json().await.expect("session json")
+    }
+
+    /// Logs in.
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/v1/auth/login", json!({ "email": email, "password": password }))
+            .await
+    }
+
+    /// Swaps a refresh token.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post("/v1/auth/refresh", json!({ "refresh_token": refresh_token }))
+            .await
+    }
+}
+
+/// The access token of a session body.
+pub fn access(session: &Value) -> String {
+    session["access_token"].as_str().expect("access_token").to_string()
+}
+
+/// The refresh token of a session body.
+pub fn refresh_token(session: &Value) -> String {
+    session["refresh_token"].as_str().expect("refresh_token").to_string()
+}
+
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.expect("error json");
     body["error"]["code"].as_str().expect("error.code").to_string()

@@ -1,11 +1,15 @@
 //! Integration tests: the real server on a free port, real sled in a temp dir.
 
+mod account_durability;
+mod accounts;
+mod authz;
 mod catalog;
 mod durability;
 mod helpers;
 mod inventory;
 mod lifecycle;
 mod ops;
+mod rate_limits;
 mod search;
 mod seed;
 mod validation;

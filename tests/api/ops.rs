@@ -41,7 +41,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 23] = [
+    let expected: [(&str, &str); 36] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -65,6 +65,19 @@ async fn openapi_lists_every_public_route() {
         ("/v1/admin/actors", "get"),
         ("/v1/admin/actors/{kind}/{id}/restart", "post"),
         ("/v1/admin/actors/{kind}/{id}/fault", "post"),
+        ("/v1/auth/register", "post"),
+        ("/v1/auth/login", "post"),
+        ("/v1/auth/refresh", "post"),
+        ("/v1/auth/logout", "post"),
+        ("/v1/me", "get"),
+        ("/v1/me", "patch"),
+        ("/v1/me/addresses", "get"),
+        ("/v1/me/addresses", "post"),
+        ("/v1/me/addresses/{id}", "patch"),
+        ("/v1/me/addresses/{id}", "delete"),
+        ("/v1/admin/users/{id}", "get"),
+        ("/v1/admin/users/{id}", "patch"),
+        ("/v1/admin/users/{id}", "delete"),
     ];
     for (path, method) in expected {
         assert!(

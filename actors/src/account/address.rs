@@ -200,16 +200,17 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Address)>)> = vec![
-            ("name", Box::new(|a| a.name = " ".into())),
-            ("line1", Box::new(|a| a.line1 = "x".repeat(201))),
-            ("city", Box::new(|a| a.city = String::new())),
-            ("postal_code", Box::new(|a| a.postal_code = "12#45".into())),
-            ("country", Box::new(|a| a.country = "XX".into())),
-            ("country", Box::new(|a| a.country = "GBR".into())),
-            ("phone", Box::new(|a| a.phone = Some("call me".into()))),
-            ("phone", Box::new(|a| a.phone = Some("+1 23".into()))),
-            ("region", Box::new(|a| a.region = Some("r".repeat(101)))),
+        type Spoil = fn(&mut Address);
+        let cases: [(&str, Spoil); 9] = [
+            ("name", |a| a.name = " ".into()),
+            ("line1", |a| a.line1 = "x".repeat(201)),
+            ("city", |a| a.city = String::new()),
+            ("postal_code", |a| a.postal_code = "12#45".into()),
+            ("country", |a| a.country = "XX".into()),
+            ("country", |a| a.country = "GBR".into()),
+            ("phone", |a| a.phone = Some("call me".into())),
+            ("phone", |a| a.phone = Some("+1 23".into())),
+            ("region", |a| a.region = Some("r".repeat(101))),
         ];
         for (field, spoil) in cases {
             let mut address = sample();

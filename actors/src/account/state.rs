@@ -24,6 +24,7 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Shops: carts, orders, profile.
     Customer,
@@ -37,6 +38,22 @@ impl Role {
     /// Whether this role may do what `needed` may.
     pub fn allows(self, needed: Role) -> bool {
         self >= needed
+    }
+
+    /// The name used in the API and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role called `name`.
+    pub fn from_name(name: &str) -> Option<Role> {
+        [Role::Customer, Role::Operator, Role::Admin]
+            .into_iter()
+            .find(|role| role.name() == name)
     }
 }
 

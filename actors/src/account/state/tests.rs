@@ -50,6 +50,10 @@ fn roles_are_ordered() {
     assert!(Role::Operator.allows(Role::Customer));
     assert!(!Role::Customer.allows(Role::Operator));
     assert!(!Role::Operator.allows(Role::Admin));
+    for role in [Role::Customer, Role::Operator, Role::Admin] {
+        assert_eq!(Role::from_name(role.name()), Some(role));
+    }
+    assert_eq!(Role::from_name("Admin"), None);
 }
 
 fn digest(n: u8) -> TokenDigest {

@@ -1,0 +1,156 @@
+//! Account routes that need no access token: register, log in, refresh, log out.
+//!
+//! Register, login and refresh are rate-limited per client IP and per account.
+//! Login answers the same 401 `invalid_credentials`, after the same amount of
+//! hashing, for an unknown e-mail and for a wrong password.
+
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use mercato_actors::account::{Role, SignedIn};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::me::UserBody;
+use crate::errors::ApiError;
+use crate::format::rfc3339;
+use crate::rate_limit::Route;
+use crate::AppState;
+
+/// `POST /v1/auth/register`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    /// Trimmed and case-folded; unique.
+    email: String,
+    /// 10 to 128 characters, not only whitespace.
+    password: String,
+    /// Display name, up to 100 characters.
+    name: Option<String>,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token of the session.
+    refresh_token: String,
+}
+
+/// A signed-in session: the user and a token pair.
+#[derive(Serialize, ToSchema)]
+pub struct SessionBody {
+    user: UserBody,
+    /// JWT for `Authorization: Bearer`.
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds the access token lives.
+    expires_in: u64,
+    /// Opaque, single-use: swap it at `/v1/auth/refresh` for a new pair.
+    refresh_token: String,
+    /// When the refresh token stops working unless used.
+    refresh_expires_at: String,
+}
+
+fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiError> {
+    let access = state
+        .jwt
+        .issue(&signed_in.user_id, signed_in.profile.role)
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot sign an access token");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "cannot sign an access token",
+            )
+        })?;
+    Ok(SessionBody {
+        user: UserBody::new(signed_in.user_id, signed_in.profile),
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        refresh_token: signed_in.refresh.token,
+        refresh_expires_at: rfc3339(signed_in.refresh_expires_at),
+    })
+}
+
+/// The rate-limit key of an e-mail as typed.
+fn account_key(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(254).collect()
+}
+
+/// The rate-limit key of a refresh token: its session.
+fn session_key(token: &str) -> String {
+    token.split('.').next().unwrap_or_default().chars().take(32).collect()
+}
+
+/// Creates a customer account and signs it in.
+#[utoipa::path(post, path = "/v1/auth/register", tag = "accounts", request_body = Register,
+    responses((status = 201, body = SessionBody), (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`invalid_field` (email, password, name)"), (status = 429, description = "`rate_limited`")))]
+#[post("/v1/auth/register")]
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Register>,
+) -> Result<HttpResponse, ApiError> {
+    let Register { email, password, name } = body.into_inner();
+    state.limiter.check(Route::Register, &req, &account_key(&email)).await?;
+    let (user_id, profile) = state.accounts.create(&email, password, name, Role::Customer).await?;
+    let signed_in = state.accounts.start_session(user_id, profile).await?;
+    Ok(HttpResponse::Created().json(session(&state, signed_in)?))
+}
+
+/// Signs in with e-mail and password.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "accounts", request_body = Login,
+    responses((status = 200, body = SessionBody),
+        (status = 401, description = "`invalid_credentials`: unknown e-mail or wrong password, not told apart"),
+        (status = 429, description = "`rate_limited`")))]
+#[post("/v1/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let Login { email, password } = body.into_inner();
+    state.limiter.check(Route::Login, &req, &account_key(&email)).await?;
+    let (user_id, profile) = state.accounts.authenticate(&email, password).await?;
+    let signed_in = state.accounts.start_session(user_id, profile).await?;
+    Ok(HttpResponse::Ok().json(session(&state, signed_in)?))
+}
+
+/// Swaps a refresh token for a new token pair. Each refresh token works once;
+/// presenting one again revokes the whole session.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "accounts", request_body = RefreshRequest,
+    responses((status = 200, body = SessionBody),
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` (the session is revoked)"),
+        (status = 429, description = "`rate_limited`")))]
+#[post("/v1/auth/refresh")]
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.into_inner().refresh_token;
+    state.limiter.check(Route::Refresh, &req, &session_key(&token)).await?;
+    let signed_in = state.accounts.refresh(&token).await?;
+    Ok(HttpResponse::Ok().json(session(&state, signed_in)?))
+}
+
+/// Ends the session of a refresh token: none of its refresh tokens works again.
+/// Access tokens already issued run out on their own (`expires_in`).
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", request_body = RefreshRequest,
+    responses((status = 204), (status = 401, description = "`invalid_refresh_token`")))]
+#[post("/v1/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    state.accounts.logout(&body.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

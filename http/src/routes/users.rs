@@ -1,0 +1,68 @@
+//! Admin routes over user accounts: read one, change its role, delete it.
+
+use actix_web::{delete, get, patch, web, HttpResponse};
+use mercato_actors::account::tokens::is_random_id;
+use mercato_actors::account::Role;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::me::UserBody;
+use crate::auth::Admin;
+use crate::errors::ApiError;
+use crate::AppState;
+
+/// `PATCH /v1/admin/users/{id}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    /// `customer`, `operator` or `admin`.
+    #[schema(value_type = String, example = "operator")]
+    role: Role,
+}
+
+fn user_id(path: web::Path<String>) -> Result<String, ApiError> {
+    let id = path.into_inner();
+    if !is_random_id(&id) {
+        return Err(ApiError::not_found(format!("no user {id}")));
+    }
+    Ok(id)
+}
+
+/// One user account.
+#[utoipa::path(get, path = "/v1/admin/users/{id}", tag = "accounts", security(("operator_token" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = UserBody), (status = 401), (status = 403), (status = 404)))]
+#[get("/v1/admin/users/{id}")]
+pub async fn get_user(_: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = user_id(id)?;
+    let profile = state.accounts.profile(&id).await?;
+    Ok(HttpResponse::Ok().json(UserBody::new(id, profile)))
+}
+
+/// Changes a user's role; it applies to the user's next request.
+#[utoipa::path(patch, path = "/v1/admin/users/{id}", tag = "accounts", security(("operator_token" = [])),
+    params(("id" = String, Path)), request_body = RoleChange,
+    responses((status = 200, body = UserBody), (status = 401), (status = 403), (status = 404), (status = 422)))]
+#[patch("/v1/admin/users/{id}")]
+pub async fn set_role(
+    _: Admin,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<RoleChange>,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(id)?;
+    let profile = state.accounts.set_role(&id, body.role).await?;
+    Ok(HttpResponse::Ok().json(UserBody::new(id, profile)))
+}
+
+/// Deletes a user: its tokens stop working at once and its e-mail is free again.
+#[utoipa::path(delete, path = "/v1/admin/users/{id}", tag = "accounts", security(("operator_token" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+#[delete("/v1/admin/users/{id}")]
+pub async fn delete_user(
+    _: Admin,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.accounts.delete(&user_id(id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
