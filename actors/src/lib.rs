@@ -9,9 +9,12 @@
 //! - [`storage`]: the sled database, the group-commit thread, the key layout and
 //!   the record codec.
 //! - [`sku`]: SKU stock counters: on hand, reservations with TTL, commits.
-//! - [`account`]: account rules: emails, passwords, roles, refresh-token
-//!   families (pure so far; the entities and routes come with issue 4).
-//! - [`catalog`]: the category tree and the products (one entity).
+//! - [`account`]: users, unique e-mails, refresh-token sessions, address books,
+//!   password hashing.
+//! - [`catalog`]: the category tree and the products (one entity), and a price
+//!   table by SKU.
+//! - [`cart`]: carts (one actor each), their pricing and live views.
+//! - [`promotion`]: coupons and automatic promotions (one entity).
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
 //! - [`metrics`]: every Prometheus metric of this crate.
@@ -21,8 +24,10 @@
 //! that lets the runtime run the state).
 
 pub mod account;
+pub mod cart;
 pub mod catalog;
 pub mod metrics;
+pub mod promotion;
 pub mod runtime;
 pub mod search;
 pub mod sku;

@@ -3,11 +3,13 @@
 //! - [`state`]: the pure state machine and its rules;
 //! - [`messages`]: commands and replies;
 //! - `actor`: how the runtime runs it (one entity, `catalog/main`);
+//! - [`prices`]: products by SKU as carts see them, without a message;
 //! - [`Catalog`]: the typed front door the HTTP layer uses; it forwards every
-//!   product change to the search index.
+//!   product change to the search index and the price table.
 
 mod actor;
 pub mod messages;
+pub mod prices;
 pub mod state;
 
 use std::collections::HashMap;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+use self::prices::PriceTable;
 use crate::runtime::{ActorError, Registry, Runtime};
 use crate::search::{SearchError, SearchIndex};
 
@@ -65,6 +68,8 @@ pub struct Catalog {
     search: SearchIndex,
     /// Categories as of the last category change this front door saw.
     table: Arc<RwLock<Arc<CategoryTable>>>,
+    /// Products by SKU, for carts.
+    prices: Arc<PriceTable>,
 }
 
 fn category_of(outcome: CatalogOutcome) -> CategoryWithPath {
@@ -95,6 +100,7 @@ impl Catalog {
             entities: Registry::new(runtime),
             search,
             table: Arc::default(),
+            prices: Arc::default(),
         }
     }
 
@@ -112,14 +118,16 @@ impl Catalog {
         Ok(self.entities.call(CATALOG_ID, command).await??)
     }
 
-    /// Loads the category table, then rebuilds the search index unless it holds
-    /// exactly the catalog's version. Returns whether it rebuilt.
+    /// Loads the category and price tables, then rebuilds the search index
+    /// unless it holds exactly the catalog's version. Returns whether it rebuilt.
     pub async fn sync_search(&self) -> Result<bool, CatalogCallError> {
-        let (_, version) = self.load_categories().await?;
+        self.load_categories().await?;
+        let (products, version) = products_of(self.call(CatalogCommand::Export).await?);
+        self.prices.load(&products);
         if self.search.opened_at_version() == Some(version) {
             return Ok(false);
         }
-        self.rebuild_search().await?;
+        self.search.rebuild(products, version).await?;
         Ok(true)
     }
 
@@ -129,6 +137,17 @@ impl Catalog {
         let count = products.len();
         self.search.rebuild(products, version).await?;
         Ok(count)
+    }
+
+    /// Products by SKU as carts see them.
+    pub fn prices(&self) -> &Arc<PriceTable> {
+        &self.prices
+    }
+
+    /// Sends a product's new state to the search index and the price table.
+    fn publish(&self, product: &IndexedProduct) {
+        self.prices.update(product);
+        self.search.upsert(product.clone());
     }
 
     /// Every category (refreshing the category table).
@@ -196,8 +215,8 @@ impl Catalog {
         self.categories().await?;
         if moved {
             let (products, _) = products_of(self.call(CatalogCommand::ProductsUnder(id)).await?);
-            for product in products {
-                self.search.upsert(product);
+            for product in &products {
+                self.publish(product);
             }
         }
         Ok(updated)
@@ -223,14 +242,14 @@ impl Catalog {
     /// Creates a product and indexes it.
     pub async fn create_product(&self, fields: ProductFields) -> Result<IndexedProduct, CatalogCallError> {
         let product = product_of(self.call(CatalogCommand::CreateProduct(fields)).await?);
-        self.search.upsert(product.clone());
+        self.publish(&product);
         Ok(product)
     }
 
     /// Changes a product (archiving it removes it from search) and reindexes it.
     pub async fn update_product(&self, id: ProductId, patch: ProductPatch) -> Result<IndexedProduct, CatalogCallError> {
         let product = product_of(self.call(CatalogCommand::UpdateProduct { id, patch }).await?);
-        self.search.upsert(product.clone());
+        self.publish(&product);
         Ok(product)
     }
 }

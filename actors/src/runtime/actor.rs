@@ -125,7 +125,12 @@ impl<E: Entity> EntityActor<E> {
 
     fn publish_view(&self) {
         if let Life::Running(state) = &self.life {
-            *self.slot.view.lock() = Some(state.view());
+            let view = state.view();
+            let feed = self.slot.feed.lock();
+            if let Some(feed) = feed.as_ref() {
+                feed.send_replace(Some(view.clone()));
+            }
+            *self.slot.view.lock() = Some(view);
         }
     }
 

@@ -44,6 +44,10 @@ pub struct Slot<V> {
     pub status: AtomicU8,
     /// The entity's latest published view (`None` until loaded).
     pub view: Mutex<Option<V>>,
+    /// Pushes each published view to subscribers; created by the first
+    /// [`Registry::subscribe`], to keep unwatched slots small. Lock it before
+    /// `view` when both are needed.
+    pub feed: Mutex<Option<watch::Sender<Option<V>>>>,
     /// Set when the actor starts retiring; turns true when it has stopped.
     /// Created only then, to keep live slots small.
     pub retired: Mutex<Option<watch::Sender<bool>>>,
@@ -60,6 +64,7 @@ impl<V> Slot<V> {
             restarts: AtomicU32::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
             view: Mutex::new(None),
+            feed: Mutex::new(None),
             retired: Mutex::new(None),
         }
     }
@@ -195,6 +200,17 @@ impl<E: Entity> Registry<E> {
         let entry = shard.get(id).filter(|entry| entry.serving())?;
         let view = entry.slot.view.lock().clone();
         view
+    }
+
+    /// A feed of every view `id` publishes from now on, starting with the latest;
+    /// activates the entity. The feed closes when the actor is passivated:
+    /// subscribe again to follow the next activation.
+    pub fn subscribe(&self, id: &str) -> watch::Receiver<Option<E::View>> {
+        self.with_entry(id, |entry| {
+            let mut feed = entry.slot.feed.lock();
+            feed.get_or_insert_with(|| watch::Sender::new(entry.slot.view.lock().clone()))
+                .subscribe()
+        })
     }
 
     /// Live actors, at most `limit`.
