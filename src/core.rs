@@ -1,5 +1,5 @@
 //! The core without HTTP: storage, the entity runtime, the domain front doors
-//! (inventory, catalog, accounts) and the search index, opened in order and shut down in reverse. `serve` puts HTTP
+//! (inventory, catalog, accounts, promotions, carts) and the search index, opened in order and shut down in reverse. `serve` puts HTTP
 //! in front of it; `seed` uses it offline.
 
 use std::sync::Arc;
@@ -8,8 +8,10 @@ use std::time::Duration;
 use anyhow::Context;
 use mercato_actors::account::password::Passwords;
 use mercato_actors::account::Accounts;
+use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
+use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::{ActorDirectory, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
@@ -36,6 +38,10 @@ pub struct Core {
     pub catalog: Catalog,
     /// Users, e-mail claims, sessions.
     pub accounts: Accounts,
+    /// Coupons and automatic promotions.
+    pub promotions: Promotions,
+    /// Carts.
+    pub carts: Carts,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
 }
@@ -65,12 +71,18 @@ impl Core {
         {
             tracing::info!("search index rebuilt from the catalog");
         }
+        let promotions = Promotions::open(&runtime)
+            .await
+            .context("cannot load the discount rules")?;
+        let carts = Carts::new(&runtime, &catalog, inventory.clone(), promotions.clone());
         Ok(Core {
             storage,
             runtime,
             inventory,
             catalog,
             accounts,
+            promotions,
+            carts,
             prometheus,
         })
     }
@@ -82,6 +94,8 @@ impl Core {
             Arc::new(self.catalog.registry().clone()),
         ];
         directories.extend(self.accounts.directories());
+        directories.push(Arc::new(self.promotions.registry().clone()));
+        directories.push(Arc::new(self.carts.registry().clone()));
         directories
     }
 

@@ -75,6 +75,8 @@ impl Application {
             inventory: core.inventory.clone(),
             catalog: core.catalog.clone(),
             accounts: core.accounts.clone(),
+            carts: core.carts.clone(),
+            promotions: core.promotions.clone(),
             jwt,
             limiter,
             directories: core.directories(),

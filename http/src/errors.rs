@@ -7,7 +7,10 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use mercato_actors::account::{AccountError, AccountsError, RefreshError, UserError};
+use mercato_actors::cart::{CartError, CartsError};
 use mercato_actors::catalog::{CatalogCallError, CatalogError};
+use mercato_actors::promotion::state::RulesError;
+use mercato_actors::promotion::PromotionsError;
 use mercato_actors::runtime::ActorError;
 use mercato_actors::search::SearchError;
 use mercato_actors::sku::{InventoryError, StockError};
@@ -68,6 +71,16 @@ impl ApiError {
             format!("too many attempts; retry in {retry_after_secs} s"),
         )
         .with("retry_after_secs", retry_after_secs)
+    }
+
+    /// The message for people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The detail fields next to `code` and `message`.
+    pub fn details(&self) -> &Map<String, Value> {
+        &self.details
     }
 
     /// The stable code.
@@ -148,6 +161,61 @@ impl From<AccountsError> for ApiError {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "password hashing failed")
             }
             AccountsError::Actor(err) => err.into(),
+        }
+    }
+}
+
+impl From<CartsError> for ApiError {
+    fn from(err: CartsError) -> Self {
+        let message = err.to_string();
+        match err {
+            CartsError::Cart(err) => err.into(),
+            CartsError::UnknownSku(sku) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku", message).with("sku", sku)
+            }
+            CartsError::Unavailable(sku) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_unavailable", message).with("sku", sku)
+            }
+            CartsError::Actor(err) => err.into(),
+        }
+    }
+}
+
+impl From<CartError> for ApiError {
+    fn from(err: CartError) -> Self {
+        let message = err.to_string();
+        match err {
+            CartError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "cart_not_found", message),
+            CartError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "cart_forbidden", message),
+            CartError::Closed => ApiError::new(StatusCode::CONFLICT, "cart_closed", message),
+            CartError::VersionMismatch { current } => {
+                ApiError::new(StatusCode::PRECONDITION_FAILED, "version_mismatch", message).with("version", current)
+            }
+            CartError::QtyOutOfRange => ApiError::invalid_field("qty", message),
+            CartError::TooManyLines => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many_lines", message),
+            CartError::LineNotFound(sku) => {
+                ApiError::new(StatusCode::NOT_FOUND, "line_not_found", message).with("sku", sku)
+            }
+            CartError::CurrencyMismatch { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "currency_mismatch", message)
+            }
+            CartError::Coupon(err) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, err.code(), message),
+        }
+    }
+}
+
+impl From<PromotionsError> for ApiError {
+    fn from(err: PromotionsError) -> Self {
+        let message = err.to_string();
+        match err {
+            PromotionsError::Rules(RulesError::CodeTaken(code)) => {
+                ApiError::new(StatusCode::CONFLICT, "coupon_code_taken", message).with("code", code)
+            }
+            PromotionsError::Rules(RulesError::CouponNotFound(_) | RulesError::PromotionNotFound(_)) => {
+                ApiError::not_found(message)
+            }
+            PromotionsError::Rules(RulesError::Invalid { field, .. }) => ApiError::invalid_field(field, message),
+            PromotionsError::Actor(err) => err.into(),
         }
     }
 }

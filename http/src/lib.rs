@@ -5,9 +5,10 @@
 //! # Layout
 //!
 //! - [`routes`]: one module per area (`ops`, `inventory`, `categories`,
-//!   `products`, `search`, `actors`, `auth`, `me`, `users`);
+//!   `products`, `search`, `actors`, `auth`, `me`, `users`, `carts`, `coupons`);
 //! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
 //! - [`auth`]: who is calling (operator token or JWT) and what their role allows;
+//! - [`ws`]: the live cart over WebSocket;
 //! - [`rate_limit`]: attempts per IP and account on the account routes;
 //! - [`validate`]: value checks types cannot express;
 //! - [`format`]: how values such as times are written;
@@ -26,13 +27,16 @@ pub mod patch;
 pub mod rate_limit;
 pub mod routes;
 pub mod validate;
+pub mod ws;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use mercato_actors::account::Accounts;
+use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
+use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::ActorDirectory;
 use mercato_actors::sku::Inventory;
 use secrecy::SecretString;
@@ -50,6 +54,10 @@ pub struct AppState {
     pub catalog: Catalog,
     /// Users, e-mail claims and sessions.
     pub accounts: Accounts,
+    /// Carts.
+    pub carts: Carts,
+    /// Coupons and automatic promotions.
+    pub promotions: Promotions,
     /// Signs and verifies access tokens.
     pub jwt: JwtKeys,
     /// Attempts on the account routes.
@@ -124,7 +132,22 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::me::remove_address)
             .service(routes::users::get_user)
             .service(routes::users::set_role)
-            .service(routes::users::delete_user);
+            .service(routes::users::delete_user)
+            .service(routes::carts::create)
+            .service(routes::carts::my_cart)
+            .service(routes::carts::get_one)
+            .service(routes::carts::add_item)
+            .service(routes::carts::set_qty)
+            .service(routes::carts::remove_item)
+            .service(routes::carts::apply_coupon)
+            .service(routes::carts::remove_coupon)
+            .service(ws::cart_socket)
+            .service(routes::coupons::list)
+            .service(routes::coupons::create)
+            .service(routes::coupons::update)
+            .service(routes::coupons::remove)
+            .service(routes::coupons::create_promotion)
+            .service(routes::coupons::remove_promotion);
         if options.fault_injection {
             cfg.service(routes::actors::fault);
         }

@@ -4,7 +4,8 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actors, auth, categories, inventory, me, ops, products, search, users};
+use crate::routes::{actors, auth, carts, categories, coupons, inventory, me, ops, products, search, users};
+use crate::ws;
 
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -20,6 +21,10 @@ use crate::routes::{actors, auth, categories, inventory, me, ops, products, sear
         auth::register, auth::login, auth::refresh, auth::logout,
         me::get_me, me::update_me, me::list_addresses, me::add_address, me::update_address, me::remove_address,
         users::get_user, users::set_role, users::delete_user,
+        carts::create, carts::my_cart, carts::get_one, carts::add_item, carts::set_qty, carts::remove_item,
+        carts::apply_coupon, carts::remove_coupon, ws::cart_socket,
+        coupons::list, coupons::create, coupons::update, coupons::remove, coupons::create_promotion,
+        coupons::remove_promotion,
     ),
     modifiers(&OperatorToken),
     tags(
@@ -28,6 +33,7 @@ use crate::routes::{actors, auth, categories, inventory, me, ops, products, sear
         (name = "catalog", description = "Categories, products and search"),
         (name = "actors", description = "Entity actors, for operators"),
         (name = "accounts", description = "Registration, tokens, profile, address book, user admin"),
+        (name = "carts", description = "Carts, live cart WebSocket, coupons and promotions"),
     )
 )]
 pub struct ApiDoc;

@@ -50,6 +50,10 @@ impl Entity for UserState {
             UserCommand::UpdateProfile { name, phone } => vec![self.update_profile(name, phone)?],
             UserCommand::ChangeEmail { email } => vec![self.profile().map(|_| UserEvent::EmailChanged { email })?],
             UserCommand::SetRole { role } => vec![self.profile().map(|_| UserEvent::RoleChanged { role })?],
+            UserCommand::AssignCart { candidate } => match self.profile()?.cart_id {
+                Some(_) => Vec::new(),
+                None => vec![UserEvent::CartAssigned { cart_id: candidate }],
+            },
             UserCommand::AddAddress { address, make_default } => self.add_address(address, make_default)?,
             UserCommand::UpdateAddress {
                 id,

@@ -38,6 +38,8 @@ pub enum UserCommand {
     },
     /// Remove an address.
     RemoveAddress { id: u32 },
+    /// Make `candidate` the current cart unless the user has one; answers the profile.
+    AssignCart { candidate: String },
     /// Delete the account.
     Delete,
 }

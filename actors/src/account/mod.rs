@@ -308,6 +308,13 @@ impl Accounts {
         }
     }
 
+    /// The id of the user's current cart, choosing a fresh one the first time.
+    pub async fn current_cart(&self, user_id: &str) -> Result<String, AccountsError> {
+        let candidate = tokens::random_id();
+        let profile = self.user(user_id, UserCommand::AssignCart { candidate }).await?;
+        Ok(profile.cart_id.expect("a cart was just assigned if there was none"))
+    }
+
     /// Changes a user's role.
     pub async fn set_role(&self, user_id: &str, role: Role) -> Result<Profile, AccountsError> {
         self.user(user_id, UserCommand::SetRole { role }).await

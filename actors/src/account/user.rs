@@ -39,6 +39,8 @@ pub struct Profile {
     pub created_at: UnixMillis,
     /// The address book, oldest first.
     pub addresses: Vec<SavedAddress>,
+    /// The current cart's id, once the user has one.
+    pub cart_id: Option<String>,
 }
 
 /// A change of a user.
@@ -69,6 +71,8 @@ pub enum UserEvent {
     AddressRemoved { id: u32 },
     /// The default address is now `id`.
     DefaultAddressSet { id: u32 },
+    /// `cart_id` is the user's current cart now.
+    CartAssigned { cart_id: String },
     /// The account is gone; its tokens stop working.
     Deleted,
 }
@@ -233,6 +237,7 @@ impl UserState {
                 phone: None,
                 created_at: *created_at,
                 addresses: Vec::new(),
+                cart_id: None,
             });
             return;
         }
@@ -254,6 +259,7 @@ impl UserState {
             }
             UserEvent::EmailChanged { email } => profile.email = email.clone(),
             UserEvent::RoleChanged { role } => profile.role = *role,
+            UserEvent::CartAssigned { cart_id } => profile.cart_id = Some(cart_id.clone()),
             UserEvent::AddressSaved { id, address } => {
                 match profile.addresses.iter_mut().find(|saved| saved.id == *id) {
                     Some(saved) => saved.address = address.clone(),

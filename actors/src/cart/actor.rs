@@ -132,6 +132,7 @@ impl Cart {
             coupon: self.state.coupon().map(str::to_string),
             warnings,
             status: self.state.status().clone(),
+            priced_at: std::time::Instant::now(),
             json: OnceLock::new(),
         }
     }

@@ -1,6 +1,7 @@
 //! What callers send to a cart actor and what they get back.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use super::pricing::{Totals, Warning};
 use super::state::{CartError, CartStatus, Line};
@@ -70,6 +71,8 @@ pub struct CartView {
     pub warnings: Vec<Warning>,
     /// Open or merged.
     pub status: CartStatus,
+    /// When this view was priced (push latency is measured from here).
+    pub priced_at: Instant,
     /// The client JSON of this view, made once by whoever needs it first.
     pub json: OnceLock<Arc<str>>,
 }

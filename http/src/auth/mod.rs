@@ -101,19 +101,52 @@ fn authenticate(req: &HttpRequest) -> Extracted<Principal> {
     let token = bearer(req);
     Box::pin(async move {
         let state = state.ok_or_else(|| ApiError::unauthorized("authentication is not configured"))?;
-        let token = token?;
-        if bool::from(token.as_bytes().ct_eq(state.admin_token.expose_secret().as_bytes())) {
-            return Ok(Principal::Service);
-        }
-        let claims = state.jwt.verify(&token).map_err(|err| match err {
-            TokenError::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", err.to_string()),
-            TokenError::Invalid => ApiError::unauthorized(err.to_string()),
-        })?;
-        match state.accounts.role(&claims.sub).await? {
-            Some(role) => Ok(Principal::User { id: claims.sub, role }),
-            None => Err(ApiError::unauthorized("the account of this token no longer exists")),
-        }
+        resolve(&state, &token?).await
     })
+}
+
+/// Who holds `token`: the service or a live user.
+pub async fn resolve(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    if bool::from(token.as_bytes().ct_eq(state.admin_token.expose_secret().as_bytes())) {
+        return Ok(Principal::Service);
+    }
+    let claims = state.jwt.verify(token).map_err(|err| match err {
+        TokenError::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", err.to_string()),
+        TokenError::Invalid => ApiError::unauthorized(err.to_string()),
+    })?;
+    match state.accounts.role(&claims.sub).await? {
+        Some(role) => Ok(Principal::User { id: claims.sub, role }),
+        None => Err(ApiError::unauthorized("the account of this token no longer exists")),
+    }
+}
+
+/// The signed-in user if the request carries a token, for routes open to guests
+/// too (carts). A bad token is 401, not a guest; the service token is a guest.
+pub struct MaybeUser(pub Option<String>);
+
+impl MaybeUser {
+    /// The user id.
+    pub fn id(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(std::future::ready(Ok(MaybeUser(None))));
+        }
+        let principal = authenticate(req);
+        Box::pin(async move {
+            Ok(MaybeUser(match principal.await? {
+                Principal::User { id, .. } => Some(id),
+                Principal::Service => None,
+            }))
+        })
+    }
 }
 
 impl<R: Requirement + 'static> FromRequest for Authorized<R> {

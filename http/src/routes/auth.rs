@@ -6,6 +6,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
+use mercato_actors::account::tokens::is_random_id;
 use mercato_actors::account::{Role, SignedIn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,6 +27,8 @@ pub struct Register {
     password: String,
     /// Display name, up to 100 characters.
     name: Option<String>,
+    /// A guest cart to merge into the new account's cart.
+    cart_id: Option<String>,
 }
 
 /// `POST /v1/auth/login`.
@@ -34,6 +37,8 @@ pub struct Register {
 pub struct Login {
     email: String,
     password: String,
+    /// A guest cart to merge into the customer's cart (quantities add up, capped).
+    cart_id: Option<String>,
 }
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
@@ -58,6 +63,9 @@ pub struct SessionBody {
     refresh_token: String,
     /// When the refresh token stops working unless used.
     refresh_expires_at: String,
+    /// The customer's cart, when a guest `cart_id` was merged into it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cart_id: Option<String>,
 }
 
 fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiError> {
@@ -79,7 +87,35 @@ fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiErro
         expires_in: access.expires_in,
         refresh_token: signed_in.refresh.token,
         refresh_expires_at: rfc3339(signed_in.refresh_expires_at),
+        cart_id: None,
     })
+}
+
+/// Checks the shape of a guest cart id before anything else happens.
+fn guest_cart(cart_id: Option<String>) -> Result<Option<String>, ApiError> {
+    match cart_id {
+        Some(id) if !is_random_id(&id) => Err(ApiError::invalid_field("cart_id", "cart_id is not a cart id")),
+        other => Ok(other),
+    }
+}
+
+/// Merges guest cart `guest` into the user's current cart; answers that cart's
+/// id. Signing in never fails for the cart: a cart that is gone, merged before
+/// or someone else's is left as it is (and logged).
+async fn merge_guest_cart(state: &AppState, user_id: &str, guest: &str) -> Option<String> {
+    let merged = async {
+        let into = state.accounts.current_cart(user_id).await.map_err(ApiError::from)?;
+        state.carts.ensure(&into, Some(user_id)).await?;
+        state.carts.merge(guest, &into, user_id).await?;
+        Ok::<_, ApiError>(into)
+    };
+    match merged.await {
+        Ok(into) => Some(into),
+        Err(err) => {
+            tracing::info!(error = %err, "guest cart not merged at sign-in");
+            None
+        }
+    }
 }
 
 /// The rate-limit key of an e-mail as typed.
@@ -102,11 +138,21 @@ pub async fn register(
     state: web::Data<AppState>,
     body: web::Json<Register>,
 ) -> Result<HttpResponse, ApiError> {
-    let Register { email, password, name } = body.into_inner();
+    let Register {
+        email,
+        password,
+        name,
+        cart_id,
+    } = body.into_inner();
+    let guest = guest_cart(cart_id)?;
     state.limiter.check(Route::Register, &req, &account_key(&email)).await?;
     let (user_id, profile) = state.accounts.create(&email, password, name, Role::Customer).await?;
     let signed_in = state.accounts.start_session(user_id, profile).await?;
-    Ok(HttpResponse::Created().json(session(&state, signed_in)?))
+    let mut body = session(&state, signed_in)?;
+    if let Some(guest) = guest {
+        body.cart_id = merge_guest_cart(&state, &body.user.id, &guest).await;
+    }
+    Ok(HttpResponse::Created().json(body))
 }
 
 /// Signs in with e-mail and password.
@@ -120,11 +166,20 @@ pub async fn login(
     state: web::Data<AppState>,
     body: web::Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
-    let Login { email, password } = body.into_inner();
+    let Login {
+        email,
+        password,
+        cart_id,
+    } = body.into_inner();
+    let guest = guest_cart(cart_id)?;
     state.limiter.check(Route::Login, &req, &account_key(&email)).await?;
     let (user_id, profile) = state.accounts.authenticate(&email, password).await?;
     let signed_in = state.accounts.start_session(user_id, profile).await?;
-    Ok(HttpResponse::Ok().json(session(&state, signed_in)?))
+    let mut body = session(&state, signed_in)?;
+    if let Some(guest) = guest {
+        body.cart_id = merge_guest_cart(&state, &body.user.id, &guest).await;
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Swaps a refresh token for a new token pair. Each refresh token works once;

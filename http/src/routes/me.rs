@@ -15,7 +15,8 @@ use crate::AppState;
 /// A user account.
 #[derive(Serialize, ToSchema)]
 pub struct UserBody {
-    id: String,
+    /// The user id.
+    pub id: String,
     email: String,
     #[schema(value_type = String, example = "customer")]
     role: Role,

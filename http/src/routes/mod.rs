@@ -2,7 +2,9 @@
 
 pub mod actors;
 pub mod auth;
+pub mod carts;
 pub mod categories;
+pub mod coupons;
 pub mod inventory;
 pub mod me;
 pub mod ops;
