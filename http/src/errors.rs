@@ -209,7 +209,7 @@ impl From<PromotionsError> for ApiError {
         let message = err.to_string();
         match err {
             PromotionsError::Rules(RulesError::CodeTaken(code)) => {
-                ApiError::new(StatusCode::CONFLICT, "coupon_code_taken", message).with("code", code)
+                ApiError::new(StatusCode::CONFLICT, "coupon_code_taken", message).with("coupon", code)
             }
             PromotionsError::Rules(RulesError::CouponNotFound(_) | RulesError::PromotionNotFound(_)) => {
                 ApiError::not_found(message)
