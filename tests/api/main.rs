@@ -3,6 +3,7 @@
 mod account_durability;
 mod accounts;
 mod authz;
+mod cart_socket;
 mod carts;
 mod catalog;
 mod durability;
