@@ -41,7 +41,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 36] = [
+    let expected: [(&str, &str); 51] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -78,6 +78,21 @@ async fn openapi_lists_every_public_route() {
         ("/v1/admin/users/{id}", "get"),
         ("/v1/admin/users/{id}", "patch"),
         ("/v1/admin/users/{id}", "delete"),
+        ("/v1/carts", "post"),
+        ("/v1/me/cart", "get"),
+        ("/v1/carts/{id}", "get"),
+        ("/v1/carts/{id}/items", "post"),
+        ("/v1/carts/{id}/items/{sku}", "patch"),
+        ("/v1/carts/{id}/items/{sku}", "delete"),
+        ("/v1/carts/{id}/coupons", "post"),
+        ("/v1/carts/{id}/coupons", "delete"),
+        ("/v1/carts/{id}/ws", "get"),
+        ("/v1/admin/coupons", "get"),
+        ("/v1/admin/coupons", "post"),
+        ("/v1/admin/coupons/{code}", "patch"),
+        ("/v1/admin/coupons/{code}", "delete"),
+        ("/v1/admin/promotions", "post"),
+        ("/v1/admin/promotions/{id}", "delete"),
     ];
     for (path, method) in expected {
         assert!(
