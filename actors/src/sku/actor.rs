@@ -40,7 +40,7 @@ impl Entity for SkuStock {
             SkuCommand::Get => None,
             SkuCommand::SetOnHand { on_hand } => Some(self.set_on_hand(on_hand)?),
             SkuCommand::Adjust { delta, reason } => Some(self.adjust(delta, reason)?),
-            SkuCommand::Commit { reservation_id } => Some(self.commit(reservation_id)?),
+            SkuCommand::Commit { reservation_id } => self.commit(reservation_id)?,
             SkuCommand::Release { reservation_id } => Some(self.release(reservation_id)?),
             SkuCommand::Reserve {
                 reservation_id,

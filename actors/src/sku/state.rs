@@ -17,6 +17,9 @@ use crate::runtime::UnixMillis;
 pub const MAX_ON_HAND: u64 = 1_000_000_000_000;
 /// Largest quantity of one reservation.
 pub const MAX_RESERVATION_QTY: u64 = 1_000_000;
+/// How long a committed reservation id is remembered after its TTL, so that a
+/// repeated commit (a saga resuming after a crash) succeeds instead of failing.
+pub const COMMIT_MEMORY_MS: UnixMillis = 24 * 60 * 60 * 1000;
 
 /// An open reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +49,8 @@ pub enum SkuEvent {
     ReservationReleased { reservation_id: String },
     /// A reservation's TTL ran out and its units came back.
     ReservationExpired { reservation_id: String },
+    /// Committed reservation ids remembered until `until` or earlier are forgotten.
+    CommitsForgotten { until: UnixMillis },
 }
 
 /// Why a stock operation is refused.
@@ -97,9 +102,14 @@ pub struct SkuStock {
     reserved: u64,
     sold: u64,
     reservations: FxHashMap<String, Reservation>,
+    /// Committed reservation ids and until when they are remembered.
+    committed: FxHashMap<String, UnixMillis>,
     /// Open reservations by expiry, rebuilt from `reservations` after a snapshot.
     #[serde(skip)]
     expiry: BTreeSet<(UnixMillis, String)>,
+    /// Committed ids by the end of their memory, rebuilt after a snapshot.
+    #[serde(skip)]
+    forget: BTreeSet<(UnixMillis, String)>,
 }
 
 impl SkuStock {
@@ -118,13 +128,14 @@ impl SkuStock {
         self.reservations.iter()
     }
 
-    /// Rebuilds the expiry index from the reservations.
+    /// Rebuilds the expiry indexes from the reservations and commits.
     pub fn rebuild_expiry_index(&mut self) {
         self.expiry = self
             .reservations
             .iter()
             .map(|(id, r)| (r.expires_at, id.clone()))
             .collect();
+        self.forget = self.committed.iter().map(|(id, until)| (*until, id.clone())).collect();
     }
 
     fn check_on_hand(&self, on_hand: i128) -> Result<u64, StockError> {
@@ -183,10 +194,14 @@ impl SkuStock {
         }))
     }
 
-    /// Decides selling an open reservation.
-    pub fn commit(&self, reservation_id: String) -> Result<SkuEvent, StockError> {
+    /// Decides selling an open reservation; committing one that was committed
+    /// (within [`COMMIT_MEMORY_MS`] after its TTL) again changes nothing.
+    pub fn commit(&self, reservation_id: String) -> Result<Option<SkuEvent>, StockError> {
+        if self.committed.contains_key(&reservation_id) {
+            return Ok(None);
+        }
         self.require_open(&reservation_id)?;
-        Ok(SkuEvent::ReservationCommitted { reservation_id })
+        Ok(Some(SkuEvent::ReservationCommitted { reservation_id }))
     }
 
     /// Decides giving an open reservation back.
@@ -204,7 +219,8 @@ impl SkuStock {
         }
     }
 
-    /// Pushes an expiry event for every reservation whose TTL ran out by `now`.
+    /// Pushes an expiry event for every reservation whose TTL ran out by `now`,
+    /// and forgets commits remembered long enough.
     pub fn expire(&self, now: UnixMillis, events: &mut Vec<SkuEvent>) {
         events.extend(
             self.expiry
@@ -214,11 +230,16 @@ impl SkuStock {
                     reservation_id: id.clone(),
                 }),
         );
+        if self.forget.first().is_some_and(|(until, _)| *until <= now) {
+            events.push(SkuEvent::CommitsForgotten { until: now });
+        }
     }
 
-    /// When the next open reservation expires.
+    /// When the next open reservation expires or commit is forgotten.
     pub fn next_expiry(&self) -> Option<UnixMillis> {
-        self.expiry.first().map(|(expires_at, _)| *expires_at)
+        let reservation = self.expiry.first().map(|(expires_at, _)| *expires_at);
+        let commit = self.forget.first().map(|(until, _)| *until);
+        reservation.into_iter().chain(commit).min()
     }
 
     /// Applies one event.
@@ -245,6 +266,18 @@ impl SkuStock {
                 if let Some(reservation) = self.close(reservation_id) {
                     self.on_hand = self.on_hand.saturating_sub(reservation.qty);
                     self.sold += reservation.qty;
+                    let until = reservation.expires_at.saturating_add(COMMIT_MEMORY_MS);
+                    self.committed.insert(reservation_id.clone(), until);
+                    self.forget.insert((until, reservation_id.clone()));
+                }
+            }
+            SkuEvent::CommitsForgotten { until } => {
+                while let Some((when, id)) = self.forget.first().cloned() {
+                    if when > *until {
+                        break;
+                    }
+                    self.forget.pop_first();
+                    self.committed.remove(&id);
                 }
             }
             SkuEvent::ReservationReleased { reservation_id } | SkuEvent::ReservationExpired { reservation_id } => {

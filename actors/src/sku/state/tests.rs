@@ -31,7 +31,7 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
             ReserveDecision::New(event) => Some(event),
             ReserveDecision::Existing(_) => None,
         }),
-        Op::Commit(id) => stock.commit(format!("r{id}")).map(Some),
+        Op::Commit(id) => stock.commit(format!("r{id}")),
         Op::Release(id) => stock.release(format!("r{id}")).map(Some),
         Op::Expire(_) => {
             let mut events = Vec::new();
@@ -174,7 +174,7 @@ fn commit_moves_units_from_on_hand_to_sold_and_expiry_returns_them() {
         };
         stock.apply(&event);
     }
-    stock.apply(&stock.commit("a".into()).unwrap());
+    stock.apply(&stock.commit("a".into()).unwrap().unwrap());
     assert_eq!(
         stock.level(),
         StockLevel {
@@ -204,5 +204,45 @@ fn commit_moves_units_from_on_hand_to_sold_and_expiry_returns_them() {
             sold: 3
         }
     );
+    assert_eq!(
+        stock.next_expiry(),
+        Some(100 + COMMIT_MEMORY_MS),
+        "only the memory of the commit is left to expire"
+    );
+}
+
+#[test]
+fn a_repeated_commit_succeeds_without_selling_twice_until_it_is_forgotten() {
+    let mut stock = SkuStock::default();
+    stock.apply(&stock.set_on_hand(10).unwrap());
+    let ReserveDecision::New(event) = stock.reserve("o1:0".into(), 4, 1_000).unwrap() else {
+        panic!("a new reservation")
+    };
+    stock.apply(&event);
+    stock.apply(&stock.commit("o1:0".into()).unwrap().expect("first commit sells"));
+    assert_eq!(
+        stock.commit("o1:0".into()),
+        Ok(None),
+        "a replayed commit changes nothing"
+    );
+    assert_eq!((stock.level().on_hand, stock.level().sold), (6, 4));
+    assert!(
+        stock.release("o1:0".into()).is_err(),
+        "a sold reservation cannot be released"
+    );
+
+    let remembered_until = 1_000 + COMMIT_MEMORY_MS;
+    assert_eq!(stock.next_expiry(), Some(remembered_until));
+    let mut events = Vec::new();
+    stock.expire(remembered_until - 1, &mut events);
+    assert!(events.is_empty());
+    stock.expire(remembered_until, &mut events);
+    for event in &events {
+        stock.apply(event);
+    }
     assert_eq!(stock.next_expiry(), None);
+    assert!(matches!(
+        stock.commit("o1:0".into()),
+        Err(StockError::ReservationNotFound { .. })
+    ));
 }
