@@ -15,6 +15,7 @@
 //!   table by SKU.
 //! - [`cart`]: carts (one actor each), their pricing and live views.
 //! - [`promotion`]: coupons and automatic promotions (one entity).
+//! - [`order`]: orders and the checkout saga; [`payment`]: payment gateways.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
 //! - [`metrics`]: every Prometheus metric of this crate.
@@ -27,6 +28,8 @@ pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod metrics;
+pub mod order;
+pub mod payment;
 pub mod promotion;
 pub mod runtime;
 pub mod search;

@@ -35,13 +35,26 @@ pub struct KindMetrics {
     pub passivations: IntCounter,
 }
 
-/// Both metric groups of this crate.
+/// Order and payment metrics.
+#[derive(Clone)]
+pub struct OrderMetrics {
+    /// `mercato_orders_total{status}`: orders entering each status.
+    pub orders: IntCounterVec,
+    /// `mercato_checkout_duration_seconds`: a checkout from request to answer.
+    pub checkout_seconds: Histogram,
+    /// `mercato_payments_total{gateway,result}`.
+    pub payments: IntCounterVec,
+}
+
+/// The metric groups of this crate.
 #[derive(Clone)]
 pub struct ActorMetrics {
     /// Storage metrics.
     pub storage: StorageMetrics,
     /// Runtime metrics.
     pub runtime: RuntimeMetrics,
+    /// Orders and payments.
+    pub orders: OrderMetrics,
 }
 
 fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> prometheus::Result<T> {
@@ -71,6 +84,32 @@ impl ActorMetrics {
                         "sled records written by one group commit.",
                     )
                     .buckets(prometheus::exponential_buckets(1.0, 4.0, 9)?),
+                )?,
+            )?,
+        };
+        let orders = OrderMetrics {
+            orders: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("mercato_orders_total", "Orders entering each status."),
+                    &["status"],
+                )?,
+            )?,
+            checkout_seconds: register(
+                registry,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "mercato_checkout_duration_seconds",
+                        "Time from a checkout request to its answer.",
+                    )
+                    .buckets(prometheus::exponential_buckets(0.0005, 2.0, 14)?),
+                )?,
+            )?,
+            payments: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("mercato_payments_total", "Payment outcomes by gateway."),
+                    &["gateway", "result"],
                 )?,
             )?,
         };
@@ -110,7 +149,11 @@ impl ActorMetrics {
                 )?,
             )?,
         };
-        Ok(ActorMetrics { storage, runtime })
+        Ok(ActorMetrics {
+            storage,
+            runtime,
+            orders,
+        })
     }
 }
 

@@ -50,6 +50,10 @@ impl Entity for UserState {
             UserCommand::UpdateProfile { name, phone } => vec![self.update_profile(name, phone)?],
             UserCommand::ChangeEmail { email } => vec![self.profile().map(|_| UserEvent::EmailChanged { email })?],
             UserCommand::SetRole { role } => vec![self.profile().map(|_| UserEvent::RoleChanged { role })?],
+            UserCommand::LinkOrder { order_id, cart_id } => match self.profile()?.orders.contains(&order_id) {
+                true => Vec::new(),
+                false => vec![UserEvent::OrderLinked { order_id, cart_id }],
+            },
             UserCommand::AssignCart { candidate } => match self.profile()?.cart_id {
                 Some(_) => Vec::new(),
                 None => vec![UserEvent::CartAssigned { cart_id: candidate }],

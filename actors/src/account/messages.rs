@@ -40,6 +40,9 @@ pub enum UserCommand {
     RemoveAddress { id: u32 },
     /// Make `candidate` the current cart unless the user has one; answers the profile.
     AssignCart { candidate: String },
+    /// Record an order placed from cart `cart_id` (idempotent); the user's next
+    /// cart is a fresh one.
+    LinkOrder { order_id: String, cart_id: String },
     /// Delete the account.
     Delete,
 }

@@ -315,6 +315,16 @@ impl Accounts {
         Ok(profile.cart_id.expect("a cart was just assigned if there was none"))
     }
 
+    /// Records an order of the user placed from `cart_id`; the user's next cart
+    /// is a fresh one. Answers the user's order ids.
+    pub async fn link_order(&self, user_id: &str, order_id: &str, cart_id: &str) -> Result<Vec<String>, AccountsError> {
+        let command = UserCommand::LinkOrder {
+            order_id: order_id.to_string(),
+            cart_id: cart_id.to_string(),
+        };
+        Ok(self.user(user_id, command).await?.orders)
+    }
+
     /// Changes a user's role.
     pub async fn set_role(&self, user_id: &str, role: Role) -> Result<Profile, AccountsError> {
         self.user(user_id, UserCommand::SetRole { role }).await

@@ -41,6 +41,8 @@ pub struct Profile {
     pub addresses: Vec<SavedAddress>,
     /// The current cart's id, once the user has one.
     pub cart_id: Option<String>,
+    /// Ids of the user's orders, oldest first.
+    pub orders: Vec<String>,
 }
 
 /// A change of a user.
@@ -73,6 +75,8 @@ pub enum UserEvent {
     DefaultAddressSet { id: u32 },
     /// `cart_id` is the user's current cart now.
     CartAssigned { cart_id: String },
+    /// Order `order_id` was placed from the user's cart `cart_id`, which is done.
+    OrderLinked { order_id: String, cart_id: String },
     /// The account is gone; its tokens stop working.
     Deleted,
 }
@@ -238,6 +242,7 @@ impl UserState {
                 created_at: *created_at,
                 addresses: Vec::new(),
                 cart_id: None,
+                orders: Vec::new(),
             });
             return;
         }
@@ -260,6 +265,12 @@ impl UserState {
             UserEvent::EmailChanged { email } => profile.email = email.clone(),
             UserEvent::RoleChanged { role } => profile.role = *role,
             UserEvent::CartAssigned { cart_id } => profile.cart_id = Some(cart_id.clone()),
+            UserEvent::OrderLinked { order_id, cart_id } => {
+                profile.orders.push(order_id.clone());
+                if profile.cart_id.as_ref() == Some(cart_id) {
+                    profile.cart_id = None;
+                }
+            }
             UserEvent::AddressSaved { id, address } => {
                 match profile.addresses.iter_mut().find(|saved| saved.id == *id) {
                     Some(saved) => saved.address = address.clone(),

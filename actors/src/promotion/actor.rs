@@ -33,6 +33,7 @@ impl Entity for PricingRules {
             RulesCommand::DeleteCoupon { code } => Some(self.delete_coupon(&code)?),
             RulesCommand::CreatePromotion(promotion) => Some(self.create_promotion(promotion)?),
             RulesCommand::DeletePromotion { id } => Some(self.delete_promotion(id)?),
+            RulesCommand::RecordUse { code, customer } => Some(self.record_use(&code, customer)?),
         };
         if let Some(event) = event {
             PricingRules::apply(self, &event);

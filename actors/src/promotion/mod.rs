@@ -35,6 +35,8 @@ pub enum RulesCommand {
     CreatePromotion(Promotion),
     /// Delete a promotion.
     DeletePromotion { id: u64 },
+    /// Count a use of a coupon by an order (of `customer`) at its confirmation.
+    RecordUse { code: String, customer: Option<String> },
 }
 
 /// A partial change of a coupon: absent fields stay; `Some(None)` clears.

@@ -115,6 +115,8 @@ pub enum RulesEvent {
     PromotionSaved(Promotion),
     /// A promotion was deleted.
     PromotionDeleted { id: u64 },
+    /// A confirmed order used a coupon.
+    CouponUsed { code: String, customer: Option<String> },
 }
 
 /// Why a rule change is refused.
@@ -277,6 +279,17 @@ impl PricingRules {
         Ok(RulesEvent::PromotionDeleted { id })
     }
 
+    /// Decides counting a use of coupon `code` (a deleted coupon counts nothing).
+    pub fn record_use(&self, code: &str, customer: Option<String>) -> Result<RulesEvent, RulesError> {
+        if !self.coupons.contains_key(code) {
+            return Err(RulesError::CouponNotFound(code.to_string()));
+        }
+        Ok(RulesEvent::CouponUsed {
+            code: code.to_string(),
+            customer,
+        })
+    }
+
     /// Applies one event.
     pub fn apply(&mut self, event: &RulesEvent) {
         self.version += 1;
@@ -293,6 +306,14 @@ impl PricingRules {
             }
             RulesEvent::PromotionDeleted { id } => {
                 self.promotions.remove(id);
+            }
+            RulesEvent::CouponUsed { code, customer } => {
+                if let Some(coupon) = self.coupons.get_mut(code) {
+                    coupon.uses += 1;
+                    if let Some(customer) = customer {
+                        *coupon.uses_by_customer.entry(customer.clone()).or_default() += 1;
+                    }
+                }
             }
         }
     }

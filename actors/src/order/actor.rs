@@ -1,0 +1,114 @@
+//! The order entity and the open-order set on the runtime.
+//!
+//! An order persists its [`OrderEvent`]s and expires itself when its payment
+//! window passes while unpaid (a timer, also across restarts). It talks to
+//! nobody: the [`Orders`](super::Orders) front door runs the saga around it.
+//! The open-order set (`order-index/open`, kept alive) lists the orders whose
+//! saga has not settled.
+
+use super::messages::{OpenOrdersCommand, OrderCommand, OrderOutcome, OrderReply};
+use super::state::{OpenOrders, OpenOrdersEvent, OrderEvent, OrderState, OrderStatus};
+use crate::runtime::{Entity, UnixMillis};
+
+impl Entity for OrderState {
+    const KIND: &'static str = "order";
+    type Event = OrderEvent;
+    type Command = OrderCommand;
+    type Reply = OrderReply;
+    type View = ();
+
+    fn new(_id: &str) -> Self {
+        OrderState::default()
+    }
+
+    fn apply(&mut self, event: &OrderEvent) {
+        OrderState::apply(self, event);
+    }
+
+    fn handle(&mut self, command: OrderCommand, _now: UnixMillis, events: &mut Vec<OrderEvent>) -> OrderReply {
+        let event = match command {
+            OrderCommand::Get => None,
+            OrderCommand::Place(placement) => match self.status() {
+                Some(_) => None,
+                None => Some(OrderEvent::Placed(placement)),
+            },
+            OrderCommand::Record(event) => {
+                self.transition(&event)?;
+                Some(event)
+            }
+        };
+        let placed_now = matches!(event, Some(OrderEvent::Placed(_)));
+        if let Some(event) = event {
+            OrderState::apply(self, &event);
+            events.push(event);
+        }
+        if self.status().is_none() {
+            return Err(super::state::OrderError::NotFound);
+        }
+        Ok(OrderOutcome {
+            placed_now,
+            order: self.clone(),
+        })
+    }
+
+    fn settle(&mut self, now: UnixMillis, events: &mut Vec<OrderEvent>) {
+        if self.next_deadline().is_some_and(|deadline| deadline <= now) {
+            OrderState::apply(self, &OrderEvent::Expired);
+            events.push(OrderEvent::Expired);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<UnixMillis> {
+        match self.status() {
+            Some(OrderStatus::Pending | OrderStatus::AwaitingPayment) => {
+                self.placement().map(|placement| placement.payment_deadline)
+            }
+            _ => None,
+        }
+    }
+
+    fn view(&self) {}
+}
+
+impl Entity for OpenOrders {
+    const KIND: &'static str = "order-index";
+    const KEEP_ALIVE: bool = true;
+    type Event = OpenOrdersEvent;
+    type Command = OpenOrdersCommand;
+    type Reply = Vec<String>;
+    type View = ();
+
+    fn new(_id: &str) -> Self {
+        OpenOrders::default()
+    }
+
+    fn apply(&mut self, event: &OpenOrdersEvent) {
+        OpenOrders::apply(self, event);
+    }
+
+    fn handle(
+        &mut self,
+        command: OpenOrdersCommand,
+        _now: UnixMillis,
+        events: &mut Vec<OpenOrdersEvent>,
+    ) -> Vec<String> {
+        let event = match command {
+            OpenOrdersCommand::Open(id) => self.open(&id),
+            OpenOrdersCommand::Close(id) => self.close(&id),
+            OpenOrdersCommand::List => return self.ids().cloned().collect(),
+        };
+        if let Some(event) = event {
+            OpenOrders::apply(self, &event);
+            events.push(event);
+        }
+        Vec::new()
+    }
+
+    fn settle(&mut self, _now: UnixMillis, _events: &mut Vec<OpenOrdersEvent>) {}
+
+    fn next_deadline(&self) -> Option<UnixMillis> {
+        None
+    }
+
+    fn view(&self) {}
+}

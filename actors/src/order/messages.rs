@@ -1,0 +1,37 @@
+//! What callers send to an order and to the open-order set.
+
+use super::state::{OrderError, OrderEvent, OrderState, Placement};
+
+/// A request to one order.
+#[derive(Debug, Clone)]
+pub enum OrderCommand {
+    /// Place the order unless it exists (a checkout retried with its key).
+    Place(Box<Placement>),
+    /// Record a saga step or an operator's transition (refused if illegal).
+    Record(OrderEvent),
+    /// Read it.
+    Get,
+}
+
+/// What an order answers: whether this command placed it, and its state.
+#[derive(Debug, Clone)]
+pub struct OrderOutcome {
+    /// `true` only for the `Place` that created it.
+    pub placed_now: bool,
+    /// The order after the command.
+    pub order: OrderState,
+}
+
+/// The reply to an [`OrderCommand`].
+pub type OrderReply = Result<OrderOutcome, OrderError>;
+
+/// A request to the open-order set.
+#[derive(Debug, Clone)]
+pub enum OpenOrdersCommand {
+    /// Add an order.
+    Open(String),
+    /// Remove an order.
+    Close(String),
+    /// List them.
+    List,
+}
