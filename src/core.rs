@@ -11,13 +11,15 @@ use mercato_actors::account::Accounts;
 use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
+use mercato_actors::order::Orders;
+use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::{ActorDirectory, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
 
-use crate::settings::Settings;
+use crate::settings::{GatewayKind, Settings};
 
 /// Folder of the search index inside the data dir.
 const SEARCH_DIR: &str = "search";
@@ -42,6 +44,8 @@ pub struct Core {
     pub promotions: Promotions,
     /// Carts.
     pub carts: Carts,
+    /// Orders and the checkout saga.
+    pub orders: Orders,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
 }
@@ -75,6 +79,21 @@ impl Core {
             .await
             .context("cannot load the discount rules")?;
         let carts = Carts::new(&runtime, &catalog, inventory.clone(), promotions.clone());
+        let gateway: Arc<dyn PaymentGateway> = match settings.payments.gateway {
+            GatewayKind::Manual => Arc::new(ManualGateway {
+                capture: settings.payments.manual.capture,
+            }),
+        };
+        let orders = Orders::new(
+            &runtime,
+            inventory.clone(),
+            carts.clone(),
+            accounts.clone(),
+            promotions.clone(),
+            gateway,
+            settings.checkout.clone(),
+            metrics.orders,
+        );
         Ok(Core {
             storage,
             runtime,
@@ -83,6 +102,7 @@ impl Core {
             accounts,
             promotions,
             carts,
+            orders,
             prometheus,
         })
     }
@@ -96,6 +116,7 @@ impl Core {
         directories.extend(self.accounts.directories());
         directories.push(Arc::new(self.promotions.registry().clone()));
         directories.push(Arc::new(self.carts.registry().clone()));
+        directories.extend(self.orders.directories());
         directories
     }
 

@@ -35,6 +35,7 @@ use mercato_http::metrics::HttpMetrics;
 use mercato_http::rate_limit::RateLimiter;
 use mercato_http::{AppState, HttpOptions};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest as _, Sha256};
 
 use crate::core::Core;
 use crate::settings::Settings;
@@ -77,6 +78,11 @@ impl Application {
             accounts: core.accounts.clone(),
             carts: core.carts.clone(),
             promotions: core.promotions.clone(),
+            orders: core.orders.clone(),
+            order_token_key: Sha256::digest(
+                [b"mercato order tokens\n".as_slice(), jwt_secret.expose_secret()].concat(),
+            )
+            .into(),
             jwt,
             limiter,
             directories: core.directories(),

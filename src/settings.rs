@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use config::{Config, Environment, File, FileFormat};
 use mercato_actors::account::password::Argon2Config;
+use mercato_actors::order::CheckoutConfig;
+use mercato_actors::payment::Capture;
 use mercato_actors::runtime::RuntimeConfig;
 use mercato_actors::storage::StorageConfig;
 use mercato_http::rate_limit::RateLimitConfig;
@@ -36,6 +38,10 @@ pub struct Settings {
     pub rate_limit: RateLimitConfig,
     /// Optional Redis (shared rate-limit counters).
     pub redis: RedisSettings,
+    /// The checkout saga's timing.
+    pub checkout: CheckoutConfig,
+    /// Payment gateways.
+    pub payments: PaymentSettings,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.
@@ -79,6 +85,32 @@ pub struct AuthSettings {
     pub jwt_secret: SecretString,
     /// Password hashing cost.
     pub argon2: Argon2Config,
+}
+
+/// `[payments]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// `manual` (built in).
+    pub gateway: GatewayKind,
+    /// The manual gateway.
+    pub manual: ManualSettings,
+}
+
+/// Which gateway takes payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayKind {
+    /// Built in: pays at once or when an operator captures.
+    Manual,
+}
+
+/// `[payments.manual]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualSettings {
+    /// `immediate` or `operator`.
+    pub capture: Capture,
 }
 
 /// `[redis]`.

@@ -9,6 +9,8 @@ use actix_web::{HttpResponse, ResponseError};
 use mercato_actors::account::{AccountError, AccountsError, RefreshError, UserError};
 use mercato_actors::cart::{CartError, CartsError};
 use mercato_actors::catalog::{CatalogCallError, CatalogError};
+use mercato_actors::order::state::OrderError;
+use mercato_actors::order::OrdersError;
 use mercato_actors::promotion::state::RulesError;
 use mercato_actors::promotion::PromotionsError;
 use mercato_actors::runtime::ActorError;
@@ -200,6 +202,29 @@ impl From<CartError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "currency_mismatch", message)
             }
             CartError::Coupon(err) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, err.code(), message),
+        }
+    }
+}
+
+impl From<OrdersError> for ApiError {
+    fn from(err: OrdersError) -> Self {
+        let message = err.to_string();
+        match err {
+            OrdersError::Order(OrderError::NotFound) => {
+                ApiError::new(StatusCode::NOT_FOUND, "order_not_found", message)
+            }
+            OrdersError::Order(OrderError::InvalidTransition { from, to }) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_transition", message)
+                    .with("from", from)
+                    .with("to", to)
+            }
+            OrdersError::Cart(err) => err.into(),
+            OrdersError::EmptyCart => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cart_empty", message),
+            OrdersError::Actor(err) => err.into(),
+            OrdersError::Unavailable(_) => {
+                tracing::warn!(error = %message, "checkout step failed; the sweeper will retry");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "checkout_unavailable", message)
+            }
         }
     }
 }

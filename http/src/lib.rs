@@ -5,7 +5,8 @@
 //! # Layout
 //!
 //! - [`routes`]: one module per area (`ops`, `inventory`, `categories`,
-//!   `products`, `search`, `actors`, `auth`, `me`, `users`, `carts`, `coupons`);
+//!   `products`, `search`, `actors`, `auth`, `me`, `users`, `carts`, `coupons`,
+//!   `orders`);
 //! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
 //! - [`auth`]: who is calling (operator token or JWT) and what their role allows;
 //! - [`ws`]: the live cart over WebSocket;
@@ -36,6 +37,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use mercato_actors::account::Accounts;
 use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
+use mercato_actors::order::Orders;
 use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::ActorDirectory;
 use mercato_actors::sku::Inventory;
@@ -58,6 +60,10 @@ pub struct AppState {
     pub carts: Carts,
     /// Coupons and automatic promotions.
     pub promotions: Promotions,
+    /// Orders and the checkout saga.
+    pub orders: Orders,
+    /// Key of the HMAC that makes guests' order tokens.
+    pub order_token_key: [u8; 32],
     /// Signs and verifies access tokens.
     pub jwt: JwtKeys,
     /// Attempts on the account routes.
@@ -147,7 +153,12 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::coupons::update)
             .service(routes::coupons::remove)
             .service(routes::coupons::create_promotion)
-            .service(routes::coupons::remove_promotion);
+            .service(routes::coupons::remove_promotion)
+            .service(routes::orders::checkout)
+            .service(routes::orders::get_one)
+            .service(routes::orders::my_orders)
+            .service(routes::orders::cancel)
+            .service(routes::orders::transition);
         if options.fault_injection {
             cfg.service(routes::actors::fault);
         }

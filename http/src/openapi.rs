@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actors, auth, carts, categories, coupons, inventory, me, ops, products, search, users};
+use crate::routes::{actors, auth, carts, categories, coupons, inventory, me, ops, orders, products, search, users};
 use crate::ws;
 
 /// The API description served at `/openapi.json`.
@@ -25,6 +25,7 @@ use crate::ws;
         carts::apply_coupon, carts::remove_coupon, ws::cart_socket,
         coupons::list, coupons::create, coupons::update, coupons::remove, coupons::create_promotion,
         coupons::remove_promotion,
+        orders::checkout, orders::get_one, orders::my_orders, orders::cancel, orders::transition,
     ),
     modifiers(&OperatorToken),
     tags(
@@ -34,6 +35,7 @@ use crate::ws;
         (name = "actors", description = "Entity actors, for operators"),
         (name = "accounts", description = "Registration, tokens, profile, address book, user admin"),
         (name = "carts", description = "Carts, live cart WebSocket, coupons and promotions"),
+        (name = "orders", description = "Checkout, orders, payments"),
     )
 )]
 pub struct ApiDoc;

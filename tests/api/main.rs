@@ -11,6 +11,7 @@ mod helpers;
 mod inventory;
 mod lifecycle;
 mod ops;
+mod orders;
 mod rate_limits;
 mod search;
 mod seed;

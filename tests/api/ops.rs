@@ -41,7 +41,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 51] = [
+    let expected: [(&str, &str); 56] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -93,6 +93,11 @@ async fn openapi_lists_every_public_route() {
         ("/v1/admin/coupons/{code}", "delete"),
         ("/v1/admin/promotions", "post"),
         ("/v1/admin/promotions/{id}", "delete"),
+        ("/v1/carts/{id}/checkout", "post"),
+        ("/v1/orders/{id}", "get"),
+        ("/v1/me/orders", "get"),
+        ("/v1/orders/{id}/cancel", "post"),
+        ("/v1/admin/orders/{id}/transition", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -95,6 +95,14 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))
 }
 
+/// The bearer token of `req`, if it has one.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .contains_key(header::AUTHORIZATION)
+        .then(|| bearer(req).ok())
+        .flatten()
+}
+
 /// Resolves the caller of `req`.
 fn authenticate(req: &HttpRequest) -> Extracted<Principal> {
     let state = req.app_data::<web::Data<AppState>>().cloned();

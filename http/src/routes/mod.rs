@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod inventory;
 pub mod me;
 pub mod ops;
+pub mod orders;
 pub mod products;
 pub mod search;
 pub mod users;
