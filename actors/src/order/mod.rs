@@ -12,10 +12,11 @@
 //!   4. every reservation is committed → `confirmed`; a reservation that ran
 //!      out before the payment came means the stock may be gone: the payment is
 //!      refunded → `refunded`.
-//!   Each step is recorded before the next begins, and each step is idempotent,
-//!   so a sweeper (at start and every `sweep_interval`) resumes any open order
-//!   from its recorded step after a crash, and releases the stock of orders that
-//!   failed, expired or were cancelled.
+//!
+//! Each step is recorded before the next begins, and each step is idempotent,
+//! so a sweeper (at start and every `sweep_interval`) resumes any open order
+//! from its recorded step after a crash, and releases the stock of orders that
+//! failed, expired or were cancelled.
 
 mod actor;
 pub mod messages;
