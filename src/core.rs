@@ -11,6 +11,8 @@ use mercato_actors::account::Accounts;
 use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
+use mercato_actors::notify::mailer::{Mailer, Transport};
+use mercato_actors::notify::Notifier;
 use mercato_actors::order::Orders;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
@@ -23,6 +25,8 @@ use crate::settings::{GatewayKind, Settings};
 
 /// Folder of the search index inside the data dir.
 const SEARCH_DIR: &str = "search";
+/// Folder of mails written as files, inside the data dir.
+const OUTBOX_DIR: &str = "outbox";
 /// How long the final storage flush may take at shutdown.
 const STORAGE_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long actors may take to submit what they hold and stop at shutdown.
@@ -46,6 +50,8 @@ pub struct Core {
     pub carts: Carts,
     /// Orders and the checkout saga.
     pub orders: Orders,
+    /// Order mails.
+    pub notifier: Notifier,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
 }
@@ -92,7 +98,25 @@ impl Core {
             promotions.clone(),
             gateway,
             settings.checkout.clone(),
-            metrics.orders,
+            metrics.orders.clone(),
+        );
+        let transport = match settings.mail.smtp_relay.as_str() {
+            "" => Transport::Outbox(data_dir.join(OUTBOX_DIR)),
+            relay => {
+                let (host, port) = relay
+                    .rsplit_once(':')
+                    .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+                    .with_context(|| format!("mail.smtp_relay must be host:port, got {relay}"))?;
+                Transport::smtp_relay(host, port)
+            }
+        };
+        let mailer = Mailer::new(&settings.mail.from, transport).context("invalid [mail] settings")?;
+        let notifier = Notifier::start(
+            &runtime,
+            orders.clone(),
+            mailer,
+            settings.mail.poll_interval,
+            metrics.orders.mails.clone(),
         );
         Ok(Core {
             storage,
@@ -103,6 +127,7 @@ impl Core {
             promotions,
             carts,
             orders,
+            notifier,
             prometheus,
         })
     }
@@ -117,6 +142,7 @@ impl Core {
         directories.push(Arc::new(self.promotions.registry().clone()));
         directories.push(Arc::new(self.carts.registry().clone()));
         directories.extend(self.orders.directories());
+        directories.extend(self.notifier.directories());
         directories
     }
 

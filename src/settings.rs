@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use config::{Config, Environment, File, FileFormat};
 use mercato_actors::account::password::Argon2Config;
+use mercato_actors::notify::MailConfig;
 use mercato_actors::order::CheckoutConfig;
 use mercato_actors::payment::Capture;
 use mercato_actors::runtime::RuntimeConfig;
@@ -42,6 +43,8 @@ pub struct Settings {
     pub checkout: CheckoutConfig,
     /// Payment gateways.
     pub payments: PaymentSettings,
+    /// Order mails.
+    pub mail: MailConfig,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.

@@ -15,7 +15,8 @@
 //!   table by SKU.
 //! - [`cart`]: carts (one actor each), their pricing and live views.
 //! - [`promotion`]: coupons and automatic promotions (one entity).
-//! - [`order`]: orders and the checkout saga; [`payment`]: payment gateways.
+//! - [`order`]: orders and the checkout saga; [`payment`]: payment gateways;
+//!   [`notify`]: order mails from the event log.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
 //! - [`metrics`]: every Prometheus metric of this crate.
@@ -28,6 +29,7 @@ pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod metrics;
+pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod promotion;

@@ -44,6 +44,8 @@ pub struct OrderMetrics {
     pub checkout_seconds: Histogram,
     /// `mercato_payments_total{gateway,result}`.
     pub payments: IntCounterVec,
+    /// `mercato_mails_sent_total{kind}`.
+    pub mails: IntCounterVec,
 }
 
 /// The metric groups of this crate.
@@ -110,6 +112,13 @@ impl ActorMetrics {
                 IntCounterVec::new(
                     Opts::new("mercato_payments_total", "Payment outcomes by gateway."),
                     &["gateway", "result"],
+                )?,
+            )?,
+            mails: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("mercato_mails_sent_total", "Mails sent (or written to the outbox)."),
+                    &["kind"],
                 )?,
             )?,
         };

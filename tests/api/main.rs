@@ -10,6 +10,7 @@ mod durability;
 mod helpers;
 mod inventory;
 mod lifecycle;
+mod notifications;
 mod ops;
 mod orders;
 mod rate_limits;

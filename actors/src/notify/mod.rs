@@ -1,0 +1,181 @@
+//! Order mails: confirmed, shipped, payment failed.
+//!
+//! The notifier follows the domain event log from where it stopped (its cursor
+//! is an entity, so it survives restarts): for every order event that calls for
+//! a mail it renders a template and sends it ([`mailer`]), then moves its cursor
+//! past the batch. Delivery is at-least-once: a crash between a send and the
+//! cursor's move resends that batch, which the outbox absorbs (the file for an
+//! event is replaced, not doubled); in normal operation each event mails once.
+//!
+//! - [`state`]: the cursor and which events mail, pure;
+//! - `actor`: the cursor entity;
+//! - [`mailer`]: templates, `.eml` outbox, SMTP.
+
+mod actor;
+pub mod mailer;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::IntCounterVec;
+use serde::{Deserialize, Serialize};
+
+use self::mailer::{MailError, Mailer};
+use self::state::{Cursor, MailKind};
+use crate::account::address::Address;
+use crate::order::state::{OrderEvent, OrderLine};
+use crate::order::Orders;
+use crate::runtime::{ActorDirectory, Registry, Runtime};
+use crate::storage::{codec, Storage};
+
+/// The id of the one cursor.
+const CURSOR_ID: &str = "main";
+/// Event-log entries read per pass.
+const BATCH: usize = 256;
+
+/// The `[mail]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// Sender, e.g. `Shop <shop@example.com>`.
+    pub from: String,
+    /// `host:port` of an SMTP relay; empty: write `.eml` files to the outbox.
+    pub smtp_relay: String,
+    /// How often the event log is polled when there is nothing new.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+}
+
+/// What a template sees.
+#[derive(Serialize)]
+struct MailContext<'a> {
+    order_id: &'a str,
+    lines: &'a [OrderLine],
+    subtotal: u64,
+    discount: u64,
+    total: u64,
+    currency: &'a str,
+    address: &'a Address,
+    tracking: Option<&'a str>,
+    reason: Option<&'a str>,
+}
+
+/// Follows the event log and mails customers.
+#[derive(Clone)]
+pub struct Notifier {
+    cursor: Registry<Cursor>,
+    storage: Storage,
+    orders: Orders,
+    mailer: Arc<Mailer>,
+    /// `mercato_mails_sent_total{kind}`.
+    sent: IntCounterVec,
+    poll_interval: Duration,
+}
+
+impl Notifier {
+    /// Starts following the log (inside a tokio runtime).
+    pub fn start(
+        runtime: &Runtime,
+        orders: Orders,
+        mailer: Mailer,
+        poll_interval: Duration,
+        sent: IntCounterVec,
+    ) -> Self {
+        let notifier = Notifier {
+            cursor: Registry::new(runtime),
+            storage: runtime.storage().clone(),
+            orders,
+            mailer: Arc::new(mailer),
+            sent,
+            poll_interval,
+        };
+        tokio::spawn(notifier.clone().run());
+        notifier
+    }
+
+    /// The cursor's registry, for the admin API and shutdown.
+    pub fn directories(&self) -> Vec<Arc<dyn ActorDirectory>> {
+        vec![Arc::new(self.cursor.clone())]
+    }
+
+    async fn run(self) {
+        loop {
+            match self.pass().await {
+                Ok(0) => tokio::time::sleep(self.poll_interval).await,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, "mail pass failed; retrying");
+                    tokio::time::sleep(self.poll_interval).await;
+                }
+            }
+        }
+    }
+
+    /// Handles one batch of the log; answers how many entries it read.
+    async fn pass(&self) -> Result<usize, MailError> {
+        let next = self
+            .cursor
+            .call(CURSOR_ID, None)
+            .await
+            .map_err(|err| MailError(err.to_string()))?;
+        let storage = self.storage.clone();
+        let entries = tokio::task::spawn_blocking(move || storage.read_event_log(next, BATCH))
+            .await
+            .map_err(|err| MailError(err.to_string()))?
+            .map_err(|err| MailError(err.to_string()))?;
+        let mut end = next;
+        for entry in &entries {
+            end = end.max(entry.first_seq + u64::from(entry.count));
+            if entry.kind != "order" {
+                continue;
+            }
+            let mut events = Vec::new();
+            codec::decode_all::<OrderEvent>(&entry.events, |event| events.push(event))
+                .map_err(|err| MailError(err.to_string()))?;
+            for (offset, event) in events.iter().enumerate() {
+                let seq = entry.first_seq + offset as u64;
+                if seq < next {
+                    continue;
+                }
+                if let Some(kind) = MailKind::for_event(event) {
+                    self.mail(kind, &entry.id, seq).await?;
+                }
+            }
+        }
+        if end > next {
+            self.cursor
+                .call(CURSOR_ID, Some(end))
+                .await
+                .map_err(|err| MailError(err.to_string()))?;
+        }
+        Ok(entries.len())
+    }
+
+    async fn mail(&self, kind: MailKind, order_id: &str, seq: u64) -> Result<(), MailError> {
+        let order = self
+            .orders
+            .get(order_id)
+            .await
+            .map_err(|err| MailError(err.to_string()))?;
+        let Some(placement) = order.placement() else {
+            return Ok(());
+        };
+        let context = MailContext {
+            order_id,
+            lines: &placement.lines,
+            subtotal: placement.subtotal,
+            discount: placement.discount,
+            total: placement.total,
+            currency: &placement.currency,
+            address: &placement.shipping_address,
+            tracking: order.tracking(),
+            reason: order.reason(),
+        };
+        let name = format!("{seq:020}-{order_id}-{}", kind.name());
+        self.mailer.send(kind, &placement.email, &name, &context).await?;
+        self.sent.with_label_values(&[kind.name()]).inc();
+        tracing::info!(order = order_id, kind = kind.name(), "mail sent");
+        Ok(())
+    }
+}
