@@ -14,12 +14,14 @@ use mercato_actors::metrics::ActorMetrics;
 use mercato_actors::notify::mailer::{Mailer, Transport};
 use mercato_actors::notify::Notifier;
 use mercato_actors::order::Orders;
+use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::{ActorDirectory, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
+use secrecy::ExposeSecret;
 
 use crate::settings::{GatewayKind, Settings};
 
@@ -89,6 +91,14 @@ impl Core {
             GatewayKind::Manual => Arc::new(ManualGateway {
                 capture: settings.payments.manual.capture,
             }),
+            GatewayKind::Stripe => {
+                let (secret, webhook) = (&settings.stripe.secret_key, &settings.stripe.webhook_secret);
+                anyhow::ensure!(
+                    !secret.expose_secret().is_empty() && !webhook.expose_secret().is_empty(),
+                    "payments.gateway = \"stripe\" needs stripe.secret_key and stripe.webhook_secret"
+                );
+                Arc::new(StripeGateway::new(&settings.stripe.api_base, secret.expose_secret()))
+            }
         };
         let orders = Orders::new(
             &runtime,

@@ -79,6 +79,8 @@ impl Application {
             carts: core.carts.clone(),
             promotions: core.promotions.clone(),
             orders: core.orders.clone(),
+            stripe_webhook_secret: (settings.payments.gateway == settings::GatewayKind::Stripe)
+                .then(|| settings.stripe.webhook_secret.clone()),
             order_token_key: Sha256::digest(
                 [b"mercato order tokens\n".as_slice(), jwt_secret.expose_secret()].concat(),
             )

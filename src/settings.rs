@@ -45,6 +45,8 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Order mails.
     pub mail: MailConfig,
+    /// Stripe, when `payments.gateway = "stripe"`.
+    pub stripe: StripeSettings,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.
@@ -106,6 +108,20 @@ pub struct PaymentSettings {
 pub enum GatewayKind {
     /// Built in: pays at once or when an operator captures.
     Manual,
+    /// Card payments through Stripe.
+    Stripe,
+}
+
+/// `[stripe]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StripeSettings {
+    /// API secret key (`sk_...`).
+    pub secret_key: SecretString,
+    /// Signing secret of the webhook endpoint (`whsec_...`).
+    pub webhook_secret: SecretString,
+    /// API base URL.
+    pub api_base: String,
 }
 
 /// `[payments.manual]`.

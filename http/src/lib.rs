@@ -6,7 +6,7 @@
 //!
 //! - [`routes`]: one module per area (`ops`, `inventory`, `categories`,
 //!   `products`, `search`, `actors`, `auth`, `me`, `users`, `carts`, `coupons`,
-//!   `orders`);
+//!   `orders`, `payments`);
 //! - [`errors`]: the one [`errors::ApiError`] and the mapping of every failure;
 //! - [`auth`]: who is calling (operator token or JWT) and what their role allows;
 //! - [`ws`]: the live cart over WebSocket;
@@ -64,6 +64,8 @@ pub struct AppState {
     pub orders: Orders,
     /// Key of the HMAC that makes guests' order tokens.
     pub order_token_key: [u8; 32],
+    /// The Stripe webhook signing secret, when Stripe takes payments.
+    pub stripe_webhook_secret: Option<SecretString>,
     /// Signs and verifies access tokens.
     pub jwt: JwtKeys,
     /// Attempts on the account routes.
@@ -158,7 +160,8 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::orders::get_one)
             .service(routes::orders::my_orders)
             .service(routes::orders::cancel)
-            .service(routes::orders::transition);
+            .service(routes::orders::transition)
+            .service(routes::payments::stripe_webhook);
         if options.fault_injection {
             cfg.service(routes::actors::fault);
         }

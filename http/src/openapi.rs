@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actors, auth, carts, categories, coupons, inventory, me, ops, orders, products, search, users};
+use crate::routes::{
+    actors, auth, carts, categories, coupons, inventory, me, ops, orders, payments, products, search, users,
+};
 use crate::ws;
 
 /// The API description served at `/openapi.json`.
@@ -26,6 +28,7 @@ use crate::ws;
         coupons::list, coupons::create, coupons::update, coupons::remove, coupons::create_promotion,
         coupons::remove_promotion,
         orders::checkout, orders::get_one, orders::my_orders, orders::cancel, orders::transition,
+        payments::stripe_webhook,
     ),
     modifiers(&OperatorToken),
     tags(

@@ -392,7 +392,10 @@ async fn a_kill_9_while_awaiting_payment_expires_after_restart_and_releases() {
 #[actix_web::test]
 async fn a_kill_9_mid_load_loses_no_acknowledged_order_and_leaks_no_stock() {
     let dir = tempfile::tempdir().unwrap();
-    let env = [("MERCATO__CHECKOUT__SWEEP_INTERVAL", "200ms")];
+    let env = [
+        ("MERCATO__CHECKOUT__SWEEP_INTERVAL", "200ms"),
+        ("MERCATO__CHECKOUT__RECONCILE_AFTER", "0s"),
+    ];
     let server = ServerProcess::start(dir.path(), &env);
     shop(&server.api, &[("TEE", 1_000)], 1_000).await;
     let mut carts = Vec::new();

@@ -57,6 +57,10 @@ pub struct CheckoutConfig {
     /// How often open orders are looked at (resumed, expired, released).
     #[serde(with = "humantime_serde")]
     pub sweep_interval: Duration,
+    /// How long an order waits for its payment before the sweeper asks the
+    /// gateway how it stands (reconciliation, for lost webhooks).
+    #[serde(with = "humantime_serde")]
+    pub reconcile_after: Duration,
 }
 
 /// Why an order call failed.
@@ -116,6 +120,19 @@ pub enum CheckoutResult {
     KeyReused,
 }
 
+/// What a payment event came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentEventOutcome {
+    /// It moved an order.
+    Applied,
+    /// This event id was applied before.
+    Duplicate,
+    /// The order's saga has not started the payment yet: deliver it again later.
+    NotReady,
+    /// Nothing to do (another event type, an unknown or settled order).
+    Ignored,
+}
+
 /// Typed access to orders, running the checkout saga.
 #[derive(Clone)]
 pub struct Orders {
@@ -134,6 +151,8 @@ struct Inner {
     metrics: OrderMetrics,
     /// Orders whose saga runs in this process now (a retry gets 409).
     running: Mutex<FxHashSet<String>>,
+    /// Stripe event ids applied.
+    seen: Registry<crate::payment::webhook::SeenEvent>,
 }
 
 /// The order id of a checkout: a digest of the cart and the idempotency key.
@@ -179,6 +198,7 @@ impl Orders {
                 config,
                 metrics,
                 running: Mutex::default(),
+                seen: Registry::new(runtime),
             }),
         };
         tokio::spawn(orders.clone().sweep_forever());
@@ -187,7 +207,11 @@ impl Orders {
 
     /// The registries, for the admin API and shutdown.
     pub fn directories(&self) -> Vec<Arc<dyn ActorDirectory>> {
-        vec![Arc::new(self.inner.orders.clone()), Arc::new(self.inner.open.clone())]
+        vec![
+            Arc::new(self.inner.orders.clone()),
+            Arc::new(self.inner.open.clone()),
+            Arc::new(self.inner.seen.clone()),
+        ]
     }
 
     /// The payment gateway.
@@ -377,6 +401,10 @@ impl Orders {
                     }
                 },
                 OrderStatus::AwaitingPayment => {
+                    let waited = now_millis().saturating_sub(placement.placed_at);
+                    if u128::from(waited) < self.inner.config.reconcile_after.as_millis() {
+                        return Ok(order);
+                    }
                     let (_, payment_id) = order.payment().cloned().unwrap_or_default();
                     let status = self
                         .inner
@@ -603,6 +631,77 @@ impl Orders {
                 let from = self.get(id).await?.status().map_or("unknown", OrderStatus::name);
                 Err(OrderError::InvalidTransition { from, to: other.name() }.into())
             }
+        }
+    }
+
+    /// Applies a Stripe event once: a payment succeeded, failed or was canceled.
+    pub async fn stripe_event(
+        &self,
+        event: &crate::payment::webhook::StripeEvent,
+    ) -> Result<PaymentEventOutcome, OrdersError> {
+        if self.inner.seen.call(&event.id, false).await? {
+            return Ok(PaymentEventOutcome::Duplicate);
+        }
+        let object = &event.data.object;
+        let status = match event.kind.as_str() {
+            "payment_intent.succeeded" => Some(PaymentStatus::Succeeded),
+            "payment_intent.payment_failed" => Some(PaymentStatus::Failed(
+                object
+                    .last_payment_error
+                    .as_ref()
+                    .and_then(|error| error.message.clone())
+                    .unwrap_or_else(|| "the payment failed".into()),
+            )),
+            "payment_intent.canceled" => Some(PaymentStatus::Failed("the payment was canceled".into())),
+            _ => None,
+        };
+        let outcome = match (status, object.metadata.get("order_id")) {
+            (Some(status), Some(order_id)) => self.payment_result(order_id, &object.id, status).await?,
+            _ => PaymentEventOutcome::Ignored,
+        };
+        if outcome != PaymentEventOutcome::NotReady {
+            self.inner.seen.call(&event.id, true).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// A gateway's word on an order's payment, whenever it comes.
+    async fn payment_result(
+        &self,
+        id: &str,
+        payment_id: &str,
+        status: PaymentStatus,
+    ) -> Result<PaymentEventOutcome, OrdersError> {
+        let order = match self.get(id).await {
+            Ok(order) => order,
+            Err(OrdersError::Order(OrderError::NotFound)) => return Ok(PaymentEventOutcome::Ignored),
+            Err(err) => return Err(err),
+        };
+        if order.payment().is_some_and(|(_, known)| known != payment_id) {
+            return Ok(PaymentEventOutcome::Ignored);
+        }
+        match (order.status(), &status) {
+            (Some(OrderStatus::Pending), _) => Ok(PaymentEventOutcome::NotReady),
+            (Some(OrderStatus::AwaitingPayment), _) => {
+                self.payment_outcome(id, status).await?;
+                // The checkout (or the sweeper) driving it now finishes the saga.
+                if let Some(_running) = self.mark_running(id) {
+                    self.drive(id).await?;
+                }
+                Ok(PaymentEventOutcome::Applied)
+            }
+            (
+                Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed),
+                PaymentStatus::Succeeded,
+            ) => {
+                let gateway = self.inner.gateway.name();
+                self.inner.metrics.payments.with_label_values(&[gateway, "late"]).inc();
+                self.refund(id, &order).await?;
+                let reason = "paid after the order had expired or was cancelled; refunded".to_string();
+                self.record(id, OrderEvent::Refunded { reason }).await?;
+                Ok(PaymentEventOutcome::Applied)
+            }
+            _ => Ok(PaymentEventOutcome::Ignored),
         }
     }
 

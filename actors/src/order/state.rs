@@ -276,6 +276,8 @@ impl OrderState {
                 | (Paid, Confirmed | Refunded)
                 | (Confirmed, Shipped | Refunded)
                 | (Shipped, Delivered)
+                // A payment that lands after the order gave up is refunded.
+                | (Expired | Cancelled | PaymentFailed, Refunded)
         );
         if !allowed {
             return Err(OrderError::InvalidTransition {

@@ -2,7 +2,11 @@
 //! stands, and refunds it, without knowing which gateway does it.
 //!
 //! [`ManualGateway`] is built in: it pays at once, or, with capture by an
-//! operator, waits until an operator marks the order paid.
+//! operator, waits until an operator marks the order paid. [`stripe`] takes
+//! card payments through Stripe; [`webhook`] checks and records its events.
+
+pub mod stripe;
+pub mod webhook;
 
 use futures_util::future::BoxFuture;
 use serde::Deserialize;

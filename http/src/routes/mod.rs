@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod me;
 pub mod ops;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod search;
 pub mod users;
