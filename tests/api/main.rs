@@ -16,4 +16,5 @@ mod orders;
 mod rate_limits;
 mod search;
 mod seed;
+mod stripe;
 mod validation;

@@ -425,6 +425,7 @@ impl Orders {
                             | OrderStatus::PaymentFailed
                             | OrderStatus::Expired
                             | OrderStatus::Cancelled
+                            | OrderStatus::Refunded
                     ) {
                         self.release_all(id, &placement).await;
                     }
@@ -699,6 +700,9 @@ impl Orders {
                 self.refund(id, &order).await?;
                 let reason = "paid after the order had expired or was cancelled; refunded".to_string();
                 self.record(id, OrderEvent::Refunded { reason }).await?;
+                if let Some(placement) = order.placement() {
+                    self.release_all(id, placement).await;
+                }
                 Ok(PaymentEventOutcome::Applied)
             }
             _ => Ok(PaymentEventOutcome::Ignored),
