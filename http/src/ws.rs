@@ -214,27 +214,15 @@ impl Connection {
 
     /// Sends `text`, giving up on a client that does not read.
     async fn send(&mut self, text: String) -> Result<(), Ended> {
-        match tokio::time::timeout(SEND_TIMEOUT, self.session.text(text)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_closed)) => Err(Ended::ByClient),
-            Err(_elapsed) => Err(Ended::Slow),
-        }
+        within_send_timeout(self.session.text(text)).await
     }
 
     async fn send_ping(&mut self) -> Result<(), Ended> {
-        match tokio::time::timeout(SEND_TIMEOUT, self.session.ping(b"")).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_closed)) => Err(Ended::ByClient),
-            Err(_elapsed) => Err(Ended::Slow),
-        }
+        within_send_timeout(self.session.ping(b"")).await
     }
 
     async fn send_pong(&mut self, bytes: &[u8]) -> Result<(), Ended> {
-        match tokio::time::timeout(SEND_TIMEOUT, self.session.pong(bytes)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_closed)) => Err(Ended::ByClient),
-            Err(_elapsed) => Err(Ended::Slow),
-        }
+        within_send_timeout(self.session.pong(bytes)).await
     }
 
     async fn reply(&mut self, message: Value) -> Result<(), Ended> {
@@ -294,6 +282,17 @@ impl Connection {
             Err(err) => json!({"type": "error", "id": request_id, "error": error_body(err)}),
         };
         self.reply(answer).await
+    }
+}
+
+/// Waits for a send, at most [`SEND_TIMEOUT`]: a client that does not read is slow.
+async fn within_send_timeout(
+    send: impl std::future::Future<Output = Result<(), actix_ws::Closed>>,
+) -> Result<(), Ended> {
+    match tokio::time::timeout(SEND_TIMEOUT, send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_closed)) => Err(Ended::ByClient),
+        Err(_elapsed) => Err(Ended::Slow),
     }
 }
 
