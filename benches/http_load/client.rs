@@ -73,14 +73,14 @@ pub(crate) struct Target {
 }
 
 /// One keep-alive HTTP/1.1 connection.
-struct Connection {
+pub(crate) struct Connection {
     /// hyper's request half; its connection driver runs as its own task.
     sender: SendRequest<Full<Bytes>>,
 }
 
 impl Connection {
     /// Opens a connection to `addr`.
-    async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
+    pub(crate) async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
         let stream = tokio::net::TcpStream::connect(addr)
             .await
             .with_context(|| format!("cannot connect to {addr}"))?;
@@ -93,7 +93,7 @@ impl Connection {
     }
 
     /// Sends `request`, reads the whole body, returns the status and the body.
-    async fn send(&mut self, request: Request<Full<Bytes>>) -> anyhow::Result<(StatusCode, Bytes)> {
+    pub(crate) async fn send(&mut self, request: Request<Full<Bytes>>) -> anyhow::Result<(StatusCode, Bytes)> {
         self.sender.ready().await.context("connection closed")?;
         let response = self.sender.send_request(request).await?;
         let status = response.status();
@@ -266,4 +266,15 @@ pub(crate) async fn resolve(url: &str) -> anyhow::Result<(SocketAddr, String, St
         .next()
         .with_context(|| format!("{host_port} resolves to no address"))?;
     Ok((addr, authority.to_string(), uri.path().trim_end_matches('/').to_owned()))
+}
+
+/// Runs `future` on a multi-threaded client runtime of `threads` workers.
+pub(crate) fn block_on_clients<F: std::future::Future>(threads: usize, future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("load-client")
+        .enable_all()
+        .build()
+        .context("cannot build the client runtime")?;
+    Ok(runtime.block_on(future))
 }

@@ -280,11 +280,5 @@ fn main() -> anyhow::Result<()> {
     if args.duration == 0 {
         bail!("--duration must be at least 1 second");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.client_threads.max(1))
-        .thread_name("load-client")
-        .enable_all()
-        .build()
-        .context("cannot build the client runtime")?;
-    runtime.block_on(run(args))
+    client::block_on_clients(args.client_threads, run(args))?
 }

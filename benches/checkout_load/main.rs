@@ -1,0 +1,251 @@
+//! Checkout load generator: orders per second end to end over HTTP, and a flash
+//! sale's correctness and answer time.
+//!
+//! `cargo bench --bench checkout_load -- [--scenario steady|flash] [--url URL
+//! --token T] [--connections N] [--carts N] [--duration SECS] [--warmup SECS]
+//! [--skus N] [--buyers N] [--units N] [--in-flight N] [--setup-connections N]
+//! [--client-threads N]`
+//!
+//! Without `--url` a server is started in this process (`http_load`'s: port 0,
+//! temporary data directory, default settings, so sync durability and the
+//! manual gateway capturing at once; operator token `bench-token`), sharing the
+//! cores with the client. With `--url` the server's own settings apply and
+//! `--token` must be its operator token. Either way the bench creates what it
+//! needs over HTTP: a category (`checkout-bench`, reused on a rerun), products
+//! (an existing SKU is kept), stock, and guest carts of one line each. None of
+//! that set-up is timed.
+//!
+//! `steady` (default): `--skus` products `CK-00000`.. stocked with 10^12 units;
+//! `--carts` carts, spread round-robin over them, one unit each; then
+//! `--connections` closed-loop clients check out the next unused cart (one
+//! `Idempotency-Key` per cart) for `--warmup` + `--duration` seconds or until
+//! the carts run out. Printed: checkouts/s (201), p50/p90/p99/p99.9/max of the
+//! 201 answers, the other answers by status and error code, the target (5,000/s
+//! at p99 <= 20 ms), the server's group commits over the measured part (from
+//! `/metrics`), and how busy the machine was.
+//!
+//! `flash`: one fresh SKU `FLASH-<millis>` with `--units` (100) on hand,
+//! `--buyers` (10,000) carts holding one unit each; `--in-flight` (512)
+//! connections are opened, then every checkout is fired at once. Printed: the
+//! answers by status, the stock afterwards, the time until every buyer had an
+//! answer (target 2 s) and the latency distributions. Exits non-zero unless
+//! exactly min(units, buyers) buyers got a confirmed order, all others 409
+//! `out_of_stock`, and the SKU reads on_hand units - sold, reserved 0, sold
+//! min(units, buyers).
+//!
+//! Many connections need file descriptors (two per connection in-process):
+//! raise the limit with `ulimit -n` if `--in-flight` is large.
+//!
+//! # Layout
+//!
+//! - `main.rs`: flags, server start or `--url`, set-up, dispatch, shared printing;
+//! - `api.rs`: a minimal keep-alive connection, request builders, set-up calls,
+//!   the `/metrics` counters;
+//! - `steady.rs`, `flash.rs`: the two scenarios;
+//! - `cpu.rs`: process and machine CPU time over the timed phase;
+//! - `http_load`'s `client.rs` (`Target`, `Report`, `stock_all`, `resolve`) and
+//!   `server.rs` (the in-process server), included by path.
+
+mod api;
+// Shared with `http_load`, which uses all of it; this bench does not need its closed loop.
+#[allow(dead_code)]
+#[path = "../http_load/client.rs"]
+mod client;
+mod cpu;
+mod flash;
+#[path = "../http_load/server.rs"]
+mod server;
+mod steady;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+use hdrhistogram::Histogram;
+use hyper::header::HeaderValue;
+use mercato_actors::storage::Durability;
+
+use client::{resolve, stock_all, Target};
+use server::InProcessServer;
+
+/// Command-line flags.
+#[derive(Parser, Debug)]
+#[command(about = "HTTP load generator for checkouts: steady throughput and a flash sale")]
+struct Args {
+    /// What is measured.
+    #[arg(long, value_enum, default_value_t = Scenario::Steady)]
+    scenario: Scenario,
+    /// Base URL of a running server; absent: start one in this process.
+    #[arg(long)]
+    url: Option<String>,
+    /// Operator token of the server (for products and stock).
+    #[arg(long, default_value = "bench-token")]
+    token: String,
+    /// steady: concurrent closed-loop clients, one connection each.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// steady: carts prepared, at most one checkout each (the run ends when they run out).
+    #[arg(long, default_value_t = 60_000)]
+    carts: usize,
+    /// steady: measured seconds at most.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// steady: seconds of checkouts before measuring.
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
+    /// steady: SKUs the carts are spread over.
+    #[arg(long, default_value_t = 10_000)]
+    skus: usize,
+    /// flash: buyers, one cart of one unit each.
+    #[arg(long, default_value_t = 10_000)]
+    buyers: usize,
+    /// flash: units on hand.
+    #[arg(long, default_value_t = 100)]
+    units: u64,
+    /// flash: connections checking out at once.
+    #[arg(long, default_value_t = 512)]
+    in_flight: usize,
+    /// Connections used for the untimed set-up (products, stock, carts).
+    #[arg(long, default_value_t = 64)]
+    setup_connections: usize,
+    /// Worker threads of the client's tokio runtime.
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    /// Passed by `cargo bench` to every bench target; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// What is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// Checkouts per second, carts over many SKUs with ample stock.
+    Steady,
+    /// Many buyers, one SKU, few units: exactly the units are sold.
+    Flash,
+}
+
+/// A latency quantile of `latencies` (microseconds), in milliseconds.
+pub(crate) fn percentile_ms(latencies: &Histogram<u64>, quantile: f64) -> f64 {
+    latencies.value_at_quantile(quantile) as f64 / 1000.0
+}
+
+/// Prints one line per status, and per error code under each non-201 status.
+pub(crate) fn print_status_lines(statuses: &BTreeMap<u16, u64>, errors: &BTreeMap<(u16, String), u64>) {
+    for (status, count) in statuses {
+        println!("  status {status}  {count}");
+        for ((_, code), count) in errors.range((*status, String::new())..(*status + 1, String::new())) {
+            println!("    {code}  {count}");
+        }
+    }
+}
+
+/// Seconds since `since`, for the set-up lines on stderr.
+fn secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
+
+/// steady: products, stock, carts; then the run.
+async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
+    let connections = args.setup_connections;
+    let started = Instant::now();
+    let category = api::category(&target).await?;
+    let skus: Arc<[String]> = (0..args.skus.max(1)).map(|i| format!("CK-{i:05}")).collect();
+    let created = api::create_products(&target, category, Arc::clone(&skus), connections).await?;
+    eprintln!(
+        "{created} products created ({} existed) in {:.1} s",
+        skus.len() - created,
+        secs(started)
+    );
+    let started = Instant::now();
+    stock_all(&target, &skus, connections).await?;
+    eprintln!("{} SKUs stocked with 10^12 units in {:.1} s", skus.len(), secs(started));
+    let started = Instant::now();
+    let lines: Arc<[String]> = (0..args.carts).map(|i| skus[i % skus.len()].clone()).collect();
+    let carts = api::prepare_carts(&target, lines, connections).await?;
+    eprintln!(
+        "{} carts prepared (create + add one line) in {:.1} s",
+        carts.len(),
+        secs(started)
+    );
+    println!(
+        "scenario      steady: POST /v1/carts/{{id}}/checkout, one line per cart over {} SKUs",
+        skus.len()
+    );
+    steady::run(
+        target,
+        carts,
+        args.connections.max(1),
+        Duration::from_secs(args.warmup),
+        Duration::from_secs(args.duration),
+    )
+    .await
+}
+
+/// flash: the SKU, its units, the buyers' carts; then the sale.
+async fn flash(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
+    let connections = args.setup_connections;
+    let started = Instant::now();
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
+    let sku = format!("FLASH-{millis}");
+    let category = api::category(&target).await?;
+    api::create_products(&target, category, vec![sku.clone()].into(), 1).await?;
+    api::set_on_hand(&target, &sku, args.units).await?;
+    let lines: Arc<[String]> = vec![sku.clone(); args.buyers].into();
+    let carts = api::prepare_carts(&target, lines, connections).await?;
+    eprintln!(
+        "{sku}: {} units, {} carts of one unit prepared in {:.1} s",
+        args.units,
+        carts.len(),
+        secs(started)
+    );
+    println!(
+        "scenario      flash: {} buyers, one SKU ({sku}) with {} units",
+        carts.len(),
+        args.units
+    );
+    flash::run(target, &sku, args.units, carts, args.in_flight).await
+}
+
+/// Starts or resolves the server, runs the scenario, stops the server.
+async fn run(args: Args) -> anyhow::Result<()> {
+    let (server, addr, host, base_path) = match &args.url {
+        Some(url) => {
+            let (addr, host, base_path) = resolve(url).await?;
+            println!("server        {url} (its own settings)");
+            (None, addr, host, base_path)
+        }
+        None => {
+            let server = InProcessServer::start(&args.token, Durability::Sync, None)?;
+            let addr = server.addr;
+            println!("server        in-process on {addr}, default settings (sync durability, manual gateway)");
+            (Some(server), addr, addr.to_string(), String::new())
+        }
+    };
+    let target = Arc::new(Target {
+        addr,
+        host: HeaderValue::from_str(&host)?,
+        authorization: HeaderValue::from_str(&format!("Bearer {}", args.token))?,
+        requests: Vec::new(),
+        base_path,
+    });
+    let outcome = match args.scenario {
+        Scenario::Steady => steady(&args, target).await,
+        Scenario::Flash => flash(&args, target).await,
+    };
+    if let Some(server) = server {
+        server.stop().await.context("the in-process server failed")?;
+    }
+    outcome
+}
+
+/// Parses the flags and runs on a client runtime of `--client-threads` workers.
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.duration == 0 {
+        bail!("--duration must be at least 1 second");
+    }
+    client::block_on_clients(args.client_threads, run(args))?
+}
