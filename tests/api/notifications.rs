@@ -82,6 +82,15 @@ async fn order_mails_are_sent_once_across_restarts() {
     .await;
     assert!(both[1].0.ends_with("-order_shipped.eml"));
     assert!(both[1].1.contains("Tracking number: DHL-42"));
+    // Once the mails are out an idle server writes nothing: the notifier's own
+    // cursor moves are not news to it.
+    let settled = eventually(Duration::from_secs(10), || async {
+        let before = server.api.metric("mercato_storage_flush_seconds_count").await;
+        actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+        (server.api.metric("mercato_storage_flush_seconds_count").await == before).then_some(before)
+    })
+    .await;
+    assert!(settled > 0.0);
 
     assert!(server.terminate().success());
     let server = ServerProcess::start(dir.path(), &[]);

@@ -26,7 +26,7 @@ use self::state::{Cursor, MailKind};
 use crate::account::address::Address;
 use crate::order::state::{OrderEvent, OrderLine};
 use crate::order::Orders;
-use crate::runtime::{ActorDirectory, Registry, Runtime};
+use crate::runtime::{ActorDirectory, Entity, Registry, Runtime};
 use crate::storage::{codec, Storage};
 
 /// The id of the one cursor.
@@ -112,7 +112,8 @@ impl Notifier {
         }
     }
 
-    /// Handles one batch of the log; answers how many entries it read.
+    /// Handles one batch of the log; answers how many entries other than the
+    /// cursor's own it read (0: nothing new, wait).
     async fn pass(&self) -> Result<usize, MailError> {
         let next = self
             .cursor
@@ -124,6 +125,15 @@ impl Notifier {
             .await
             .map_err(|err| MailError(err.to_string()))?
             .map_err(|err| MailError(err.to_string()))?;
+        // The cursor's own moves are in the log too: they alone are not news, or
+        // every move would cause the next one.
+        let news = entries
+            .iter()
+            .filter(|entry| entry.kind != <Cursor as Entity>::KIND)
+            .count();
+        if news == 0 {
+            return Ok(0);
+        }
         let mut end = next;
         for entry in &entries {
             end = end.max(entry.first_seq + u64::from(entry.count));
@@ -149,7 +159,7 @@ impl Notifier {
                 .await
                 .map_err(|err| MailError(err.to_string()))?;
         }
-        Ok(entries.len())
+        Ok(news)
     }
 
     async fn mail(&self, kind: MailKind, order_id: &str, seq: u64) -> Result<(), MailError> {
