@@ -214,11 +214,6 @@ impl Orders {
         ]
     }
 
-    /// The payment gateway.
-    pub fn gateway(&self) -> &Arc<dyn PaymentGateway> {
-        &self.inner.gateway
-    }
-
     async fn call(&self, id: &str, command: OrderCommand) -> Result<messages::OrderOutcome, OrdersError> {
         Ok(self.inner.orders.call(id, command).await??)
     }

@@ -59,29 +59,6 @@ impl OrderStatus {
             OrderStatus::Refunded => "refunded",
         }
     }
-
-    /// Whether the saga has nothing more to do (the order may still ship).
-    pub fn settled(self) -> bool {
-        !matches!(
-            self,
-            OrderStatus::Pending | OrderStatus::AwaitingPayment | OrderStatus::Paid
-        )
-    }
-
-    /// Every status, for metrics.
-    pub const ALL: [OrderStatus; 11] = [
-        OrderStatus::Pending,
-        OrderStatus::AwaitingPayment,
-        OrderStatus::Paid,
-        OrderStatus::Confirmed,
-        OrderStatus::Shipped,
-        OrderStatus::Delivered,
-        OrderStatus::Rejected,
-        OrderStatus::PaymentFailed,
-        OrderStatus::Expired,
-        OrderStatus::Cancelled,
-        OrderStatus::Refunded,
-    ];
 }
 
 /// One line as it was bought.
@@ -446,15 +423,5 @@ mod tests {
             Ok(None),
             "an answer is stored in any status"
         );
-    }
-
-    #[test]
-    fn only_the_saga_states_are_unsettled() {
-        let unsettled: Vec<&str> = OrderStatus::ALL
-            .iter()
-            .filter(|s| !s.settled())
-            .map(|s| s.name())
-            .collect();
-        assert_eq!(unsettled, ["pending", "awaiting_payment", "paid"]);
     }
 }
