@@ -465,3 +465,44 @@ async fn a_kill_9_mid_load_loses_no_acknowledged_order_and_leaks_no_stock() {
     .await;
     assert!(confirmed >= acknowledged.len() as u64);
 }
+
+#[actix_web::test]
+async fn a_confirmed_order_counts_a_use_of_its_coupon() {
+    let app = spawn_app().await;
+    shop(&app.api, &[("TEE", 1_000)], 10).await;
+    let coupon = json!({"code": "ONCE", "percent": 10, "max_uses": 1});
+    let created = app.api.admin(Method::POST, "/v1/admin/coupons", Some(coupon)).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let apply = |cart: String| {
+        let api = app.api.clone();
+        async move {
+            api.client
+                .post(api.url(&format!("/v1/carts/{cart}/coupons")))
+                .json(&json!({"code": "ONCE"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = guest_cart_with(&app.api, &[("TEE", 1)]).await;
+    assert_eq!(apply(first.clone()).await.status(), StatusCode::OK);
+    let order: Value = checkout(&app.api, &first, Some("k"), &checkout_body("x@example.com"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (order["status"].as_str(), order["discount"].as_u64()),
+        (Some("confirmed"), Some(100))
+    );
+    let rules: Value = app
+        .api
+        .admin(Method::GET, "/v1/admin/coupons", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rules["coupons"][0]["uses"], 1);
+    let second = guest_cart_with(&app.api, &[("TEE", 1)]).await;
+    assert_eq!(error_code(apply(second).await).await, "coupon_used_up");
+}
