@@ -42,12 +42,10 @@ impl UserBody {
     }
 }
 
-/// An address in the book.
-#[derive(Serialize, ToSchema)]
-pub struct AddressBody {
-    id: u32,
-    /// Offered first at checkout; exactly one address is the default.
-    is_default: bool,
+/// A postal address as the API reads and writes it (the address book, checkout).
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressFields {
     name: String,
     line1: String,
     line2: Option<String>,
@@ -59,8 +57,33 @@ pub struct AddressBody {
     phone: Option<String>,
 }
 
-impl From<SavedAddress> for AddressBody {
-    fn from(saved: SavedAddress) -> Self {
+impl From<AddressFields> for Address {
+    fn from(fields: AddressFields) -> Self {
+        let AddressFields {
+            name,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country,
+            phone,
+        } = fields;
+        Address {
+            name,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country,
+            phone,
+        }
+    }
+}
+
+impl From<Address> for AddressFields {
+    fn from(address: Address) -> Self {
         let Address {
             name,
             line1,
@@ -70,10 +93,8 @@ impl From<SavedAddress> for AddressBody {
             postal_code,
             country,
             phone,
-        } = saved.address;
-        AddressBody {
-            id: saved.id,
-            is_default: saved.is_default,
+        } = address;
+        AddressFields {
             name,
             line1,
             line2,
@@ -82,6 +103,26 @@ impl From<SavedAddress> for AddressBody {
             postal_code,
             country,
             phone,
+        }
+    }
+}
+
+/// An address in the book.
+#[derive(Serialize, ToSchema)]
+pub struct AddressBody {
+    id: u32,
+    /// Offered first at checkout; exactly one address is the default.
+    is_default: bool,
+    #[serde(flatten)]
+    address: AddressFields,
+}
+
+impl From<SavedAddress> for AddressBody {
+    fn from(saved: SavedAddress) -> Self {
+        AddressBody {
+            id: saved.id,
+            is_default: saved.is_default,
+            address: saved.address.into(),
         }
     }
 }

@@ -25,63 +25,11 @@ use crate::auth::{MaybeUser, Operator, Principal};
 use crate::errors::ApiError;
 use crate::format::rfc3339;
 use crate::routes::carts::cart_id;
+use crate::routes::me::AddressFields;
 use crate::AppState;
 
 /// Longest idempotency key.
 const MAX_KEY_LEN: usize = 255;
-
-/// A shipping address.
-#[derive(Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressBody {
-    name: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    region: Option<String>,
-    postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    country: String,
-    phone: Option<String>,
-}
-
-impl AddressBody {
-    fn into_address(self) -> Address {
-        let AddressBody {
-            name,
-            line1,
-            line2,
-            city,
-            region,
-            postal_code,
-            country,
-            phone,
-        } = self;
-        Address {
-            name,
-            line1,
-            line2,
-            city,
-            region,
-            postal_code,
-            country,
-            phone,
-        }
-    }
-
-    fn of(address: &Address) -> Self {
-        AddressBody {
-            name: address.name.clone(),
-            line1: address.line1.clone(),
-            line2: address.line2.clone(),
-            city: address.city.clone(),
-            region: address.region.clone(),
-            postal_code: address.postal_code.clone(),
-            country: address.country.clone(),
-            phone: address.phone.clone(),
-        }
-    }
-}
 
 /// `POST /v1/carts/{id}/checkout`.
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -89,7 +37,7 @@ impl AddressBody {
 pub struct Checkout {
     /// Where order mails go.
     email: String,
-    shipping_address: AddressBody,
+    shipping_address: AddressFields,
 }
 
 /// An order.
@@ -100,7 +48,7 @@ pub struct OrderBody {
     /// `rejected`, `payment_failed`, `expired`, `cancelled`, `refunded`.
     status: &'static str,
     email: String,
-    shipping_address: AddressBody,
+    shipping_address: AddressFields,
     items: Vec<OrderItemBody>,
     subtotal: u64,
     discount: u64,
@@ -154,7 +102,7 @@ fn order_body(state: &AppState, id: &str, order: &OrderState) -> Result<OrderBod
         id: id.to_string(),
         status: order.status().map_or("pending", OrderStatus::name),
         email: placement.email.clone(),
-        shipping_address: AddressBody::of(&placement.shipping_address),
+        shipping_address: placement.shipping_address.clone().into(),
         items: placement
             .lines
             .iter()
@@ -252,9 +200,7 @@ pub async fn checkout(
     let fingerprint: [u8; 32] = Sha256::digest(serde_json::to_vec(&body).expect("a checkout body serializes")).into();
     let email = mercato_actors::account::normalize_email(&body.email)
         .map_err(|err| ApiError::invalid_field("email", err.to_string()))?;
-    let shipping_address = body
-        .shipping_address
-        .into_address()
+    let shipping_address = Address::from(body.shipping_address)
         .validated()
         .map_err(|err| ApiError::invalid_field(err.field, err.message))?;
     let request = CheckoutRequest {
