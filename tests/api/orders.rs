@@ -38,7 +38,8 @@ async fn guest_cart_with(api: &Api, lines: &[(&str, u32)]) -> String {
     id
 }
 
-async fn level(api: &Api, sku: &str) -> (u64, u64, u64) {
+/// `(on_hand, reserved, sold)` of a SKU.
+pub async fn level(api: &Api, sku: &str) -> (u64, u64, u64) {
     let level = api.level(sku).await;
     (
         level["on_hand"].as_u64().unwrap(),

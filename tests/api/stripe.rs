@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::carts::{add, new_cart, shop};
 use crate::helpers::{error_code, eventually, spawn_app_with, Api, TestApp};
+use crate::orders::level;
 
 const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
@@ -177,15 +178,6 @@ async fn order_status(api: &Api, id: &str) -> String {
         .await
         .unwrap();
     order["status"].as_str().unwrap().to_string()
-}
-
-async fn level(api: &Api, sku: &str) -> (u64, u64, u64) {
-    let level = api.level(sku).await;
-    (
-        level["on_hand"].as_u64().unwrap(),
-        level["reserved"].as_u64().unwrap(),
-        level["sold"].as_u64().unwrap(),
-    )
 }
 
 #[actix_web::test]
