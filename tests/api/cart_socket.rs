@@ -257,13 +257,7 @@ async fn a_customers_cart_socket_needs_the_owners_token() {
     let app = spawn_app().await;
     let owner = access(&app.api.register("rosa@example.com").await);
     let other = access(&app.api.register("sam@example.com").await);
-    let cart: Value = app
-        .api
-        .as_user(&owner, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cart: Value = app.api.my_cart(&owner).await;
     let id = cart["id"].as_str().unwrap();
     for token in [None, Some(other.as_str()), Some("garbage")] {
         let refused = connect(&app.api, id, token).await;

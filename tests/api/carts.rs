@@ -200,21 +200,9 @@ async fn a_customers_cart_is_theirs_alone() {
     shop(&app.api, &[("TEE", 1_250)], 5).await;
     let owner = access(&app.api.register("nina@example.com").await);
     let other = access(&app.api.register("otto@example.com").await);
-    let mine: Value = app
-        .api
-        .as_user(&owner, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.api.my_cart(&owner).await;
     let id = mine["id"].as_str().unwrap();
-    let again: Value = app
-        .api
-        .as_user(&owner, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.api.my_cart(&owner).await;
     assert_eq!(again["id"], mine["id"], "one current cart");
 
     let path = format!("/v1/carts/{id}");
@@ -246,13 +234,7 @@ async fn a_guest_cart_merges_into_the_customers_cart_at_login_once() {
     let app = spawn_app().await;
     shop(&app.api, &[("TEE", 1_000), ("CAP", 500)], 50).await;
     let token = access(&app.api.register("pia@example.com").await);
-    let mine: Value = app
-        .api
-        .as_user(&token, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.api.my_cart(&token).await;
     let user_cart = mine["id"].as_str().unwrap();
     app.api
         .as_user(
@@ -275,13 +257,7 @@ async fn a_guest_cart_merges_into_the_customers_cart_at_login_once() {
         .await
         .unwrap();
     assert_eq!(session["cart_id"].as_str(), Some(user_cart));
-    let merged: Value = app
-        .api
-        .as_user(&token, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let merged: Value = app.api.my_cart(&token).await;
     assert_eq!(items(&merged), vec![("TEE".to_string(), 3), ("CAP".to_string(), 1)]);
 
     let closed = cart_call(&app.api, Method::GET, &format!("/v1/carts/{guest}"), None, &[]).await;
@@ -302,13 +278,7 @@ async fn a_guest_cart_merges_into_the_customers_cart_at_login_once() {
         StatusCode::OK,
         "a stale guest cart does not fail the login"
     );
-    let unchanged: Value = app
-        .api
-        .as_user(&token, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Value = app.api.my_cart(&token).await;
     assert_eq!(items(&unchanged), vec![("TEE".to_string(), 3), ("CAP".to_string(), 1)]);
     let malformed = app
         .api

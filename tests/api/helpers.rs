@@ -176,6 +176,24 @@ impl Api {
     }
 }
 
+impl Api {
+    /// An order, read with the operator token.
+    pub async fn order(&self, id: &str) -> Value {
+        let response = self
+            .admin(reqwest::Method::GET, &format!("/v1/orders/{id}"), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "order {id}");
+        response.json().await.expect("order json")
+    }
+
+    /// The current cart of the user holding `token`.
+    pub async fn my_cart(&self, token: &str) -> Value {
+        let response = self.as_user(token, reqwest::Method::GET, "/v1/me/cart", None).await;
+        assert_eq!(response.status(), StatusCode::OK, "my cart");
+        response.json().await.expect("cart json")
+    }
+}
+
 /// The access token of a session body.
 pub fn access(session: &Value) -> String {
     session["access_token"].as_str().expect("access_token").to_string()

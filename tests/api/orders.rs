@@ -169,13 +169,7 @@ async fn customers_list_cancel_and_staff_ship_orders() {
     let app = spawn_app().await;
     shop(&app.api, &[("TEE", 1_000)], 10).await;
     let token = access(&app.api.register("vera@example.com").await);
-    let mine: Value = app
-        .api
-        .as_user(&token, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.api.my_cart(&token).await;
     let cart = mine["id"].as_str().unwrap().to_string();
     let path = format!("/v1/carts/{cart}/items");
     app.api
@@ -193,13 +187,7 @@ async fn customers_list_cancel_and_staff_ship_orders() {
     let order: Value = placed.json().await.unwrap();
     assert!(order.get("order_token").is_none(), "a customer's order needs no token");
     let id = order["id"].as_str().unwrap().to_string();
-    let next_cart: Value = app
-        .api
-        .as_user(&token, Method::GET, "/v1/me/cart", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let next_cart: Value = app.api.my_cart(&token).await;
     assert_ne!(next_cart["id"], mine["id"], "a fresh cart after checkout");
 
     let listed: Value = app
@@ -312,13 +300,7 @@ async fn an_unpaid_order_expires_and_its_stock_comes_back() {
     );
     let id = waiting["id"].as_str().unwrap().to_string();
     eventually(Duration::from_secs(10), || async {
-        let order: Value = app
-            .api
-            .admin(Method::GET, &format!("/v1/orders/{id}"), None)
-            .await
-            .json()
-            .await
-            .ok()?;
+        let order = app.api.order(&id).await;
         (order["status"] == "expired").then_some(())
     })
     .await;
@@ -377,13 +359,7 @@ async fn a_kill_9_while_awaiting_payment_expires_after_restart_and_releases() {
 
     let server = ServerProcess::start(dir.path(), &env);
     eventually(Duration::from_secs(15), || async {
-        let order: Value = server
-            .api
-            .admin(Method::GET, &format!("/v1/orders/{id}"), None)
-            .await
-            .json()
-            .await
-            .ok()?;
+        let order = server.api.order(&id).await;
         let released = level(&server.api, "TEE").await == (5, 0, 0);
         (order["status"] == "expired" && released).then_some(())
     })
@@ -434,13 +410,7 @@ async fn a_kill_9_mid_load_loses_no_acknowledged_order_and_leaks_no_stock() {
 
     let server = ServerProcess::start(dir.path(), &env);
     for id in &acknowledged {
-        let order: Value = server
-            .api
-            .admin(Method::GET, &format!("/v1/orders/{id}"), None)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let order = server.api.order(id).await;
         assert_eq!(order["status"], "confirmed", "acknowledged order {id}");
     }
     // Orders cut off mid-saga are resumed by the sweeper: in the end nothing is

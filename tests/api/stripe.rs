@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use mercato_actors::payment::webhook::sign;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::carts::{add, new_cart, shop};
@@ -171,12 +171,7 @@ async fn webhook(api: &Api, body: &str) -> reqwest::Response {
 }
 
 async fn order_status(api: &Api, id: &str) -> String {
-    let order: Value = api
-        .admin(Method::GET, &format!("/v1/orders/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = api.order(id).await;
     order["status"].as_str().unwrap().to_string()
 }
 
@@ -266,13 +261,7 @@ async fn a_failed_payment_releases_the_stock() {
     let (id, intent) = (order["id"].as_str().unwrap(), order["payment"]["id"].as_str().unwrap());
     let response = webhook(&app.api, &event("evt_f", "payment_intent.payment_failed", intent, id)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let failed: Value = app
-        .api
-        .admin(Method::GET, &format!("/v1/orders/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let failed = app.api.order(id).await;
     assert_eq!(
         (failed["status"].as_str(), failed["reason"].as_str()),
         (Some("payment_failed"), Some("card declined"))
