@@ -2,7 +2,7 @@
 //! (inventory, catalog, accounts, promotions, carts) and the search index, opened in order and shut down in reverse. `serve` puts HTTP
 //! in front of it; `seed` uses it offline.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +13,7 @@ use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
 use mercato_actors::notify::mailer::{Mailer, Transport};
 use mercato_actors::notify::Notifier;
-use mercato_actors::order::Orders;
+use mercato_actors::order::{Orders, Sweeper};
 use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
@@ -52,6 +52,8 @@ pub struct Core {
     pub carts: Carts,
     /// Orders and the checkout saga.
     pub orders: Orders,
+    /// Resumes open orders; stopped first at shutdown.
+    sweeper: Mutex<Option<Sweeper>>,
     /// Order mails.
     pub notifier: Notifier,
     /// Every metric of the process.
@@ -110,6 +112,7 @@ impl Core {
             settings.checkout.clone(),
             metrics.orders.clone(),
         );
+        let sweeper = Sweeper::start(orders.clone());
         let transport = match settings.mail.smtp_relay.as_str() {
             "" => Transport::Outbox(data_dir.join(OUTBOX_DIR)),
             relay => {
@@ -137,6 +140,7 @@ impl Core {
             promotions,
             carts,
             orders,
+            sweeper: Mutex::new(Some(sweeper)),
             notifier,
             prometheus,
         })
@@ -159,6 +163,14 @@ impl Core {
     /// Stops every actor (each submits what it holds), waits for queued writes and
     /// flushes storage.
     pub async fn shutdown(&self) -> anyhow::Result<()> {
+        let sweeper = self
+            .sweeper
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(sweeper) = sweeper {
+            sweeper.stop().await;
+        }
         let directories = self.directories();
         let passivated: usize = directories.iter().map(|directory| directory.passivate_all()).sum();
         tracing::info!(passivated, "stopping actors");

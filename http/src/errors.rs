@@ -190,6 +190,9 @@ impl From<CartError> for ApiError {
             CartError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "cart_not_found", message),
             CartError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "cart_forbidden", message),
             CartError::Closed => ApiError::new(StatusCode::CONFLICT, "cart_closed", message),
+            CartError::CheckedOut { order_id } => {
+                ApiError::new(StatusCode::CONFLICT, "cart_checked_out", message).with("order_id", order_id)
+            }
             CartError::VersionMismatch { current } => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "version_mismatch", message).with("version", current)
             }
@@ -221,8 +224,16 @@ impl From<OrdersError> for ApiError {
             OrdersError::Cart(err) => err.into(),
             OrdersError::EmptyCart => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cart_empty", message),
             OrdersError::Actor(err) => err.into(),
-            OrdersError::Unavailable(_) => {
-                tracing::warn!(error = %message, "checkout step failed; the sweeper will retry");
+            err @ (OrdersError::Stock { .. }
+            | OrdersError::Gateway { .. }
+            | OrdersError::Coupon { .. }
+            | OrdersError::Account { .. }
+            | OrdersError::MissingPayment(_)) => {
+                let detail = std::iter::successors(std::error::Error::source(&err), |cause| cause.source())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                tracing::warn!(error = %message, cause = %detail, "order step failed; the sweeper will retry");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "checkout_unavailable", message)
             }
         }
@@ -240,6 +251,9 @@ impl From<PromotionsError> for ApiError {
                 ApiError::not_found(message)
             }
             PromotionsError::Rules(RulesError::Invalid { field, .. }) => ApiError::invalid_field(field, message),
+            PromotionsError::Rules(RulesError::Claim(refusal)) => {
+                ApiError::new(StatusCode::CONFLICT, refusal.code(), message)
+            }
             PromotionsError::Actor(err) => err.into(),
         }
     }
@@ -270,6 +284,13 @@ impl From<StockError> for ApiError {
             } => ApiError::new(StatusCode::CONFLICT, "reservation_conflict", message)
                 .with("reservation_id", reservation_id)
                 .with("existing_qty", existing_qty),
+            StockError::AlreadyCommitted { reservation_id } => {
+                ApiError::new(StatusCode::CONFLICT, "reservation_committed", message)
+                    .with("reservation_id", reservation_id)
+            }
+            StockError::ReturnExceedsSold { sold, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "return_exceeds_sold", message).with("sold", sold)
+            }
         }
     }
 }

@@ -50,9 +50,13 @@ impl Entity for UserState {
             UserCommand::UpdateProfile { name, phone } => vec![self.update_profile(name, phone)?],
             UserCommand::ChangeEmail { email } => vec![self.profile().map(|_| UserEvent::EmailChanged { email })?],
             UserCommand::SetRole { role } => vec![self.profile().map(|_| UserEvent::RoleChanged { role })?],
-            UserCommand::LinkOrder { order_id, cart_id } => match self.profile()?.orders.contains(&order_id) {
+            UserCommand::LinkOrder { order_id } => match self.profile()?.orders.contains(&order_id) {
                 true => Vec::new(),
-                false => vec![UserEvent::OrderLinked { order_id, cart_id }],
+                false => vec![UserEvent::OrderLinked { order_id }],
+            },
+            UserCommand::CartCheckedOut { cart_id } => match self.profile()?.cart_id == Some(cart_id.clone()) {
+                true => vec![UserEvent::CartCheckedOut { cart_id }],
+                false => Vec::new(),
             },
             UserCommand::AssignCart { candidate } => match self.profile()?.cart_id {
                 Some(_) => Vec::new(),

@@ -40,9 +40,10 @@ pub enum UserCommand {
     RemoveAddress { id: u32 },
     /// Make `candidate` the current cart unless the user has one; answers the profile.
     AssignCart { candidate: String },
-    /// Record an order placed from cart `cart_id` (idempotent); the user's next
-    /// cart is a fresh one.
-    LinkOrder { order_id: String, cart_id: String },
+    /// Record an order placed by the user (idempotent).
+    LinkOrder { order_id: String },
+    /// Cart `cart_id` was bought: unless another is current, the next cart is a fresh one.
+    CartCheckedOut { cart_id: String },
     /// Delete the account.
     Delete,
 }

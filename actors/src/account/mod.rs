@@ -315,14 +315,20 @@ impl Accounts {
         Ok(profile.cart_id.expect("a cart was just assigned if there was none"))
     }
 
-    /// Records an order of the user placed from `cart_id`; the user's next cart
-    /// is a fresh one. Answers the user's order ids.
-    pub async fn link_order(&self, user_id: &str, order_id: &str, cart_id: &str) -> Result<Vec<String>, AccountsError> {
+    /// Records an order of the user (idempotent). Answers the user's order ids.
+    pub async fn link_order(&self, user_id: &str, order_id: &str) -> Result<Vec<String>, AccountsError> {
         let command = UserCommand::LinkOrder {
             order_id: order_id.to_string(),
-            cart_id: cart_id.to_string(),
         };
         Ok(self.user(user_id, command).await?.orders)
+    }
+
+    /// The user's cart `cart_id` was bought: the next cart is a fresh one.
+    pub async fn cart_checked_out(&self, user_id: &str, cart_id: &str) -> Result<(), AccountsError> {
+        let command = UserCommand::CartCheckedOut {
+            cart_id: cart_id.to_string(),
+        };
+        self.user(user_id, command).await.map(|_| ())
     }
 
     /// Changes a user's role.

@@ -75,8 +75,10 @@ pub enum UserEvent {
     DefaultAddressSet { id: u32 },
     /// `cart_id` is the user's current cart now.
     CartAssigned { cart_id: String },
-    /// Order `order_id` was placed from the user's cart `cart_id`, which is done.
-    OrderLinked { order_id: String, cart_id: String },
+    /// Order `order_id` was placed by the user.
+    OrderLinked { order_id: String },
+    /// The user's cart `cart_id` was bought: it is no longer the current one.
+    CartCheckedOut { cart_id: String },
     /// The account is gone; its tokens stop working.
     Deleted,
 }
@@ -265,8 +267,8 @@ impl UserState {
             UserEvent::EmailChanged { email } => profile.email = email.clone(),
             UserEvent::RoleChanged { role } => profile.role = *role,
             UserEvent::CartAssigned { cart_id } => profile.cart_id = Some(cart_id.clone()),
-            UserEvent::OrderLinked { order_id, cart_id } => {
-                profile.orders.push(order_id.clone());
+            UserEvent::OrderLinked { order_id } => profile.orders.push(order_id.clone()),
+            UserEvent::CartCheckedOut { cart_id } => {
                 if profile.cart_id.as_ref() == Some(cart_id) {
                     profile.cart_id = None;
                 }

@@ -88,6 +88,13 @@ impl Cart {
                 writer()?;
                 Some(CartEvent::Closed { into: into.clone() })
             }
+            CartOp::BeginCheckout { order_id } => self.state.begin_checkout(caller, order_id)?,
+            CartOp::EndCheckout { order_id, sold } => {
+                if !self.state.created() {
+                    return Err(CartError::NotFound);
+                }
+                self.state.end_checkout(order_id, *sold)
+            }
         })
     }
 

@@ -50,6 +50,10 @@ pub enum CartOp {
     Merge { from: String, lines: Vec<Line> },
     /// Close this guest cart after merging it into `into`.
     Close { into: String },
+    /// Freeze the cart for order `order_id` (its checkout).
+    BeginCheckout { order_id: String },
+    /// Order `order_id` ended (system only): `sold` closes the cart, else it reopens.
+    EndCheckout { order_id: String, sold: bool },
 }
 
 /// A cart as clients see it: published after every change.
@@ -69,7 +73,7 @@ pub struct CartView {
     pub coupon: Option<String>,
     /// Stock, listing and coupon warnings.
     pub warnings: Vec<Warning>,
-    /// Open or merged.
+    /// Open, merged, being checked out or checked out.
     pub status: CartStatus,
     /// When this view was priced (push latency is measured from here).
     pub priced_at: Instant,

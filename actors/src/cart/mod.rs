@@ -327,6 +327,30 @@ impl Carts {
         }
     }
 
+    /// Freezes the cart for order `order_id` and answers its priced view, the
+    /// snapshot the order is placed from (idempotent for the same order).
+    pub async fn begin_checkout(
+        &self,
+        id: &str,
+        caller: Option<&str>,
+        order_id: &str,
+    ) -> Result<Arc<CartView>, CartsError> {
+        let op = CartOp::BeginCheckout {
+            order_id: order_id.to_string(),
+        };
+        self.send(id, caller, None, op).await
+    }
+
+    /// Ends order `order_id`'s hold on the cart: `sold` closes it for good,
+    /// otherwise it is open again (nothing if another order holds it).
+    pub async fn end_checkout(&self, id: &str, order_id: &str, sold: bool) -> Result<(), CartsError> {
+        let op = CartOp::EndCheckout {
+            order_id: order_id.to_string(),
+            sold,
+        };
+        self.send(id, None, None, op).await.map(|_| ())
+    }
+
     /// A feed of the cart's views (after checking `caller` may read it).
     pub async fn subscribe(&self, id: &str, caller: Option<&str>) -> Result<CartFeed, CartsError> {
         self.get(id, caller).await?;

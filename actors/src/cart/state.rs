@@ -48,6 +48,30 @@ pub enum CartStatus {
     Open,
     /// Merged into a signed-in customer's cart at login; read-only.
     Merged { into: String },
+    /// Frozen while order `order_id` is being placed and paid; read-only.
+    CheckingOut { order_id: String },
+    /// Bought as order `order_id`; read-only for good.
+    CheckedOut { order_id: String },
+}
+
+impl CartStatus {
+    /// The name in the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CartStatus::Open => "open",
+            CartStatus::Merged { .. } => "merged",
+            CartStatus::CheckingOut { .. } => "checking_out",
+            CartStatus::CheckedOut { .. } => "checked_out",
+        }
+    }
+
+    /// The order that holds the cart, if one does.
+    pub fn order_id(&self) -> Option<&str> {
+        match self {
+            CartStatus::CheckingOut { order_id } | CartStatus::CheckedOut { order_id } => Some(order_id),
+            CartStatus::Open | CartStatus::Merged { .. } => None,
+        }
+    }
 }
 
 /// A change of a cart.
@@ -67,6 +91,10 @@ pub enum CartEvent {
     MergedIn { from: String, lines: Vec<Line> },
     /// The cart was merged into another and is closed.
     Closed { into: String },
+    /// Order `order_id` froze the cart to check it out.
+    CheckoutBegun { order_id: String },
+    /// Order `order_id` ended: `sold` closes the cart for good, else it is open again.
+    CheckoutEnded { order_id: String, sold: bool },
 }
 
 /// Why a cart refuses a command.
@@ -81,6 +109,9 @@ pub enum CartError {
     /// The cart was merged into a customer's cart.
     #[error("this cart was merged into a customer's cart and takes no changes")]
     Closed,
+    /// An order froze or bought the cart.
+    #[error("this cart was checked out as order {order_id}")]
+    CheckedOut { order_id: String },
     /// `If-Match` named another version.
     #[error("the cart is at version {current}")]
     VersionMismatch { current: u64 },
@@ -179,8 +210,14 @@ impl CartState {
     /// Checks that `caller` may change the cart at version `if_match`.
     pub fn check_writer(&self, caller: Option<&str>, if_match: Option<u64>) -> Result<(), CartError> {
         self.check_reader(caller)?;
-        if self.status != CartStatus::Open {
-            return Err(CartError::Closed);
+        match &self.status {
+            CartStatus::Open => {}
+            CartStatus::Merged { .. } => return Err(CartError::Closed),
+            CartStatus::CheckingOut { order_id } | CartStatus::CheckedOut { order_id } => {
+                return Err(CartError::CheckedOut {
+                    order_id: order_id.clone(),
+                })
+            }
         }
         match if_match {
             Some(expected) if expected != self.version => Err(CartError::VersionMismatch { current: self.version }),
@@ -251,6 +288,39 @@ impl CartState {
         }))
     }
 
+    /// Decides freezing the cart for order `order_id` (nothing if that order
+    /// holds it already); another order's hold is refused.
+    pub fn begin_checkout(&self, caller: Option<&str>, order_id: &str) -> Result<Option<CartEvent>, CartError> {
+        self.check_reader(caller)?;
+        match &self.status {
+            CartStatus::CheckingOut { order_id: held } | CartStatus::CheckedOut { order_id: held }
+                if held == order_id =>
+            {
+                Ok(None)
+            }
+            _ => {
+                self.check_writer(caller, None)?;
+                Ok(Some(CartEvent::CheckoutBegun {
+                    order_id: order_id.to_string(),
+                }))
+            }
+        }
+    }
+
+    /// Decides the end of order `order_id`'s checkout (nothing unless that order
+    /// holds the cart, or when it is already so).
+    pub fn end_checkout(&self, order_id: &str, sold: bool) -> Option<CartEvent> {
+        let held = self.status.order_id() == Some(order_id);
+        let already = matches!(
+            (&self.status, sold),
+            (CartStatus::CheckedOut { .. }, true) | (CartStatus::Open, false)
+        );
+        (held && !already).then(|| CartEvent::CheckoutEnded {
+            order_id: order_id.to_string(),
+            sold,
+        })
+    }
+
     /// Decides merging a guest cart's `lines`: quantities add up to the line
     /// limit; new lines beyond the cart limit or in another currency are left out.
     pub fn merge(&self, from: &str, lines: &[Line]) -> Option<CartEvent> {
@@ -302,6 +372,17 @@ impl CartState {
                 }
             }
             CartEvent::Closed { into } => self.status = CartStatus::Merged { into: into.clone() },
+            CartEvent::CheckoutBegun { order_id } => {
+                self.status = CartStatus::CheckingOut {
+                    order_id: order_id.clone(),
+                }
+            }
+            CartEvent::CheckoutEnded { order_id, sold: true } => {
+                self.status = CartStatus::CheckedOut {
+                    order_id: order_id.clone(),
+                }
+            }
+            CartEvent::CheckoutEnded { sold: false, .. } => self.status = CartStatus::Open,
         }
     }
 

@@ -7,7 +7,8 @@
 //! saga has not settled.
 
 use super::messages::{OpenOrdersCommand, OrderCommand, OrderOutcome, OrderReply};
-use super::state::{OpenOrders, OpenOrdersEvent, OrderEvent, OrderState, OrderStatus};
+use super::open_orders::{OpenOrders, OpenOrdersEvent};
+use super::state::{OrderEvent, OrderState, OrderStatus};
 use crate::runtime::{Entity, UnixMillis};
 
 impl Entity for OrderState {
@@ -26,19 +27,23 @@ impl Entity for OrderState {
     }
 
     fn handle(&mut self, command: OrderCommand, _now: UnixMillis, events: &mut Vec<OrderEvent>) -> OrderReply {
-        let event = match command {
-            OrderCommand::Get => None,
+        let new = match command {
+            OrderCommand::Get => Vec::new(),
             OrderCommand::Place(placement) => match self.status() {
-                Some(_) => None,
-                None => Some(OrderEvent::Placed(placement)),
+                Some(_) => Vec::new(),
+                None => vec![OrderEvent::Placed(placement)],
             },
-            OrderCommand::Record(event) => {
-                self.transition(&event)?;
-                Some(event)
+            OrderCommand::Record(new) => {
+                let mut after = self.clone();
+                for event in &new {
+                    after.transition(event)?;
+                    after.apply(event);
+                }
+                new
             }
         };
-        let placed_now = matches!(event, Some(OrderEvent::Placed(_)));
-        if let Some(event) = event {
+        let placed_now = matches!(new.first(), Some(OrderEvent::Placed(_)));
+        for event in new {
             OrderState::apply(self, &event);
             events.push(event);
         }

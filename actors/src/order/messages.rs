@@ -7,8 +7,9 @@ use super::state::{OrderError, OrderEvent, OrderState, Placement};
 pub enum OrderCommand {
     /// Place the order unless it exists (a checkout retried with its key).
     Place(Box<Placement>),
-    /// Record a saga step or an operator's transition (refused if illegal).
-    Record(OrderEvent),
+    /// Record saga steps or an operator's transition, all or none (refused if
+    /// one is illegal).
+    Record(Vec<OrderEvent>),
     /// Read it.
     Get,
 }

@@ -1,19 +1,26 @@
 //! One order as a pure state machine: the checkout it came from, the status of
-//! DESIGN §3, the payment, and the checkout's answer (for idempotent replays).
+//! DESIGN §3, the payment, what the saga has done, and what it still owes.
 //!
 //! ```text
 //! pending ─► awaiting_payment ─► paid ─► confirmed ─► shipped ─► delivered
 //!    │              │              │          │
 //!    ▼              ▼              ▼          ▼
-//! rejected   payment_failed     refunded   cancelled / refunded
-//!    (pending and awaiting_payment may also be cancelled or expire)
+//! rejected   payment_failed   refund_pending ◄┘ ─► refunded
+//!    (pending and awaiting_payment may also be cancelled or expire; a payment
+//!     that lands after that makes the order refund_pending)
 //! ```
-//! A transition not drawn is refused ([`OrderError::InvalidTransition`]).
+//! A transition not drawn is refused ([`OrderError::InvalidTransition`]). What
+//! the saga does next is decided from this state alone (`step`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::account::address::Address;
 use crate::runtime::UnixMillis;
+
+/// Shortest wait before a refused refund is tried again.
+pub const REFUND_RETRY_MIN_MS: UnixMillis = 5_000;
+/// Longest wait between refund attempts.
+pub const REFUND_RETRY_MAX_MS: UnixMillis = 60 * 60 * 1000;
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +37,7 @@ pub enum OrderStatus {
     Shipped,
     /// Arrived.
     Delivered,
-    /// A line was out of stock; nothing held.
+    /// A line was out of stock or the coupon was used up; nothing held.
     Rejected,
     /// The payment failed; stock released.
     PaymentFailed,
@@ -38,6 +45,9 @@ pub enum OrderStatus {
     Expired,
     /// Cancelled before shipping; stock released.
     Cancelled,
+    /// Money is owed back: sold units return to stock, then the refund is
+    /// made (retried with back-off while the gateway refuses).
+    RefundPending,
     /// Paid, then refunded.
     Refunded,
 }
@@ -56,8 +66,21 @@ impl OrderStatus {
             OrderStatus::PaymentFailed => "payment_failed",
             OrderStatus::Expired => "expired",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::RefundPending => "refund_pending",
             OrderStatus::Refunded => "refunded",
         }
+    }
+
+    /// Whether the order ended without selling (what it holds goes back).
+    pub fn unsold(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Rejected
+                | OrderStatus::PaymentFailed
+                | OrderStatus::Expired
+                | OrderStatus::Cancelled
+                | OrderStatus::Refunded
+        )
     }
 }
 
@@ -99,8 +122,6 @@ pub struct Placement {
     pub currency: String,
     /// The coupon used.
     pub coupon: Option<String>,
-    /// Digest of the checkout request: a key reused with another body is refused.
-    pub fingerprint: [u8; 32],
     /// When it was placed.
     pub placed_at: UnixMillis,
     /// When an unpaid order expires.
@@ -118,21 +139,54 @@ pub struct Shortage {
     pub available: u64,
 }
 
+/// Why the coupon's use could not be claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponRefusal {
+    /// The API's code (`coupon_used_up`, ...).
+    pub code: String,
+    /// In words.
+    pub message: String,
+}
+
+/// A refund the order owes, recorded before any of its side effects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundDue {
+    /// Why.
+    pub reason: String,
+    /// Lines whose sold units come back to stock first.
+    pub restock: Vec<usize>,
+    /// Whether they have.
+    pub restocked: bool,
+    /// Refund attempts the gateway refused or did not answer.
+    pub failures: u32,
+    /// The last gateway error.
+    pub last_error: Option<String>,
+    /// Not before then is the refund tried again.
+    pub retry_at: UnixMillis,
+}
+
 /// A change of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrderEvent {
     /// The order was placed (status pending).
     Placed(Box<Placement>),
-    /// Every line is reserved; the payment `payment_id` was started.
+    /// Every line is held and the coupon's use claimed.
+    Reserved,
+    /// A line was short or the coupon used up: nothing is kept.
+    Rejected {
+        shortages: Vec<Shortage>,
+        coupon: Option<CouponRefusal>,
+    },
+    /// The payment `payment_id` was started.
     PaymentStarted {
         gateway: String,
         payment_id: String,
         client_secret: Option<String>,
     },
-    /// A line was short: nothing is held.
-    Rejected { shortages: Vec<Shortage> },
     /// The payment succeeded.
     Paid,
+    /// The payment of an order that had given up (its id, for the refund).
+    PaymentRecorded { gateway: String, payment_id: String },
     /// Every line's stock was committed.
     Confirmed,
     /// The payment failed.
@@ -141,14 +195,54 @@ pub enum OrderEvent {
     Expired,
     /// Cancelled.
     Cancelled { reason: String },
-    /// Refunded.
-    Refunded { reason: String },
+    /// Money is owed back (and the sold units of `restock` come back first).
+    RefundRequested { reason: String, restock: Vec<usize> },
+    /// The units of the refund's lines are back in stock.
+    Restocked,
+    /// The gateway refused or did not answer the refund; try again at `retry_at`.
+    RefundFailed { error: String, retry_at: UnixMillis },
+    /// The refund was made.
+    Refunded,
+    /// What an unsold order held (reservations, coupon use, cart) went back.
+    Released,
     /// Shipped with a tracking number.
     Shipped { tracking: String },
     /// Delivered.
     Delivered,
-    /// The checkout's answer, replayed to retries with the same key.
-    Answered { status: u16, body: String },
+}
+
+impl OrderEvent {
+    /// The status this event moves an order to (`None`: it stays).
+    pub fn status_entered(&self) -> Option<OrderStatus> {
+        Some(match self {
+            OrderEvent::Placed(_) => OrderStatus::Pending,
+            OrderEvent::PaymentStarted { .. } => OrderStatus::AwaitingPayment,
+            OrderEvent::Rejected { .. } => OrderStatus::Rejected,
+            OrderEvent::Paid => OrderStatus::Paid,
+            OrderEvent::Confirmed => OrderStatus::Confirmed,
+            OrderEvent::PaymentFailed { .. } => OrderStatus::PaymentFailed,
+            OrderEvent::Expired => OrderStatus::Expired,
+            OrderEvent::Cancelled { .. } => OrderStatus::Cancelled,
+            OrderEvent::RefundRequested { .. } => OrderStatus::RefundPending,
+            OrderEvent::Refunded => OrderStatus::Refunded,
+            OrderEvent::Shipped { .. } => OrderStatus::Shipped,
+            OrderEvent::Delivered => OrderStatus::Delivered,
+            OrderEvent::Reserved
+            | OrderEvent::PaymentRecorded { .. }
+            | OrderEvent::Restocked
+            | OrderEvent::RefundFailed { .. }
+            | OrderEvent::Released => return None,
+        })
+    }
+
+    /// Whether recording may wait for the next recorded event: the saga's own
+    /// progress that a resume re-derives by repeating idempotent steps.
+    pub fn deferrable(&self) -> bool {
+        matches!(
+            self,
+            OrderEvent::Reserved | OrderEvent::PaymentStarted { .. } | OrderEvent::Paid
+        )
+    }
 }
 
 /// Why an order refuses a command.
@@ -169,18 +263,32 @@ pub struct OrderState {
     placement: Option<Box<Placement>>,
     /// Current status.
     status: Option<OrderStatus>,
+    /// Whether every line is held and the coupon claimed.
+    reserved: bool,
     /// Gateway and its payment id, once started.
     payment: Option<(String, String)>,
     /// For the front end to confirm a card payment.
     client_secret: Option<String>,
-    /// Why it was rejected.
+    /// Why it was rejected: short lines.
     shortages: Vec<Shortage>,
+    /// Why it was rejected: the coupon.
+    coupon_refusal: Option<CouponRefusal>,
     /// Why it failed, was cancelled or refunded.
     reason: Option<String>,
     /// Carrier tracking number.
     tracking: Option<String>,
-    /// The checkout's stored answer.
-    answer: Option<(u16, String)>,
+    /// The refund owed, from its request on.
+    refund: Option<RefundDue>,
+    /// Whether an unsold order's holds went back.
+    released: bool,
+}
+
+/// When a refund that failed `failures` times is tried again after `now`.
+pub fn refund_retry_at(now: UnixMillis, failures: u32) -> UnixMillis {
+    let wait = REFUND_RETRY_MIN_MS
+        .saturating_mul(1 << failures.min(20))
+        .min(REFUND_RETRY_MAX_MS);
+    now.saturating_add(wait)
 }
 
 impl OrderState {
@@ -192,6 +300,11 @@ impl OrderState {
     /// The status, once placed.
     pub fn status(&self) -> Option<OrderStatus> {
         self.status
+    }
+
+    /// Whether every line is held (until the saga moves past it).
+    pub fn reserved(&self) -> bool {
+        self.reserved
     }
 
     /// Gateway and payment id.
@@ -209,6 +322,11 @@ impl OrderState {
         &self.shortages
     }
 
+    /// Why the coupon could not be used.
+    pub fn coupon_refusal(&self) -> Option<&CouponRefusal> {
+        self.coupon_refusal.as_ref()
+    }
+
     /// Why it failed, was cancelled or refunded.
     pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
@@ -219,12 +337,18 @@ impl OrderState {
         self.tracking.as_deref()
     }
 
-    /// The stored checkout answer.
-    pub fn answer(&self) -> Option<&(u16, String)> {
-        self.answer.as_ref()
+    /// The refund owed or made.
+    pub fn refund(&self) -> Option<&RefundDue> {
+        self.refund.as_ref()
     }
 
-    /// The status an event leads to, if the current status allows the event.
+    /// Whether an unsold order's holds went back.
+    pub fn released(&self) -> bool {
+        self.released
+    }
+
+    /// The status an event leads to (`None`: it stays), if the current status
+    /// allows the event.
     pub fn transition(&self, event: &OrderEvent) -> Result<Option<OrderStatus>, OrderError> {
         use OrderStatus::*;
         let from = match (self.status, event) {
@@ -232,37 +356,33 @@ impl OrderState {
             (None, _) => return Err(OrderError::NotFound),
             (Some(from), _) => from,
         };
-        let to = match event {
-            OrderEvent::Placed(_) => Pending,
-            OrderEvent::PaymentStarted { .. } => AwaitingPayment,
-            OrderEvent::Rejected { .. } => Rejected,
-            OrderEvent::Paid => Paid,
-            OrderEvent::Confirmed => Confirmed,
-            OrderEvent::PaymentFailed { .. } => PaymentFailed,
-            OrderEvent::Expired => Expired,
-            OrderEvent::Cancelled { .. } => Cancelled,
-            OrderEvent::Refunded { .. } => Refunded,
-            OrderEvent::Shipped { .. } => Shipped,
-            OrderEvent::Delivered => Delivered,
-            OrderEvent::Answered { .. } => return Ok(None),
+        let allowed = match event.status_entered() {
+            // Events that leave the status as it is.
+            None => match event {
+                OrderEvent::Reserved => from == Pending,
+                OrderEvent::Restocked | OrderEvent::RefundFailed { .. } => from == RefundPending,
+                _ => from.unsold(),
+            },
+            Some(to) => matches!(
+                (from, to),
+                (Pending, AwaitingPayment | Rejected | Cancelled | Expired)
+                    | (AwaitingPayment, Paid | PaymentFailed | Expired | Cancelled)
+                    | (Paid, Confirmed | RefundPending)
+                    | (Confirmed, Shipped | RefundPending)
+                    | (Shipped, Delivered)
+                    // A payment that lands after the order gave up is refunded.
+                    | (Expired | Cancelled | PaymentFailed, RefundPending)
+                    | (RefundPending, Refunded)
+            ),
         };
-        let allowed = matches!(
-            (from, to),
-            (Pending, AwaitingPayment | Rejected | Cancelled | Expired)
-                | (AwaitingPayment, Paid | PaymentFailed | Expired | Cancelled)
-                | (Paid, Confirmed | Refunded)
-                | (Confirmed, Shipped | Refunded)
-                | (Shipped, Delivered)
-                // A payment that lands after the order gave up is refunded.
-                | (Expired | Cancelled | PaymentFailed, Refunded)
-        );
+        let to = event.status_entered().unwrap_or(from);
         if !allowed {
             return Err(OrderError::InvalidTransition {
                 from: from.name(),
                 to: to.name(),
             });
         }
-        Ok(Some(to))
+        Ok(event.status_entered())
     }
 
     /// Applies one event (that `transition` allowed).
@@ -272,6 +392,7 @@ impl OrderState {
         }
         match event {
             OrderEvent::Placed(placement) => self.placement = Some(placement.clone()),
+            OrderEvent::Reserved => self.reserved = true,
             OrderEvent::PaymentStarted {
                 gateway,
                 payment_id,
@@ -280,148 +401,50 @@ impl OrderState {
                 self.payment = Some((gateway.clone(), payment_id.clone()));
                 self.client_secret = client_secret.clone();
             }
-            OrderEvent::Rejected { shortages } => self.shortages = shortages.clone(),
-            OrderEvent::PaymentFailed { reason }
-            | OrderEvent::Cancelled { reason }
-            | OrderEvent::Refunded { reason } => self.reason = Some(reason.clone()),
+            OrderEvent::PaymentRecorded { gateway, payment_id } => {
+                self.payment = Some((gateway.clone(), payment_id.clone()))
+            }
+            OrderEvent::Rejected { shortages, coupon } => {
+                self.shortages = shortages.clone();
+                self.coupon_refusal = coupon.clone();
+                self.reason = coupon.as_ref().map(|refusal| refusal.message.clone());
+            }
+            OrderEvent::PaymentFailed { reason } | OrderEvent::Cancelled { reason } => {
+                self.reason = Some(reason.clone())
+            }
+            OrderEvent::RefundRequested { reason, restock } => {
+                self.reason = Some(reason.clone());
+                self.refund = Some(RefundDue {
+                    reason: reason.clone(),
+                    restock: restock.clone(),
+                    restocked: restock.is_empty(),
+                    failures: 0,
+                    last_error: None,
+                    retry_at: 0,
+                });
+            }
+            OrderEvent::Restocked => {
+                if let Some(refund) = &mut self.refund {
+                    refund.restocked = true;
+                }
+            }
+            OrderEvent::RefundFailed { error, retry_at } => {
+                if let Some(refund) = &mut self.refund {
+                    refund.failures += 1;
+                    refund.last_error = Some(error.clone());
+                    refund.retry_at = *retry_at;
+                }
+            }
+            OrderEvent::Released => self.released = true,
             OrderEvent::Shipped { tracking } => self.tracking = Some(tracking.clone()),
-            OrderEvent::Answered { status, body } => self.answer = Some((*status, body.clone())),
-            OrderEvent::Paid | OrderEvent::Confirmed | OrderEvent::Expired | OrderEvent::Delivered => {}
+            OrderEvent::Paid
+            | OrderEvent::Confirmed
+            | OrderEvent::Expired
+            | OrderEvent::Refunded
+            | OrderEvent::Delivered => {}
         }
-    }
-}
-
-/// The ids of orders whose saga is not settled, so that a restart finds them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpenOrders {
-    /// Order ids.
-    ids: std::collections::BTreeSet<String>,
-}
-
-/// A change of the open-order set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OpenOrdersEvent {
-    /// An order's saga began.
-    Opened(String),
-    /// An order's saga settled.
-    Closed(String),
-}
-
-impl OpenOrders {
-    /// The open ids.
-    pub fn ids(&self) -> impl Iterator<Item = &String> {
-        self.ids.iter()
-    }
-
-    /// Decides opening `id` (nothing if open).
-    pub fn open(&self, id: &str) -> Option<OpenOrdersEvent> {
-        (!self.ids.contains(id)).then(|| OpenOrdersEvent::Opened(id.to_string()))
-    }
-
-    /// Decides closing `id` (nothing if not open).
-    pub fn close(&self, id: &str) -> Option<OpenOrdersEvent> {
-        self.ids.contains(id).then(|| OpenOrdersEvent::Closed(id.to_string()))
-    }
-
-    /// Applies one event.
-    pub fn apply(&mut self, event: &OpenOrdersEvent) {
-        match event {
-            OpenOrdersEvent::Opened(id) => self.ids.insert(id.clone()),
-            OpenOrdersEvent::Closed(id) => self.ids.remove(id),
-        };
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn placed() -> OrderState {
-        let mut order = OrderState::default();
-        order.apply(&OrderEvent::Placed(Box::new(Placement {
-            cart_id: "c".into(),
-            owner: None,
-            email: "a@b.co".into(),
-            shipping_address: Address {
-                name: "A".into(),
-                line1: "1 Main St".into(),
-                line2: None,
-                city: "Berlin".into(),
-                region: None,
-                postal_code: "10115".into(),
-                country: "DE".into(),
-                phone: None,
-            },
-            lines: vec![],
-            subtotal: 0,
-            discount: 0,
-            total: 0,
-            currency: "EUR".into(),
-            coupon: None,
-            fingerprint: [0; 32],
-            placed_at: 0,
-            payment_deadline: 10,
-        })));
-        order
-    }
-
-    fn run(order: &mut OrderState, events: &[OrderEvent]) {
-        for event in events {
-            order.transition(event).expect("allowed");
-            order.apply(event);
-        }
-    }
-
-    #[test]
-    fn the_happy_path_runs_to_delivered() {
-        let mut order = placed();
-        run(
-            &mut order,
-            &[
-                OrderEvent::PaymentStarted {
-                    gateway: "manual".into(),
-                    payment_id: "p".into(),
-                    client_secret: None,
-                },
-                OrderEvent::Paid,
-                OrderEvent::Confirmed,
-                OrderEvent::Shipped { tracking: "T1".into() },
-                OrderEvent::Delivered,
-            ],
-        );
-        assert_eq!(order.status(), Some(OrderStatus::Delivered));
-        assert_eq!(order.tracking(), Some("T1"));
-    }
-
-    #[test]
-    fn illegal_transitions_are_refused() {
-        let mut order = placed();
-        assert_eq!(
-            order.transition(&OrderEvent::Shipped { tracking: "T".into() }),
-            Err(OrderError::InvalidTransition {
-                from: "pending",
-                to: "shipped"
-            })
-        );
-        run(&mut order, &[OrderEvent::Rejected { shortages: vec![] }]);
-        for event in [
-            OrderEvent::Paid,
-            OrderEvent::Cancelled { reason: "x".into() },
-            OrderEvent::Expired,
-        ] {
-            assert!(order.transition(&event).is_err(), "{event:?} after rejected");
-        }
-        assert_eq!(
-            OrderState::default().transition(&OrderEvent::Paid),
-            Err(OrderError::NotFound)
-        );
-        assert_eq!(
-            order.transition(&OrderEvent::Answered {
-                status: 409,
-                body: String::new()
-            }),
-            Ok(None),
-            "an answer is stored in any status"
-        );
-    }
-}
+mod tests;

@@ -52,8 +52,12 @@ pub trait PaymentGateway: Send + Sync {
     ) -> BoxFuture<'a, Result<PaymentStart, PaymentError>>;
     /// How payment `payment_id` stands.
     fn status<'a>(&'a self, payment_id: &'a str) -> BoxFuture<'a, Result<PaymentStatus, PaymentError>>;
-    /// Refunds payment `payment_id` in full; idempotent.
-    fn refund<'a>(&'a self, payment_id: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
+    /// Whether [`status`](Self::status) knows the outcome at once (no customer
+    /// or operator to wait for), so a resumed order is driven on without delay.
+    fn answers_at_once(&self) -> bool;
+    /// Refunds payment `payment_id` in full; idempotent on `idempotency_key`
+    /// (derived from the order), so a retried refund never pays out twice.
+    fn refund<'a>(&'a self, payment_id: &'a str, idempotency_key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
 }
 
 /// When the manual gateway takes the money.
@@ -97,7 +101,11 @@ impl PaymentGateway for ManualGateway {
         Box::pin(async move { Ok(self.manual_status()) })
     }
 
-    fn refund<'a>(&'a self, _payment_id: &'a str) -> BoxFuture<'a, Result<(), PaymentError>> {
+    fn answers_at_once(&self) -> bool {
+        self.capture == Capture::Immediate
+    }
+
+    fn refund<'a>(&'a self, _payment_id: &'a str, _key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async { Ok(()) })
     }
 }

@@ -1,6 +1,7 @@
 //! The Stripe gateway (`async-stripe`): a PaymentIntent per order, created with
 //! the order id as Stripe idempotency key, its `client_secret` handed to the
-//! front end; its status read back for reconciliation; full refunds. The API
+//! front end; its status read back for reconciliation; full refunds, with the
+//! idempotency key the order gives (`refund-<order id>`). The API
 //! base URL is configurable (tests point it at a local fake).
 
 use std::str::FromStr as _;
@@ -77,14 +78,18 @@ impl PaymentGateway for StripeGateway {
         })
     }
 
-    fn refund<'a>(&'a self, payment_id: &'a str) -> BoxFuture<'a, Result<(), PaymentError>> {
+    fn answers_at_once(&self) -> bool {
+        false
+    }
+
+    fn refund<'a>(&'a self, payment_id: &'a str, idempotency_key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async move {
             let mut params = CreateRefund::new();
             params.payment_intent = Some(PaymentIntentId::from_str(payment_id).map_err(failed)?);
             let client = self
                 .client
                 .clone()
-                .with_strategy(RequestStrategy::Idempotent(format!("refund-{payment_id}")));
+                .with_strategy(RequestStrategy::Idempotent(idempotency_key.to_string()));
             Refund::create(&client, params).await.map_err(failed)?;
             Ok(())
         })

@@ -89,6 +89,32 @@ pub struct StripeEvent {
     pub data: EventData,
 }
 
+impl StripeEvent {
+    /// How the payment stands after this event, for the event types that say
+    /// (`payment_intent.succeeded`, `.payment_failed`, `.canceled`).
+    pub fn payment_status(&self) -> Option<super::PaymentStatus> {
+        use super::PaymentStatus;
+        let object = &self.data.object;
+        match self.kind.as_str() {
+            "payment_intent.succeeded" => Some(PaymentStatus::Succeeded),
+            "payment_intent.payment_failed" => Some(PaymentStatus::Failed(
+                object
+                    .last_payment_error
+                    .as_ref()
+                    .and_then(|error| error.message.clone())
+                    .unwrap_or_else(|| "the payment failed".into()),
+            )),
+            "payment_intent.canceled" => Some(PaymentStatus::Failed("the payment was canceled".into())),
+            _ => None,
+        }
+    }
+
+    /// The order the PaymentIntent pays (set at its creation).
+    pub fn order_id(&self) -> Option<&str> {
+        self.data.object.metadata.get("order_id").map(String::as_str)
+    }
+}
+
 /// `data` of an event.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventData {

@@ -4,16 +4,19 @@
 //! with it without a message.
 //!
 //! - [`state`]: the rules and their checks, pure;
+//! - [`claims`]: the orders' coupon claims, pure;
 //! - `actor`: the entity;
 //! - [`Promotions`]: the front door.
 
 mod actor;
+pub mod claims;
 pub mod state;
 
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+pub use self::actor::PromotionBook;
 use self::state::{Coupon, PricingRules, Promotion, RulesError};
 use crate::runtime::{ActorError, Registry, Runtime};
 
@@ -35,8 +38,15 @@ pub enum RulesCommand {
     CreatePromotion(Promotion),
     /// Delete a promotion.
     DeletePromotion { id: u64 },
-    /// Count a use of a coupon by an order (of `customer`) at its confirmation.
-    RecordUse { code: String, customer: Option<String> },
+    /// Order `order_id` (of `customer`) claims a use of coupon `code` before its
+    /// payment; idempotent per order, refused when the coupon is used up.
+    ClaimUse {
+        order_id: String,
+        code: String,
+        customer: Option<String>,
+    },
+    /// Order `order_id` did not sell: its use, if it holds one, is given back.
+    ReleaseUse { order_id: String },
 }
 
 /// A partial change of a coupon: absent fields stay; `Some(None)` clears.
@@ -86,7 +96,7 @@ pub enum PromotionsError {
 /// Typed access to the rules, with the latest set cached.
 #[derive(Clone)]
 pub struct Promotions {
-    entities: Registry<PricingRules>,
+    entities: Registry<PromotionBook>,
     /// The newest rule set seen (by version).
     current: Arc<RwLock<Arc<PricingRules>>>,
 }
@@ -103,7 +113,7 @@ impl Promotions {
     }
 
     /// The registry, for the admin API.
-    pub fn registry(&self) -> &Registry<PricingRules> {
+    pub fn registry(&self) -> &Registry<PromotionBook> {
         &self.entities
     }
 

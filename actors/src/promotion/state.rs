@@ -115,13 +115,29 @@ pub enum RulesEvent {
     PromotionSaved(Promotion),
     /// A promotion was deleted.
     PromotionDeleted { id: u64 },
-    /// A confirmed order used a coupon.
-    CouponUsed { code: String, customer: Option<String> },
+    /// Order `order_id` claimed a use of coupon `code` before its payment.
+    CouponClaimed {
+        order_id: String,
+        code: String,
+        customer: Option<String>,
+        remember_until: UnixMillis,
+    },
+    /// Order `order_id` did not sell: its use of `code` is given back.
+    CouponReleased {
+        order_id: String,
+        code: String,
+        customer: Option<String>,
+    },
+    /// Claims remembered until `until` or earlier are forgotten.
+    ClaimsForgotten { until: UnixMillis },
 }
 
 /// Why a rule change is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RulesError {
+    /// An order's claim of a coupon use was refused.
+    #[error(transparent)]
+    Claim(#[from] crate::cart::pricing::CouponError),
     /// A coupon with this code exists.
     #[error("a coupon with code {0} exists")]
     CodeTaken(String),
@@ -279,17 +295,6 @@ impl PricingRules {
         Ok(RulesEvent::PromotionDeleted { id })
     }
 
-    /// Decides counting a use of coupon `code` (a deleted coupon counts nothing).
-    pub fn record_use(&self, code: &str, customer: Option<String>) -> Result<RulesEvent, RulesError> {
-        if !self.coupons.contains_key(code) {
-            return Err(RulesError::CouponNotFound(code.to_string()));
-        }
-        Ok(RulesEvent::CouponUsed {
-            code: code.to_string(),
-            customer,
-        })
-    }
-
     /// Applies one event.
     pub fn apply(&mut self, event: &RulesEvent) {
         self.version += 1;
@@ -307,14 +312,21 @@ impl PricingRules {
             RulesEvent::PromotionDeleted { id } => {
                 self.promotions.remove(id);
             }
-            RulesEvent::CouponUsed { code, customer } => {
-                if let Some(coupon) = self.coupons.get_mut(code) {
-                    coupon.uses += 1;
-                    if let Some(customer) = customer {
-                        *coupon.uses_by_customer.entry(customer.clone()).or_default() += 1;
-                    }
-                }
-            }
+            RulesEvent::CouponClaimed { code, customer, .. } => self.count_use(code, customer.as_deref(), true),
+            RulesEvent::CouponReleased { code, customer, .. } => self.count_use(code, customer.as_deref(), false),
+            RulesEvent::ClaimsForgotten { .. } => {}
+        }
+    }
+
+    /// Counts a use of `code` (by `customer`) up or, given back, down.
+    fn count_use(&mut self, code: &str, customer: Option<&str>, up: bool) {
+        let Some(coupon) = self.coupons.get_mut(code) else {
+            return;
+        };
+        let step = |count: &mut u64| *count = if up { *count + 1 } else { count.saturating_sub(1) };
+        step(&mut coupon.uses);
+        if let Some(customer) = customer {
+            step(coupon.uses_by_customer.entry(customer.to_string()).or_default());
         }
     }
 }

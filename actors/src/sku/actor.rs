@@ -42,6 +42,7 @@ impl Entity for SkuStock {
             SkuCommand::Adjust { delta, reason } => Some(self.adjust(delta, reason)?),
             SkuCommand::Commit { reservation_id } => self.commit(reservation_id)?,
             SkuCommand::Release { reservation_id } => Some(self.release(reservation_id)?),
+            SkuCommand::Return { return_id, qty } => self.return_sold(return_id, qty, now)?,
             SkuCommand::Reserve {
                 reservation_id,
                 qty,

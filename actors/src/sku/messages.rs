@@ -22,6 +22,9 @@ pub enum SkuCommand {
     Commit { reservation_id: String },
     /// Give an open reservation back.
     Release { reservation_id: String },
+    /// Take `qty` sold units back into stock (an order's return); idempotent on
+    /// `return_id`.
+    Return { return_id: String, qty: u64 },
 }
 
 /// A granted reservation.

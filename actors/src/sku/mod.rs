@@ -113,4 +113,9 @@ impl Inventory {
     pub async fn release(&self, sku: &str, reservation_id: String) -> Result<StockLevel, InventoryError> {
         self.level_of(sku, SkuCommand::Release { reservation_id }).await
     }
+
+    /// Takes `qty` sold units back into stock, once per `return_id`.
+    pub async fn return_sold(&self, sku: &str, return_id: String, qty: u64) -> Result<StockLevel, InventoryError> {
+        self.level_of(sku, SkuCommand::Return { return_id, qty }).await
+    }
 }

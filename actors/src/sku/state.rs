@@ -4,7 +4,8 @@
 //! Invariants (checked by the property tests below):
 //! - `reserved` is the sum of the open reservations' quantities;
 //! - `available = on_hand − reserved` never goes below zero;
-//! - units are conserved: `on_hand + sold` only moves by set / adjust.
+//! - units are conserved: `on_hand + sold` only moves by set / adjust (a return
+//!   moves units from `sold` back to `on_hand`).
 
 use std::collections::BTreeSet;
 
@@ -17,8 +18,9 @@ use crate::runtime::UnixMillis;
 pub const MAX_ON_HAND: u64 = 1_000_000_000_000;
 /// Largest quantity of one reservation.
 pub const MAX_RESERVATION_QTY: u64 = 1_000_000;
-/// How long a committed reservation id is remembered after its TTL, so that a
-/// repeated commit (a saga resuming after a crash) succeeds instead of failing.
+/// How long a committed reservation id (or a return id) is remembered after its
+/// TTL, so that a repeated commit or return (a saga resuming after a crash)
+/// succeeds without selling or restocking twice.
 pub const COMMIT_MEMORY_MS: UnixMillis = 24 * 60 * 60 * 1000;
 
 /// An open reservation.
@@ -45,6 +47,13 @@ pub enum SkuEvent {
     },
     /// A reservation was sold: its units leave `on_hand`.
     ReservationCommitted { reservation_id: String },
+    /// Sold units came back (an order's return): they move from `sold` to
+    /// `on_hand`; the id is remembered until `remember_until`.
+    Returned {
+        return_id: String,
+        qty: u64,
+        remember_until: UnixMillis,
+    },
     /// A reservation was given back before it expired.
     ReservationReleased { reservation_id: String },
     /// A reservation's TTL ran out and its units came back.
@@ -68,6 +77,12 @@ pub enum StockError {
     /// No open reservation has this id.
     #[error("no open reservation {reservation_id}")]
     ReservationNotFound { reservation_id: String },
+    /// This reservation id was committed (sold) already.
+    #[error("reservation {reservation_id} was committed")]
+    AlreadyCommitted { reservation_id: String },
+    /// A return of more units than were sold.
+    #[error("{qty} units cannot come back: only {sold} were sold")]
+    ReturnExceedsSold { qty: u64, sold: u64 },
     /// An open reservation with this id holds another quantity.
     #[error("reservation {reservation_id} is open with qty {existing_qty}")]
     ReservationConflict { reservation_id: String, existing_qty: u64 },
@@ -102,12 +117,13 @@ pub struct SkuStock {
     reserved: u64,
     sold: u64,
     reservations: FxHashMap<String, Reservation>,
-    /// Committed reservation ids and until when they are remembered.
-    committed: FxHashMap<String, UnixMillis>,
+    /// Committed reservation ids and return ids, and until when they are
+    /// remembered (what stops a second sale or restock after a restart).
+    settled: FxHashMap<String, UnixMillis>,
     /// Open reservations by expiry, rebuilt from `reservations` after a snapshot.
     #[serde(skip)]
     expiry: BTreeSet<(UnixMillis, String)>,
-    /// Committed ids by the end of their memory, rebuilt after a snapshot.
+    /// Settled ids by the end of their memory, rebuilt after a snapshot.
     #[serde(skip)]
     forget: BTreeSet<(UnixMillis, String)>,
 }
@@ -135,7 +151,7 @@ impl SkuStock {
             .iter()
             .map(|(id, r)| (r.expires_at, id.clone()))
             .collect();
-        self.forget = self.committed.iter().map(|(id, until)| (*until, id.clone())).collect();
+        self.forget = self.settled.iter().map(|(id, until)| (*until, id.clone())).collect();
     }
 
     fn check_on_hand(&self, on_hand: i128) -> Result<u64, StockError> {
@@ -164,13 +180,16 @@ impl SkuStock {
     }
 
     /// Decides a reservation of `qty` units until `expires_at`; idempotent on the id
-    /// while the reservation is open.
+    /// while the reservation is open; refused once it was committed.
     pub fn reserve(
         &self,
         reservation_id: String,
         qty: u64,
         expires_at: UnixMillis,
     ) -> Result<ReserveDecision, StockError> {
+        if self.settled.contains_key(&reservation_id) {
+            return Err(StockError::AlreadyCommitted { reservation_id });
+        }
         if let Some(existing) = self.reservations.get(&reservation_id) {
             if existing.qty != qty {
                 return Err(StockError::ReservationConflict {
@@ -197,11 +216,32 @@ impl SkuStock {
     /// Decides selling an open reservation; committing one that was committed
     /// (within [`COMMIT_MEMORY_MS`] after its TTL) again changes nothing.
     pub fn commit(&self, reservation_id: String) -> Result<Option<SkuEvent>, StockError> {
-        if self.committed.contains_key(&reservation_id) {
+        if self.settled.contains_key(&reservation_id) {
             return Ok(None);
         }
         self.require_open(&reservation_id)?;
         Ok(Some(SkuEvent::ReservationCommitted { reservation_id }))
+    }
+
+    /// Decides the return of `qty` sold units at `now`; returning with the same
+    /// id again (within [`COMMIT_MEMORY_MS`]) changes nothing.
+    pub fn return_sold(&self, return_id: String, qty: u64, now: UnixMillis) -> Result<Option<SkuEvent>, StockError> {
+        if self.settled.contains_key(&return_id) {
+            return Ok(None);
+        }
+        if qty > self.sold {
+            return Err(StockError::ReturnExceedsSold { qty, sold: self.sold });
+        }
+        if self.on_hand.saturating_add(qty) > MAX_ON_HAND {
+            return Err(StockError::OnHandOutOfRange {
+                on_hand: i128::from(self.on_hand) + i128::from(qty),
+            });
+        }
+        Ok(Some(SkuEvent::Returned {
+            return_id,
+            qty,
+            remember_until: now.saturating_add(COMMIT_MEMORY_MS),
+        }))
     }
 
     /// Decides giving an open reservation back.
@@ -267,9 +307,17 @@ impl SkuStock {
                     self.on_hand = self.on_hand.saturating_sub(reservation.qty);
                     self.sold += reservation.qty;
                     let until = reservation.expires_at.saturating_add(COMMIT_MEMORY_MS);
-                    self.committed.insert(reservation_id.clone(), until);
-                    self.forget.insert((until, reservation_id.clone()));
+                    self.remember(reservation_id, until);
                 }
+            }
+            SkuEvent::Returned {
+                return_id,
+                qty,
+                remember_until,
+            } => {
+                self.on_hand = self.on_hand.saturating_add(*qty);
+                self.sold = self.sold.saturating_sub(*qty);
+                self.remember(return_id, *remember_until);
             }
             SkuEvent::CommitsForgotten { until } => {
                 while let Some((when, id)) = self.forget.first().cloned() {
@@ -277,13 +325,18 @@ impl SkuStock {
                         break;
                     }
                     self.forget.pop_first();
-                    self.committed.remove(&id);
+                    self.settled.remove(&id);
                 }
             }
             SkuEvent::ReservationReleased { reservation_id } | SkuEvent::ReservationExpired { reservation_id } => {
                 self.close(reservation_id);
             }
         }
+    }
+
+    fn remember(&mut self, id: &str, until: UnixMillis) {
+        self.settled.insert(id.to_string(), until);
+        self.forget.insert((until, id.to_string()));
     }
 
     fn close(&mut self, reservation_id: &str) -> Option<Reservation> {

@@ -9,7 +9,6 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use mercato_actors::account::tokens::is_random_id;
 use mercato_actors::cart::messages::CartView;
-use mercato_actors::cart::state::CartStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,8 +23,11 @@ pub struct CartBody {
     id: String,
     /// Bumped by every change.
     version: u64,
-    /// `open`, or `merged` into a customer's cart (read-only).
+    /// `open`; `merged` into a customer's cart, `checking_out` while an order is
+    /// placed from it, `checked_out` once bought (all read-only).
     status: &'static str,
+    /// The order placed from this cart (`checking_out`, `checked_out`).
+    order_id: Option<String>,
     items: Vec<ItemBody>,
     /// Σ line totals, minor units.
     subtotal: u64,
@@ -75,10 +77,8 @@ impl CartBody {
         CartBody {
             id: id.to_string(),
             version: view.version,
-            status: match view.status {
-                CartStatus::Open => "open",
-                CartStatus::Merged { .. } => "merged",
-            },
+            status: view.status.name(),
+            order_id: view.status.order_id().map(str::to_string),
             items: view
                 .totals
                 .lines
@@ -226,7 +226,7 @@ pub async fn get_one(
 
 /// Adds units of a SKU at the catalog price.
 #[utoipa::path(post, path = "/v1/carts/{id}/items", tag = "carts", params(("id" = String, Path)), request_body = AddItem,
-    responses((status = 200, body = CartBody), (status = 404), (status = 409, description = "`cart_closed`"),
+    responses((status = 200, body = CartBody), (status = 404), (status = 409, description = "`cart_closed`, `cart_checked_out` (with `order_id`)"),
         (status = 412, description = "`version_mismatch`"),
         (status = 422, description = "`invalid_field`, `unknown_sku`, `product_unavailable`, `too_many_lines`, `currency_mismatch`")))]
 #[post("/v1/carts/{id}/items")]

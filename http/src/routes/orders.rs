@@ -45,7 +45,8 @@ pub struct Checkout {
 pub struct OrderBody {
     id: String,
     /// `pending`, `awaiting_payment`, `paid`, `confirmed`, `shipped`, `delivered`,
-    /// `rejected`, `payment_failed`, `expired`, `cancelled`, `refunded`.
+    /// `rejected`, `payment_failed`, `expired`, `cancelled`, `refund_pending`
+    /// (the refund is owed and retried), `refunded`.
     status: &'static str,
     email: String,
     shipping_address: AddressFields,
@@ -58,6 +59,10 @@ pub struct OrderBody {
     payment: Option<PaymentBody>,
     /// Why it failed, was cancelled or refunded.
     reason: Option<String>,
+    /// While `refund_pending`: the refund's failed attempts so far, the last
+    /// gateway error, and when it is tried next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refund: Option<RefundBody>,
     tracking: Option<String>,
     placed_at: String,
     /// An unpaid order expires then.
@@ -75,6 +80,14 @@ pub struct OrderItemBody {
     qty: u32,
     unit_price: u64,
     line_total: u64,
+}
+
+/// A refund owed.
+#[derive(Serialize, ToSchema)]
+pub struct RefundBody {
+    failed_attempts: u32,
+    last_error: Option<String>,
+    next_attempt_at: Option<String>,
 }
 
 /// The payment of an order.
@@ -125,6 +138,14 @@ fn order_body(state: &AppState, id: &str, order: &OrderState) -> Result<OrderBod
             client_secret: order.client_secret().map(str::to_string),
         }),
         reason: order.reason().map(str::to_string),
+        refund: order
+            .refund()
+            .filter(|_| order.status() == Some(OrderStatus::RefundPending))
+            .map(|refund| RefundBody {
+                failed_attempts: refund.failures,
+                last_error: refund.last_error.clone(),
+                next_attempt_at: (refund.failures > 0).then(|| rfc3339(refund.retry_at)),
+            }),
         tracking: order.tracking().map(str::to_string),
         placed_at: rfc3339(placement.placed_at),
         payment_deadline: rfc3339(placement.payment_deadline),
@@ -134,6 +155,14 @@ fn order_body(state: &AppState, id: &str, order: &OrderState) -> Result<OrderBod
 
 /// The checkout's answer for a settled (or payment-waiting) order.
 fn checkout_answer(state: &AppState, id: &str, order: &OrderState) -> Result<(u16, String), ApiError> {
+    if let Some(refusal) = order.coupon_refusal().filter(|_| order.shortages().is_empty()) {
+        let body = serde_json::json!({"error": {
+            "code": refusal.code,
+            "message": format!("{}; nothing was reserved, the cart is open again", refusal.message),
+            "order_id": id,
+        }});
+        return Ok((409, body.to_string()));
+    }
     if order.status() == Some(OrderStatus::Rejected) {
         let lines: Vec<serde_json::Value> = order
             .shortages()
@@ -184,7 +213,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     request_body = Checkout,
     responses((status = 201, body = OrderBody, description = "confirmed, or awaiting_payment"),
         (status = 400, description = "`idempotency_key_required`"),
-        (status = 409, description = "`out_of_stock` naming the `lines` with `requested` and `available`; `checkout_in_progress`; `cart_closed`"),
+        (status = 409, description = "`out_of_stock` naming the `lines` with `requested` and `available`; `coupon_used_up` / `coupon_used_up_by_customer` / `coupon_expired` (the coupon's use could not be claimed); `checkout_in_progress`; `cart_closed`; `cart_checked_out` with the `order_id` that holds the cart"),
         (status = 422, description = "`idempotency_key_reused`, `cart_empty`, `invalid_field`")))]
 #[post("/v1/carts/{id}/checkout")]
 pub async fn checkout(
@@ -229,7 +258,7 @@ pub async fn checkout(
         }
         CheckoutResult::Done { order_id, order } => {
             let (status, body) = checkout_answer(&state, &order_id, &order)?;
-            state.orders.answer(&order_id, status, body.clone()).await?;
+            state.orders.answer(&order_id, status, body.clone());
             (status, body, false)
         }
     };
@@ -307,7 +336,9 @@ pub async fn my_orders(user: crate::auth::CurrentUser, state: web::Data<AppState
 }
 
 /// Cancels an order before it ships: its stock is released, or, once paid,
-/// restocked and the payment refunded.
+/// the refund is recorded as owed, the units restocked and the payment
+/// refunded (`refund_pending` while the gateway refuses; cancelling again
+/// retries at once).
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", params(("id" = String, Path)),
     responses((status = 200, body = OrderBody), (status = 404), (status = 409, description = "`invalid_transition` (shipped or settled)")))]
 #[post("/v1/orders/{id}/cancel")]

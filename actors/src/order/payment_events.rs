@@ -1,0 +1,75 @@
+//! A gateway's word on a payment, whenever it comes (Stripe's webhooks): each
+//! event is applied once; a payment that lands after its order gave up is owed
+//! back.
+
+use super::{Orders, OrdersError};
+use crate::order::state::{OrderError, OrderStatus};
+use crate::payment::webhook::StripeEvent;
+use crate::payment::PaymentStatus;
+
+/// What a payment event came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentEventOutcome {
+    /// It moved an order.
+    Applied,
+    /// This event id was applied before.
+    Duplicate,
+    /// The order's saga has not started the payment yet: deliver it again later.
+    NotReady,
+    /// Nothing to do (another event type, an unknown or settled order).
+    Ignored,
+}
+
+impl Orders {
+    /// Applies a Stripe event once: a payment succeeded, failed or was canceled.
+    pub async fn stripe_event(&self, event: &StripeEvent) -> Result<PaymentEventOutcome, OrdersError> {
+        if self.inner.seen.call(&event.id, false).await? {
+            return Ok(PaymentEventOutcome::Duplicate);
+        }
+        let outcome = match (event.payment_status(), event.order_id()) {
+            (Some(status), Some(order_id)) => self.payment_result(order_id, &event.data.object.id, status).await?,
+            _ => PaymentEventOutcome::Ignored,
+        };
+        if outcome != PaymentEventOutcome::NotReady {
+            self.inner.seen.call(&event.id, true).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// A gateway's word on an order's payment.
+    async fn payment_result(
+        &self,
+        id: &str,
+        payment_id: &str,
+        status: PaymentStatus,
+    ) -> Result<PaymentEventOutcome, OrdersError> {
+        let order = match self.get(id).await {
+            Ok(order) => order,
+            Err(OrdersError::Order(OrderError::NotFound)) => return Ok(PaymentEventOutcome::Ignored),
+            Err(err) => return Err(err),
+        };
+        if order.payment().is_some_and(|(_, known)| known != payment_id) {
+            return Ok(PaymentEventOutcome::Ignored);
+        }
+        match (order.status(), &status) {
+            (Some(OrderStatus::Pending), _) => Ok(PaymentEventOutcome::NotReady),
+            (Some(OrderStatus::AwaitingPayment), _) => {
+                if let Some(event) = self.payment_outcome(status) {
+                    self.record(id, vec![event]).await?;
+                }
+                // The checkout (or the sweeper) driving it now finishes the saga.
+                self.drive_unless_running(id, false).await?;
+                Ok(PaymentEventOutcome::Applied)
+            }
+            (
+                Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed),
+                PaymentStatus::Succeeded,
+            ) => {
+                self.owe_late_payment(id, &order, None, Vec::new()).await?;
+                self.drive_unless_running(id, false).await?;
+                Ok(PaymentEventOutcome::Applied)
+            }
+            _ => Ok(PaymentEventOutcome::Ignored),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The order state machine's transitions.
+
+use super::*;
+
+fn placed() -> OrderState {
+    let mut order = OrderState::default();
+    order.apply(&OrderEvent::Placed(Box::new(Placement {
+        cart_id: "c".into(),
+        owner: None,
+        email: "a@b.co".into(),
+        shipping_address: Address {
+            name: "A".into(),
+            line1: "1 Main St".into(),
+            line2: None,
+            city: "Berlin".into(),
+            region: None,
+            postal_code: "10115".into(),
+            country: "DE".into(),
+            phone: None,
+        },
+        lines: vec![],
+        subtotal: 0,
+        discount: 0,
+        total: 0,
+        currency: "EUR".into(),
+        coupon: None,
+        placed_at: 0,
+        payment_deadline: 10,
+    })));
+    order
+}
+
+fn run(order: &mut OrderState, events: &[OrderEvent]) {
+    for event in events {
+        order.transition(event).expect("allowed");
+        order.apply(event);
+    }
+}
+
+#[test]
+fn the_happy_path_runs_to_delivered() {
+    let mut order = placed();
+    run(
+        &mut order,
+        &[
+            OrderEvent::PaymentStarted {
+                gateway: "manual".into(),
+                payment_id: "p".into(),
+                client_secret: None,
+            },
+            OrderEvent::Paid,
+            OrderEvent::Confirmed,
+            OrderEvent::Shipped { tracking: "T1".into() },
+            OrderEvent::Delivered,
+        ],
+    );
+    assert_eq!(order.status(), Some(OrderStatus::Delivered));
+    assert_eq!(order.tracking(), Some("T1"));
+}
+
+#[test]
+fn illegal_transitions_are_refused() {
+    let mut order = placed();
+    assert_eq!(
+        order.transition(&OrderEvent::Shipped { tracking: "T".into() }),
+        Err(OrderError::InvalidTransition {
+            from: "pending",
+            to: "shipped"
+        })
+    );
+    run(
+        &mut order,
+        &[OrderEvent::Rejected {
+            shortages: vec![],
+            coupon: None,
+        }],
+    );
+    for event in [
+        OrderEvent::Paid,
+        OrderEvent::Cancelled { reason: "x".into() },
+        OrderEvent::Expired,
+    ] {
+        assert!(order.transition(&event).is_err(), "{event:?} after rejected");
+    }
+    assert_eq!(
+        OrderState::default().transition(&OrderEvent::Paid),
+        Err(OrderError::NotFound)
+    );
+}
+
+#[test]
+fn a_refund_is_requested_restocked_retried_and_made() {
+    let mut order = placed();
+    run(
+        &mut order,
+        &[
+            OrderEvent::Reserved,
+            OrderEvent::PaymentStarted {
+                gateway: "manual".into(),
+                payment_id: "p".into(),
+                client_secret: None,
+            },
+            OrderEvent::Paid,
+            OrderEvent::Confirmed,
+            OrderEvent::RefundRequested {
+                reason: "changed my mind".into(),
+                restock: vec![0],
+            },
+        ],
+    );
+    assert_eq!(order.status(), Some(OrderStatus::RefundPending));
+    assert!(!order.refund().expect("requested").restocked);
+    run(
+        &mut order,
+        &[
+            OrderEvent::Restocked,
+            OrderEvent::RefundFailed {
+                error: "gateway down".into(),
+                retry_at: 99,
+            },
+        ],
+    );
+    let refund = order.refund().expect("requested");
+    assert_eq!((refund.restocked, refund.failures, refund.retry_at), (true, 1, 99));
+    assert_eq!(order.status(), Some(OrderStatus::RefundPending));
+    run(&mut order, &[OrderEvent::Refunded, OrderEvent::Released]);
+    assert_eq!(order.status(), Some(OrderStatus::Refunded));
+    assert!(order.released());
+    assert!(
+        order.transition(&OrderEvent::Released).is_ok(),
+        "releasing twice is allowed (it changes nothing)"
+    );
+}
+
+#[test]
+fn release_is_only_for_orders_that_did_not_sell() {
+    let mut order = placed();
+    assert!(order.transition(&OrderEvent::Released).is_err(), "pending");
+    run(&mut order, &[OrderEvent::Expired]);
+    assert!(order.transition(&OrderEvent::Released).is_ok(), "expired");
+    assert!(order.transition(&OrderEvent::Restocked).is_err(), "no refund is owed");
+}
+
+#[test]
+fn refund_retries_back_off_up_to_an_hour() {
+    assert_eq!(refund_retry_at(1_000, 0), 1_000 + REFUND_RETRY_MIN_MS);
+    assert_eq!(refund_retry_at(1_000, 1), 1_000 + 2 * REFUND_RETRY_MIN_MS);
+    assert_eq!(refund_retry_at(0, 40), REFUND_RETRY_MAX_MS);
+}
