@@ -12,9 +12,13 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::carts::{add, cart_call, new_cart, shop};
 use crate::helpers::{access, eventually, spawn_app, Api};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(api: &Api, cart: &str, token: Option<&str>) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+pub async fn connect(
+    api: &Api,
+    cart: &str,
+    token: Option<&str>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let base = api.base.replace("http://", "ws://");
     let query = token.map(|t| format!("?access_token={t}")).unwrap_or_default();
     let (socket, _) = tokio_tungstenite::connect_async(format!("{base}/v1/carts/{cart}/ws{query}")).await?;
@@ -32,7 +36,7 @@ async fn connect_stalled(api: &Api, cart: &str) -> tokio_tungstenite::WebSocketS
 }
 
 /// The next JSON text message (pings are answered by the client library).
-async fn next_json(socket: &mut Socket) -> Value {
+pub async fn next_json(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -64,7 +68,7 @@ async fn versions_until(socket: &mut Socket, version: u64) -> Vec<u64> {
     seen
 }
 
-async fn send(socket: &mut Socket, command: Value) {
+pub async fn send(socket: &mut Socket, command: Value) {
     socket.send(Message::text(command.to_string())).await.unwrap();
 }
 

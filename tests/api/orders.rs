@@ -9,14 +9,20 @@ use serde_json::{json, Value};
 use crate::carts::{add, new_cart, shop};
 use crate::helpers::{access, error_code, eventually, spawn_app, spawn_app_with, Api, ServerProcess};
 
-fn checkout_body(email: &str) -> Value {
+pub fn checkout_body(email: &str) -> Value {
     json!({
         "email": email,
         "shipping_address": {"name": "Uma", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
     })
 }
 
-async fn checkout(api: &Api, cart: &str, key: Option<&str>, body: &Value, token: Option<&str>) -> reqwest::Response {
+pub async fn checkout(
+    api: &Api,
+    cart: &str,
+    key: Option<&str>,
+    body: &Value,
+    token: Option<&str>,
+) -> reqwest::Response {
     let mut request = api
         .client
         .post(api.url(&format!("/v1/carts/{cart}/checkout")))

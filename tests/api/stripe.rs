@@ -1,179 +1,18 @@
-//! Stripe payments against a fake Stripe (a local HTTP server speaking the part
-//! of the API Mercato uses): PaymentIntents keyed by order id, webhooks with
-//! signatures, replays, out-of-order and late events, reconciliation, refunds.
+//! Stripe payments against the fake Stripe: PaymentIntents keyed by order id,
+//! webhooks with signatures, replays, out-of-order and late events,
+//! reconciliation, refunds.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use mercato_actors::payment::webhook::sign;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::carts::{add, new_cart, shop};
-use crate::helpers::{error_code, eventually, spawn_app_with, Api, TestApp};
+use crate::carts::shop;
+use mercato_actors::payment::webhook::sign;
+
+use crate::fake_stripe::{deliver, event, now, order_status, place_order, stripe_app, webhook, Refund, WEBHOOK_SECRET};
+use crate::helpers::{error_code, eventually};
 use crate::orders::level;
-
-const WEBHOOK_SECRET: &str = "whsec_test_secret";
-
-#[derive(Default)]
-struct FakeStripe {
-    /// Intent id → (amount, currency, order id, status).
-    intents: HashMap<String, (i64, String, String, String)>,
-    /// Idempotency key → intent id.
-    keys: HashMap<String, String>,
-    /// Refunded intent ids.
-    refunds: Vec<String>,
-}
-
-type Shared = Arc<Mutex<FakeStripe>>;
-
-fn intent_json(id: &str, (amount, currency, order, status): &(i64, String, String, String)) -> Value {
-    json!({
-        "id": id, "object": "payment_intent", "amount": amount, "amount_capturable": 0, "amount_received": 0,
-        "capture_method": "automatic", "confirmation_method": "automatic", "created": 1_700_000_000,
-        "currency": currency, "livemode": false, "metadata": {"order_id": order},
-        "payment_method_types": ["card"], "status": status, "client_secret": format!("{id}_secret_abc"),
-    })
-}
-
-async fn create_intent(req: HttpRequest, body: web::Bytes, fake: web::Data<Shared>) -> HttpResponse {
-    let form: HashMap<String, String> = url_decode(&body);
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let mut fake = fake.lock().unwrap();
-    if let Some(id) = fake.keys.get(&key).cloned() {
-        return HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]));
-    }
-    let id = format!("pi_{}", fake.intents.len() + 1);
-    let intent = (
-        form["amount"].parse().unwrap(),
-        form["currency"].clone(),
-        form.get("metadata[order_id]").cloned().unwrap_or_default(),
-        "requires_payment_method".to_string(),
-    );
-    fake.keys.insert(key, id.clone());
-    fake.intents.insert(id.clone(), intent);
-    HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]))
-}
-
-async fn get_intent(path: web::Path<String>, fake: web::Data<Shared>) -> HttpResponse {
-    let fake = fake.lock().unwrap();
-    match fake.intents.get(path.as_str()) {
-        Some(intent) => HttpResponse::Ok().json(intent_json(&path, intent)),
-        None => HttpResponse::NotFound()
-            .json(json!({"error": {"type": "invalid_request_error", "message": "no such intent"}})),
-    }
-}
-
-async fn create_refund(body: web::Bytes, fake: web::Data<Shared>) -> HttpResponse {
-    let form = url_decode(&body);
-    let intent = form["payment_intent"].clone();
-    let mut fake = fake.lock().unwrap();
-    let amount = fake.intents[&intent].0;
-    fake.refunds.push(intent.clone());
-    HttpResponse::Ok().json(json!({
-        "id": format!("re_{}", fake.refunds.len()), "object": "refund", "amount": amount, "created": 1_700_000_000,
-        "currency": "eur", "payment_intent": intent, "status": "succeeded", "metadata": {}
-    }))
-}
-
-fn url_decode(body: &[u8]) -> HashMap<String, String> {
-    serde_urlencoded::from_bytes(body).expect("a form body")
-}
-
-/// Starts the fake Stripe; answers its base URL and state.
-fn fake_stripe() -> (String, Shared) {
-    let shared: Shared = Arc::default();
-    let data = web::Data::new(Arc::clone(&shared));
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/v1/payment_intents", web::post().to(create_intent))
-            .route("/v1/payment_intents/{id}", web::get().to(get_intent))
-            .route("/v1/refunds", web::post().to(create_refund))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let url = format!("http://{}", server.addrs()[0]);
-    actix_web::rt::spawn(server.run());
-    (url, shared)
-}
-
-async fn stripe_app(configure: impl FnOnce(&mut mercato::settings::Settings)) -> (TestApp, Shared) {
-    let (url, fake) = fake_stripe();
-    let app = spawn_app_with(|settings| {
-        settings.payments.gateway = mercato::settings::GatewayKind::Stripe;
-        settings.stripe.api_base = url;
-        settings.stripe.secret_key = "sk_test_123".to_string().into();
-        settings.stripe.webhook_secret = WEBHOOK_SECRET.to_string().into();
-        settings.checkout.sweep_interval = Duration::from_millis(100);
-        configure(settings);
-    })
-    .await;
-    (app, fake)
-}
-
-async fn place_order(api: &Api, sku: &str, qty: u32) -> Value {
-    let cart = new_cart(api).await["id"].as_str().unwrap().to_string();
-    add(api, &cart, sku, qty).await;
-    let body = json!({
-        "email": "yan@example.com",
-        "shipping_address": {"name": "Yan", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
-    });
-    let response = api
-        .client
-        .post(api.url(&format!("/v1/carts/{cart}/checkout")))
-        .header("idempotency-key", "k")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn event(id: &str, kind: &str, intent: &str, order: &str) -> String {
-    json!({
-        "id": id, "object": "event", "type": kind, "created": now(),
-        "data": {"object": {"id": intent, "object": "payment_intent", "metadata": {"order_id": order},
-            "last_payment_error": {"message": "card declined"}}}
-    })
-    .to_string()
-}
-
-async fn deliver(api: &Api, body: &str, signature: &str) -> reqwest::Response {
-    api.client
-        .post(api.url("/v1/payments/stripe/webhook"))
-        .header("stripe-signature", signature)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn webhook(api: &Api, body: &str) -> reqwest::Response {
-    deliver(api, body, &sign(body.as_bytes(), WEBHOOK_SECRET.as_bytes(), now())).await
-}
-
-async fn order_status(api: &Api, id: &str) -> String {
-    let order = api.order(id).await;
-    order["status"].as_str().unwrap().to_string()
-}
 
 #[actix_web::test]
 async fn a_stripe_payment_confirms_by_webhook_once() {
@@ -319,7 +158,16 @@ async fn a_lost_webhook_is_reconciled_and_a_late_payment_refunded() {
     .await;
     assert_eq!(response.json::<Value>().await.unwrap()["outcome"], "applied");
     assert_eq!(order_status(&app.api, &late_id).await, "refunded");
-    assert_eq!(fake.lock().unwrap().refunds, vec![late_intent.clone()]);
+    let refunds = fake.lock().unwrap().refunds.clone();
+    assert_eq!(
+        refunds,
+        vec![Refund {
+            intent: late_intent.clone(),
+            amount: 1_000,
+            key: format!("refund-{late_id}"),
+        }],
+        "one full refund, keyed by the order"
+    );
     eventually(Duration::from_secs(10), || async {
         (level(&app.api, "TEE").await == (4, 0, 1)).then_some(())
     })

@@ -75,6 +75,10 @@ pub struct CheckoutConfig {
     /// asks the gateway how it stands (reconciliation, for lost webhooks).
     #[serde(with = "humantime_serde")]
     pub reconcile_after: Duration,
+    /// The first wait before a refused refund is tried again (doubling up to
+    /// [`state::REFUND_RETRY_MAX_MS`]).
+    #[serde(with = "humantime_serde")]
+    pub refund_retry_min: Duration,
 }
 
 /// Typed access to orders, running the checkout saga.
@@ -182,6 +186,16 @@ impl Orders {
     /// Whether order `id`'s saga runs in this process now.
     fn is_running(&self, id: &str) -> bool {
         self.inner.running.lock().contains(id)
+    }
+
+    /// Lists order `id` as open again before a settled order takes on new work
+    /// (a refund owed), so that the sweeper finishes it after a crash.
+    async fn relist(&self, id: &str) -> Result<(), OrdersError> {
+        self.inner
+            .open
+            .call(OPEN_ID, OpenOrdersCommand::Open(id.to_string()))
+            .await?;
+        Ok(())
     }
 
     /// Drops order `id` from the open set, without waiting for it: a lost

@@ -23,6 +23,7 @@ impl Orders {
             }),
         };
         if let Some(event) = event {
+            self.relist(id).await?;
             self.record(id, vec![event]).await?;
         }
         self.drive_unless_running(id, true).await

@@ -65,7 +65,8 @@ impl Orders {
                         Ok(()) => vec![OrderEvent::Refunded],
                         Err(err @ OrdersError::Gateway { .. }) => {
                             let failures = order.refund().map_or(0, |refund| refund.failures);
-                            let retry_at = super::state::refund_retry_at(now_millis(), failures);
+                            let first_wait = self.inner.config.refund_retry_min.as_millis() as u64;
+                            let retry_at = super::state::refund_retry_at(now_millis(), failures, first_wait);
                             tracing::warn!(order = id, error = %err, retry_at, "refund failed; retrying later");
                             vec![OrderEvent::RefundFailed {
                                 error: error_chain(&err),
@@ -144,6 +145,7 @@ impl Orders {
             reason: "paid after the order had expired or was cancelled; refunded".into(),
             restock,
         });
+        self.relist(id).await?;
         self.record(id, events).await
     }
 }

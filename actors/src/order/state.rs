@@ -17,8 +17,6 @@ use serde::{Deserialize, Serialize};
 use crate::account::address::Address;
 use crate::runtime::UnixMillis;
 
-/// Shortest wait before a refused refund is tried again.
-pub const REFUND_RETRY_MIN_MS: UnixMillis = 5_000;
 /// Longest wait between refund attempts.
 pub const REFUND_RETRY_MAX_MS: UnixMillis = 60 * 60 * 1000;
 
@@ -283,9 +281,10 @@ pub struct OrderState {
     released: bool,
 }
 
-/// When a refund that failed `failures` times is tried again after `now`.
-pub fn refund_retry_at(now: UnixMillis, failures: u32) -> UnixMillis {
-    let wait = REFUND_RETRY_MIN_MS
+/// When a refund that failed `failures` times is tried again after `now`, if
+/// the first retry waits `first_wait`.
+pub fn refund_retry_at(now: UnixMillis, failures: u32, first_wait: UnixMillis) -> UnixMillis {
+    let wait = first_wait
         .saturating_mul(1 << failures.min(20))
         .min(REFUND_RETRY_MAX_MS);
     now.saturating_add(wait)

@@ -1,0 +1,145 @@
+//! Refunds that the gateway refuses: the order stays `refund_pending`, its
+//! units come back exactly once, and one refund is paid out when the gateway
+//! accepts — through retries, the sweeper, and a `kill -9` in between.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::carts::shop;
+use crate::fake_stripe::{fake_stripe, order_status, place_order, webhook, Refund, Shared};
+use crate::helpers::{eventually, Api, ServerProcess};
+use crate::orders::level;
+
+/// A confirmed Stripe order of 2 × TEE at 1,250; answers its id and token.
+async fn confirmed_order(api: &Api) -> (String, String) {
+    shop(api, &[("TEE", 1_250)], 5).await;
+    let order = place_order(api, "TEE", 2).await;
+    let id = order["id"].as_str().unwrap().to_string();
+    let intent = order["payment"]["id"].as_str().unwrap();
+    let paid = crate::fake_stripe::event("evt_paid", "payment_intent.succeeded", intent, &id);
+    assert_eq!(webhook(api, &paid).await.status(), StatusCode::OK);
+    assert_eq!(order_status(api, &id).await, "confirmed");
+    assert_eq!(level(api, "TEE").await, (3, 0, 2));
+    (id, order["order_token"].as_str().unwrap().to_string())
+}
+
+async fn cancel(api: &Api, id: &str, token: &str) -> Value {
+    let response = api
+        .client
+        .post(api.url(&format!("/v1/orders/{id}/cancel")))
+        .header("x-order-token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn refunds(fake: &Shared) -> Vec<Refund> {
+    fake.lock().unwrap().refunds.clone()
+}
+
+fn one_refund_of(id: &str, fake: &Shared) -> Vec<Refund> {
+    let intent = fake.lock().unwrap().intents.keys().next().cloned().unwrap();
+    vec![Refund {
+        intent,
+        amount: 2_500,
+        key: format!("refund-{id}"),
+    }]
+}
+
+fn stripe_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("MERCATO__PAYMENTS__GATEWAY", "stripe".into()),
+        ("MERCATO__STRIPE__API_BASE", url.into()),
+        ("MERCATO__STRIPE__SECRET_KEY", "sk_test_123".into()),
+        (
+            "MERCATO__STRIPE__WEBHOOK_SECRET",
+            crate::fake_stripe::WEBHOOK_SECRET.into(),
+        ),
+        ("MERCATO__CHECKOUT__SWEEP_INTERVAL", "100ms".into()),
+        ("MERCATO__CHECKOUT__REFUND_RETRY_MIN", "50ms".into()),
+    ]
+}
+
+fn start(dir: &std::path::Path, env: &[(&'static str, String)]) -> ServerProcess {
+    let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
+    ServerProcess::start(dir, &env)
+}
+
+#[actix_web::test]
+async fn a_refused_refund_stays_pending_restocks_once_and_pays_out_once_when_stripe_accepts() {
+    let (url, fake) = fake_stripe();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &stripe_env(&url));
+    let (id, token) = confirmed_order(&server.api).await;
+    fake.lock().unwrap().refuse_refunds = true;
+
+    for attempt in 1..=5 {
+        let order = cancel(&server.api, &id, &token).await;
+        assert_eq!(order["status"], "refund_pending", "attempt {attempt}");
+        assert!(order["refund"]["failed_attempts"].as_u64().unwrap() >= attempt);
+        assert!(order["refund"]["last_error"].as_str().unwrap().contains("gateway"));
+        assert_eq!(
+            level(&server.api, "TEE").await,
+            (5, 0, 0),
+            "restocked once, attempt {attempt}"
+        );
+    }
+    assert!(fake.lock().unwrap().refund_requests >= 5);
+    assert!(refunds(&fake).is_empty());
+
+    fake.lock().unwrap().refuse_refunds = false;
+    // Nobody asks again: the sweeper retries after the back-off.
+    eventually(Duration::from_secs(15), || async {
+        (order_status(&server.api, &id).await == "refunded").then_some(())
+    })
+    .await;
+    assert_eq!(refunds(&fake), one_refund_of(&id, &fake));
+    assert_eq!(level(&server.api, "TEE").await, (5, 0, 0), "still restocked once");
+    let again = server
+        .api
+        .client
+        .post(server.api.url(&format!("/v1/orders/{id}/cancel")))
+        .header("x-order-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::CONFLICT,
+        "a refunded order cannot be cancelled"
+    );
+    assert_eq!(refunds(&fake).len(), 1);
+}
+
+#[actix_web::test]
+async fn a_kill_9_between_restock_and_refund_neither_restocks_nor_refunds_twice() {
+    let (url, fake) = fake_stripe();
+    let dir = tempfile::tempdir().unwrap();
+    let env = stripe_env(&url);
+    let server = start(dir.path(), &env);
+    let (id, token) = confirmed_order(&server.api).await;
+    fake.lock().unwrap().refuse_refunds = true;
+    let order = cancel(&server.api, &id, &token).await;
+    assert_eq!(order["status"], "refund_pending");
+    assert_eq!(level(&server.api, "TEE").await, (5, 0, 0));
+    server.kill();
+
+    let server = start(dir.path(), &env);
+    assert_eq!(order_status(&server.api, &id).await, "refund_pending");
+    assert_eq!(
+        level(&server.api, "TEE").await,
+        (5, 0, 0),
+        "the resumed saga did not restock again"
+    );
+    fake.lock().unwrap().refuse_refunds = false;
+    eventually(Duration::from_secs(15), || async {
+        (order_status(&server.api, &id).await == "refunded").then_some(())
+    })
+    .await;
+    assert_eq!(refunds(&fake), one_refund_of(&id, &fake));
+    assert_eq!(level(&server.api, "TEE").await, (5, 0, 0));
+}
