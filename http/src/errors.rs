@@ -223,6 +223,9 @@ impl From<OrdersError> for ApiError {
             }
             OrdersError::Cart(err) => err.into(),
             OrdersError::EmptyCart => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cart_empty", message),
+            OrdersError::CouponNotApplicable { code, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "coupon_not_applicable", message).with("coupon", code)
+            }
             OrdersError::Actor(err) => err.into(),
             err @ (OrdersError::Stock { .. }
             | OrdersError::Gateway { .. }

@@ -154,6 +154,20 @@ impl Orders {
         };
         let window = self.inner.config.payment_window.as_millis() as u64;
         let placement = placement_of(&request, &cart, window);
+        if let (Some(code), None) = (&cart.coupon, &placement.coupon) {
+            // The cart names a coupon its price no longer takes off (used up or
+            // ended meanwhile): the customer decides, not a silent full price.
+            self.inner.carts.end_checkout(&request.cart_id, id, false).await?;
+            self.close_listing(id);
+            let why = cart
+                .warnings
+                .iter()
+                .find(|warning| warning.code == "coupon_not_applicable");
+            return Err(OrdersError::CouponNotApplicable {
+                code: code.clone(),
+                reason: why.map_or_else(|| "it no longer applies".to_string(), |warning| warning.message.clone()),
+            });
+        }
         let key = IdempotencyCommand::Begin {
             fingerprint: request.fingerprint,
             caller: request.caller.clone(),

@@ -34,7 +34,7 @@ impl Orders {
 
     /// Holds every line, claims the coupon's use and links the order to its
     /// customer, all at once: `Reserved`, or `Rejected` naming what was short.
-    pub(super) async fn reserve(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
+    pub(super) async fn reserve_lines(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
         let ttl = (self.inner.config.payment_window + self.inner.config.reservation_grace).as_millis() as u64;
         let lines = placement.lines.iter().enumerate().map(|(index, line)| async move {
             let held = self
@@ -106,7 +106,11 @@ impl Orders {
 
     /// Starts the payment (idempotent on the order id): `PaymentStarted`, and
     /// `Paid` or `PaymentFailed` when the gateway knows at once.
-    pub(super) async fn start_payment(&self, id: &str, placement: &Placement) -> Result<Vec<OrderEvent>, OrdersError> {
+    pub(super) async fn start_gateway_payment(
+        &self,
+        id: &str,
+        placement: &Placement,
+    ) -> Result<Vec<OrderEvent>, OrdersError> {
         let gateway = &self.inner.gateway;
         let PaymentStart {
             payment_id,
@@ -124,13 +128,17 @@ impl Orders {
             payment_id,
             client_secret,
         }];
-        events.extend(self.payment_outcome(status));
+        events.extend(self.count_payment(status));
         Ok(events)
     }
 
     /// Asks the gateway how the payment stands: `Paid`, `PaymentFailed`, or
     /// nothing while it is pending.
-    pub(super) async fn check_payment(&self, id: &str, order: &OrderState) -> Result<Option<OrderEvent>, OrdersError> {
+    pub(super) async fn check_gateway_payment(
+        &self,
+        id: &str,
+        order: &OrderState,
+    ) -> Result<Option<OrderEvent>, OrdersError> {
         let (_, payment_id) = order
             .payment()
             .ok_or_else(|| OrdersError::MissingPayment(id.to_string()))?;
@@ -143,11 +151,11 @@ impl Orders {
                 order: id.to_string(),
                 source,
             })?;
-        Ok(self.payment_outcome(status))
+        Ok(self.count_payment(status))
     }
 
     /// The event a payment status comes to (counted by outcome).
-    pub(super) fn payment_outcome(&self, status: PaymentStatus) -> Option<OrderEvent> {
+    pub(super) fn count_payment(&self, status: PaymentStatus) -> Option<OrderEvent> {
         let gateway = self.inner.gateway.name();
         let (result, event) = match status {
             PaymentStatus::Pending => return None,
@@ -160,7 +168,7 @@ impl Orders {
 
     /// Commits every line and closes the cart, at once: `Confirmed`, or, when a
     /// reservation ran out before the payment came, a refund of what was sold.
-    pub(super) async fn commit(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
+    pub(super) async fn commit_lines(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
         let lines = placement.lines.iter().enumerate().map(|(index, line)| async move {
             match self.inner.inventory.commit(&line.sku, reservation_id(id, index)).await {
                 Ok(_) => Ok(Some(index)),
@@ -210,7 +218,12 @@ impl Orders {
     }
 
     /// Brings the sold units of `lines` back to stock (once per line).
-    pub(super) async fn restock(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {
+    pub(super) async fn restock_lines(
+        &self,
+        id: &str,
+        placement: &Placement,
+        lines: &[usize],
+    ) -> Result<(), OrdersError> {
         let returns = lines.iter().filter_map(|&index| {
             let line = placement.lines.get(index)?;
             Some(async move {
@@ -226,7 +239,7 @@ impl Orders {
     }
 
     /// Refunds the payment in full, keyed by the order so it is paid out once.
-    pub(super) async fn refund_payment(&self, id: &str, order: &OrderState) -> Result<(), OrdersError> {
+    pub(super) async fn refund_gateway_payment(&self, id: &str, order: &OrderState) -> Result<(), OrdersError> {
         let (_, payment_id) = order
             .payment()
             .ok_or_else(|| OrdersError::MissingPayment(id.to_string()))?;
@@ -246,12 +259,19 @@ impl Orders {
         Ok(())
     }
 
-    /// Gives back what an unsold order holds, at once: its open reservations,
-    /// its coupon use, its cart.
-    pub(super) async fn release(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
+    /// Gives back what an unsold order holds, at once: its open reservations
+    /// (and the units of any that a cut saga committed before the order gave
+    /// up), its coupon use, its cart.
+    pub(super) async fn release_holds(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
         let reservations = placement.lines.iter().enumerate().map(|(index, line)| async move {
-            match self.inner.inventory.release(&line.sku, reservation_id(id, index)).await {
+            let inventory = &self.inner.inventory;
+            match inventory.release(&line.sku, reservation_id(id, index)).await {
                 Ok(_) | Err(InventoryError::Stock(StockError::ReservationNotFound { .. })) => Ok(()),
+                Err(InventoryError::Stock(StockError::AlreadyCommitted { .. })) => inventory
+                    .return_sold(&line.sku, return_id(id, index), u64::from(line.qty))
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| Self::stock_error(id, &line.sku, err)),
                 Err(err) => Err(Self::stock_error(id, &line.sku, err)),
             }
         });

@@ -21,6 +21,9 @@ pub enum OrdersError {
     /// Nothing to check out.
     #[error("the cart is empty")]
     EmptyCart,
+    /// The cart's coupon no longer takes anything off; nothing was placed.
+    #[error("coupon {code}: {reason}; remove it or apply another, then check out again")]
+    CouponNotApplicable { code: String, reason: String },
     /// An entity could not answer.
     #[error(transparent)]
     Actor(#[from] ActorError),

@@ -33,6 +33,9 @@ pub mod state;
 pub mod step;
 mod sweeper;
 
+#[cfg(test)]
+mod model_tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 

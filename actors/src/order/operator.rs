@@ -1,31 +1,38 @@
 //! What customers and operators do to an order: cancel it (a refund once it
 //! sold), capture a manual payment, ship and deliver it.
 
+use super::saga::SagaWorld;
 use super::state::{OrderError, OrderEvent, OrderState, OrderStatus};
 use super::{Orders, OrdersError};
 
+/// Records a cancellation: before it sold, the order is cancelled (its holds
+/// go back when it is driven next); once it sold, the refund is recorded as
+/// owed, before any of its units come back or its money goes out. An order
+/// whose refund is pending already records nothing.
+pub(super) async fn request_cancel(world: &impl SagaWorld, id: &str, reason: &str) -> Result<(), OrdersError> {
+    let order = world.get(id).await?;
+    let placement = order.placement().ok_or(OrderError::NotFound)?;
+    let event = match order.status() {
+        Some(OrderStatus::Confirmed) => OrderEvent::RefundRequested {
+            reason: reason.to_string(),
+            restock: (0..placement.lines.len()).collect(),
+        },
+        Some(OrderStatus::RefundPending) => return Ok(()),
+        _ => OrderEvent::Cancelled {
+            reason: reason.to_string(),
+        },
+    };
+    world.relist(id).await?;
+    world.record(id, vec![event]).await?;
+    Ok(())
+}
+
 impl Orders {
-    /// Cancels an order before it ships: its stock is released, or, once it
-    /// sold, the refund is recorded as owed, its units come back and its money
-    /// is refunded. Cancelling an order whose refund is pending tries the
-    /// refund again at once.
+    /// Cancels an order before it ships (see [`request_cancel`]) and drives it:
+    /// its stock is released, or its units restocked and its money refunded.
+    /// Cancelling an order whose refund is pending tries the refund again at once.
     pub async fn cancel(&self, id: &str, reason: &str) -> Result<OrderState, OrdersError> {
-        let order = self.get(id).await?;
-        let placement = order.placement().ok_or(OrderError::NotFound)?;
-        let event = match order.status() {
-            Some(OrderStatus::Confirmed) => Some(OrderEvent::RefundRequested {
-                reason: reason.to_string(),
-                restock: (0..placement.lines.len()).collect(),
-            }),
-            Some(OrderStatus::RefundPending) => None,
-            _ => Some(OrderEvent::Cancelled {
-                reason: reason.to_string(),
-            }),
-        };
-        if let Some(event) = event {
-            self.relist(id).await?;
-            self.record(id, vec![event]).await?;
-        }
+        request_cancel(self, id, reason).await?;
         self.drive_unless_running(id, true).await
     }
 

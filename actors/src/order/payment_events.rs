@@ -2,8 +2,9 @@
 //! event is applied once; a payment that lands after its order gave up is owed
 //! back.
 
+use super::saga::{owe_late_payment, SagaWorld};
+use super::state::{OrderError, OrderStatus};
 use super::{Orders, OrdersError};
-use crate::order::state::{OrderError, OrderStatus};
 use crate::payment::webhook::StripeEvent;
 use crate::payment::PaymentStatus;
 
@@ -36,40 +37,55 @@ impl Orders {
         Ok(outcome)
     }
 
-    /// A gateway's word on an order's payment.
+    /// A gateway's word on an order's payment; the saga then runs on.
     async fn payment_result(
         &self,
         id: &str,
         payment_id: &str,
         status: PaymentStatus,
     ) -> Result<PaymentEventOutcome, OrdersError> {
-        let order = match self.get(id).await {
-            Ok(order) => order,
-            Err(OrdersError::Order(OrderError::NotFound)) => return Ok(PaymentEventOutcome::Ignored),
-            Err(err) => return Err(err),
-        };
-        if order.payment().is_some_and(|(_, known)| known != payment_id) {
-            return Ok(PaymentEventOutcome::Ignored);
+        let outcome = note_payment(self, id, payment_id, status).await?;
+        if outcome == PaymentEventOutcome::Applied {
+            // The checkout (or the sweeper) driving it now finishes the saga.
+            self.drive_unless_running(id, false).await?;
         }
-        match (order.status(), &status) {
-            (Some(OrderStatus::Pending), _) => Ok(PaymentEventOutcome::NotReady),
-            (Some(OrderStatus::AwaitingPayment), _) => {
-                if let Some(event) = self.payment_outcome(status) {
-                    self.record(id, vec![event]).await?;
-                }
-                // The checkout (or the sweeper) driving it now finishes the saga.
-                self.drive_unless_running(id, false).await?;
-                Ok(PaymentEventOutcome::Applied)
+        Ok(outcome)
+    }
+}
+
+/// Records a gateway's word on order `id`'s payment `payment_id`, whenever it
+/// comes: the payment's outcome while the order awaits it, a refund owed when
+/// it succeeded after the order gave up.
+pub(super) async fn note_payment(
+    world: &impl SagaWorld,
+    id: &str,
+    payment_id: &str,
+    status: PaymentStatus,
+) -> Result<PaymentEventOutcome, OrdersError> {
+    let order = match world.get(id).await {
+        Ok(order) => order,
+        Err(OrdersError::Order(OrderError::NotFound)) => return Ok(PaymentEventOutcome::Ignored),
+        Err(err) => return Err(err),
+    };
+    if order.payment().is_some_and(|(_, known)| known != payment_id) {
+        return Ok(PaymentEventOutcome::Ignored);
+    }
+    match (order.status(), &status) {
+        (Some(OrderStatus::Pending), _) => Ok(PaymentEventOutcome::NotReady),
+        (Some(OrderStatus::AwaitingPayment), _) => {
+            if let Some(event) = world.payment_outcome(status) {
+                world.record(id, vec![event]).await?;
             }
-            (
-                Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed),
-                PaymentStatus::Succeeded,
-            ) => {
-                self.owe_late_payment(id, &order, None, Vec::new()).await?;
-                self.drive_unless_running(id, false).await?;
-                Ok(PaymentEventOutcome::Applied)
-            }
-            _ => Ok(PaymentEventOutcome::Ignored),
+            Ok(PaymentEventOutcome::Applied)
         }
+        (
+            Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed),
+            PaymentStatus::Succeeded,
+        ) => {
+            let payment = Some((world.gateway_name().to_string(), payment_id.to_string()));
+            owe_late_payment(world, id, &order, payment, Vec::new()).await?;
+            Ok(PaymentEventOutcome::Applied)
+        }
+        _ => Ok(PaymentEventOutcome::Ignored),
     }
 }

@@ -2,152 +2,189 @@
 //! record what it came to, repeat until the order waits or is done.
 //!
 //! Recording is batched: the saga's own progress that a resume re-derives by
-//! repeating idempotent steps ([`OrderEvent::deferrable`]: lines reserved,
-//! payment started, paid at once) is recorded with the next event that must be
-//! durable, so a manual-gateway checkout records once after its commit. Intents
-//! (a refund owed) are recorded before their side effects.
+//! repeating idempotent steps ([`OrderEvent::deferrable`]: lines reserved, and
+//! with the manual gateway the payment started and paid at once) is recorded
+//! with the next event that must be durable, so a manual-gateway checkout
+//! records once after its commit. Money taken and intents (a refund owed) are
+//! recorded before the next side effect.
+//!
+//! The executor is generic over [`SagaWorld`], what it acts on: [`Orders`]
+//! with its actors and gateway, or the model world of `model_tests.rs`, which
+//! runs this very loop with crashes at every call.
 
 use std::mem;
 
-use super::state::{OrderError, OrderEvent, OrderState, OrderStatus};
+use super::state::{refund_retry_at, OrderError, OrderEvent, OrderState, OrderStatus, Placement};
 use super::step::{Step, StepContext};
 use super::{Orders, OrdersError};
+use crate::payment::PaymentStatus;
 use crate::runtime::now_millis;
 
-impl Orders {
-    fn step_context(&self, retry_refund_now: bool) -> StepContext {
-        StepContext {
-            now: now_millis(),
-            reconcile_after_ms: self.inner.config.reconcile_after.as_millis() as u64,
-            gateway_answers_at_once: self.inner.gateway.answers_at_once(),
-            retry_refund_now,
+/// What the saga acts on: the order's record, its open listing, and the side
+/// effects of each step (all idempotent, keyed by the order).
+pub(super) trait SagaWorld {
+    /// What the step function needs to know of the world now.
+    fn step_context(&self, retry_refund_now: bool) -> StepContext;
+    /// The first refund back-off, in ms.
+    fn refund_retry_min_ms(&self) -> u64;
+    /// Whether the gateway's payments move real money (see [`OrderEvent::deferrable`]).
+    fn payment_moves_money(&self) -> bool;
+    /// The gateway's name, for payments it reports.
+    fn gateway_name(&self) -> &'static str;
+    /// The order as recorded.
+    async fn get(&self, id: &str) -> Result<OrderState, OrdersError>;
+    /// Records events at once, all or none.
+    async fn record(&self, id: &str, events: Vec<OrderEvent>) -> Result<OrderState, OrdersError>;
+    /// Lists the order as open (before a settled order takes on new work).
+    async fn relist(&self, id: &str) -> Result<(), OrdersError>;
+    /// Drops the order from the open set (need not be waited for).
+    fn close_listing(&self, id: &str);
+    /// Counts a payment that landed after its order gave up.
+    fn count_late_payment(&self);
+    /// The event a payment status comes to (counted by outcome); `None` while pending.
+    fn payment_outcome(&self, status: PaymentStatus) -> Option<OrderEvent>;
+    /// [`Step::Reserve`]: `Reserved` or `Rejected`.
+    async fn reserve(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError>;
+    /// [`Step::StartPayment`]: `PaymentStarted`, maybe `Paid` or `PaymentFailed`.
+    async fn start_payment(&self, id: &str, placement: &Placement) -> Result<Vec<OrderEvent>, OrdersError>;
+    /// [`Step::CheckPayment`]: `Paid`, `PaymentFailed`, or nothing yet.
+    async fn check_payment(&self, id: &str, order: &OrderState) -> Result<Option<OrderEvent>, OrdersError>;
+    /// [`Step::Commit`]: `Confirmed`, or a refund owed for stock that ran out.
+    async fn commit(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError>;
+    /// [`Step::Restock`].
+    async fn restock(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError>;
+    /// [`Step::Refund`]: a gateway error means refused or not reached.
+    async fn refund_payment(&self, id: &str, order: &OrderState) -> Result<(), OrdersError>;
+    /// [`Step::Release`].
+    async fn release(&self, id: &str, placement: &Placement) -> Result<(), OrdersError>;
+}
+
+/// Moves an order's saga on from its recorded state until it waits or is
+/// done. `retry_refund_now` tries an owed refund once before its back-off.
+pub(super) async fn drive(
+    world: &impl SagaWorld,
+    id: &str,
+    mut retry_refund_now: bool,
+) -> Result<OrderState, OrdersError> {
+    let mut order = world.get(id).await?;
+    let mut unrecorded: Vec<OrderEvent> = Vec::new();
+    loop {
+        let context = world.step_context(retry_refund_now);
+        let step = order.next_step(&context);
+        let placement = order.placement().ok_or(OrderError::NotFound)?.clone();
+        let events = match step {
+            Step::Wait(_) | Step::Done => {
+                if !unrecorded.is_empty() {
+                    order = flush(world, id, &mut unrecorded).await?;
+                    continue;
+                }
+                if step == Step::Done {
+                    world.close_listing(id);
+                }
+                return Ok(order);
+            }
+            Step::Reserve => vec![world.reserve(id, &placement).await?],
+            Step::StartPayment => world.start_payment(id, &placement).await?,
+            Step::CheckPayment => match world.check_payment(id, &order).await? {
+                Some(event) => vec![event],
+                None if unrecorded.is_empty() => return Ok(order),
+                None => return flush(world, id, &mut unrecorded).await,
+            },
+            Step::Commit => vec![world.commit(id, &placement).await?],
+            Step::Expire => vec![OrderEvent::Expired],
+            Step::Restock(lines) => {
+                world.restock(id, &placement, &lines).await?;
+                vec![OrderEvent::Restocked]
+            }
+            Step::Refund => {
+                retry_refund_now = false;
+                match world.refund_payment(id, &order).await {
+                    Ok(()) => vec![OrderEvent::Refunded],
+                    Err(err @ OrdersError::Gateway { .. }) => {
+                        let failures = order.refund().map_or(0, |refund| refund.failures);
+                        let retry_at = refund_retry_at(context.now, failures, world.refund_retry_min_ms());
+                        tracing::warn!(order = id, error = %err, retry_at, "refund failed; retrying later");
+                        vec![OrderEvent::RefundFailed {
+                            error: error_chain(&err),
+                            retry_at,
+                        }]
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            Step::Release => {
+                world.release(id, &placement).await?;
+                vec![OrderEvent::Released]
+            }
+        };
+        for event in events {
+            order.transition(&event)?;
+            order.apply(&event);
+            let deferrable = event.deferrable(world.payment_moves_money());
+            unrecorded.push(event);
+            if !deferrable {
+                order = flush(world, id, &mut unrecorded).await?;
+            }
         }
     }
+}
 
-    /// Moves an order's saga on from its recorded state until it waits or is
-    /// done. `retry_refund_now` tries an owed refund once before its back-off.
-    pub(super) async fn drive(&self, id: &str, mut retry_refund_now: bool) -> Result<OrderState, OrdersError> {
-        let mut order = self.get(id).await?;
-        let mut unrecorded: Vec<OrderEvent> = Vec::new();
-        loop {
-            let step = order.next_step(&self.step_context(retry_refund_now));
-            let placement = order.placement().ok_or(OrderError::NotFound)?.clone();
-            let events = match step {
-                Step::Wait(_) | Step::Done => {
-                    if !unrecorded.is_empty() {
-                        order = self.flush(id, &mut unrecorded).await?;
-                        continue;
-                    }
-                    if step == Step::Done {
-                        self.close_listing(id);
-                    }
-                    return Ok(order);
-                }
-                Step::Reserve => vec![self.reserve(id, &placement).await?],
-                Step::StartPayment => self.start_payment(id, &placement).await?,
-                Step::CheckPayment => match self.check_payment(id, &order).await? {
-                    Some(event) => vec![event],
-                    None if unrecorded.is_empty() => return Ok(order),
-                    None => {
-                        order = self.flush(id, &mut unrecorded).await?;
-                        return Ok(order);
-                    }
-                },
-                Step::Commit => vec![self.commit(id, &placement).await?],
-                Step::Expire => vec![OrderEvent::Expired],
-                Step::Restock(lines) => {
-                    self.restock(id, &placement, &lines).await?;
-                    vec![OrderEvent::Restocked]
-                }
-                Step::Refund => {
-                    retry_refund_now = false;
-                    match self.refund_payment(id, &order).await {
-                        Ok(()) => vec![OrderEvent::Refunded],
-                        Err(err @ OrdersError::Gateway { .. }) => {
-                            let failures = order.refund().map_or(0, |refund| refund.failures);
-                            let first_wait = self.inner.config.refund_retry_min.as_millis() as u64;
-                            let retry_at = super::state::refund_retry_at(now_millis(), failures, first_wait);
-                            tracing::warn!(order = id, error = %err, retry_at, "refund failed; retrying later");
-                            vec![OrderEvent::RefundFailed {
-                                error: error_chain(&err),
-                                retry_at,
-                            }]
-                        }
-                        Err(err) => return Err(err),
-                    }
-                }
-                Step::Release => {
-                    self.release(id, &placement).await?;
-                    vec![OrderEvent::Released]
-                }
+/// Records what the saga did. When the order moved meanwhile (it expired, or
+/// was cancelled), the saga goes on from where it is; if the batch held a
+/// payment taken at once, the money and the units sold are owed back.
+async fn flush(world: &impl SagaWorld, id: &str, unrecorded: &mut Vec<OrderEvent>) -> Result<OrderState, OrdersError> {
+    let events = mem::take(unrecorded);
+    match world.record(id, events.clone()).await {
+        Err(OrdersError::Order(OrderError::InvalidTransition { .. })) if !events.contains(&OrderEvent::Paid) => {
+            world.get(id).await
+        }
+        Err(OrdersError::Order(OrderError::InvalidTransition { .. })) => {
+            let order = world.get(id).await?;
+            let lines = order.placement().map_or(0, |placement| placement.lines.len());
+            let restock = match events.last() {
+                Some(OrderEvent::Confirmed) => (0..lines).collect(),
+                Some(OrderEvent::RefundRequested { restock, .. }) => restock.clone(),
+                _ => Vec::new(),
             };
-            for event in events {
-                order.transition(&event)?;
-                order.apply(&event);
-                let deferrable = event.deferrable();
-                unrecorded.push(event);
-                if !deferrable {
-                    order = self.flush(id, &mut unrecorded).await?;
-                }
-            }
+            let payment = events.iter().find_map(|event| match event {
+                OrderEvent::PaymentStarted {
+                    gateway, payment_id, ..
+                } => Some((gateway.clone(), payment_id.clone())),
+                _ => None,
+            });
+            owe_late_payment(world, id, &order, payment, restock).await
         }
+        result => result,
     }
+}
 
-    /// Records what the saga did. When the order moved meanwhile (it expired,
-    /// or was cancelled) and the batch holds a payment taken at once, the money
-    /// and the units sold are owed back instead.
-    async fn flush(&self, id: &str, unrecorded: &mut Vec<OrderEvent>) -> Result<OrderState, OrdersError> {
-        let events = mem::take(unrecorded);
-        match self.record(id, events.clone()).await {
-            Err(OrdersError::Order(OrderError::InvalidTransition { .. })) if events.contains(&OrderEvent::Paid) => {
-                let order = self.get(id).await?;
-                let lines = order.placement().map_or(0, |placement| placement.lines.len());
-                let restock = match events.last() {
-                    Some(OrderEvent::Confirmed) => (0..lines).collect(),
-                    Some(OrderEvent::RefundRequested { restock, .. }) => restock.clone(),
-                    _ => Vec::new(),
-                };
-                let payment = events.iter().find_map(|event| match event {
-                    OrderEvent::PaymentStarted {
-                        gateway, payment_id, ..
-                    } => Some((gateway.clone(), payment_id.clone())),
-                    _ => None,
-                });
-                self.owe_late_payment(id, &order, payment, restock).await
-            }
-            result => result,
-        }
+/// Records that a payment landed on an order that had given up: the money
+/// (and the units of `restock`, if they were sold) is owed back.
+pub(super) async fn owe_late_payment(
+    world: &impl SagaWorld,
+    id: &str,
+    order: &OrderState,
+    payment: Option<(String, String)>,
+    restock: Vec<usize>,
+) -> Result<OrderState, OrdersError> {
+    if !matches!(
+        order.status(),
+        Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed)
+    ) {
+        return Ok(order.clone());
     }
-
-    /// Records that a payment landed on an order that had given up: the money
-    /// (and the units of `restock`, if they were sold) is owed back.
-    pub(super) async fn owe_late_payment(
-        &self,
-        id: &str,
-        order: &OrderState,
-        payment: Option<(String, String)>,
-        restock: Vec<usize>,
-    ) -> Result<OrderState, OrdersError> {
-        if !matches!(
-            order.status(),
-            Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed)
-        ) {
-            return Ok(order.clone());
-        }
-        let gateway = self.inner.gateway.name();
-        self.inner.metrics.payments.with_label_values(&[gateway, "late"]).inc();
-        tracing::warn!(order = id, status = ?order.status(), "paid after the order gave up; refunding");
-        let mut events = Vec::new();
-        if let (None, Some((gateway, payment_id))) = (order.payment(), payment) {
-            events.push(OrderEvent::PaymentRecorded { gateway, payment_id });
-        }
-        events.push(OrderEvent::RefundRequested {
-            reason: "paid after the order had expired or was cancelled; refunded".into(),
-            restock,
-        });
-        self.relist(id).await?;
-        self.record(id, events).await
+    world.count_late_payment();
+    tracing::warn!(order = id, status = ?order.status(), "paid after the order gave up; refunding");
+    let mut events = Vec::new();
+    if let (None, Some((gateway, payment_id))) = (order.payment(), payment) {
+        events.push(OrderEvent::PaymentRecorded { gateway, payment_id });
     }
+    events.push(OrderEvent::RefundRequested {
+        reason: "paid after the order had expired or was cancelled; refunded".into(),
+        restock,
+    });
+    world.relist(id).await?;
+    world.record(id, events).await
 }
 
 /// An error and its sources, for the record.
@@ -160,4 +197,87 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+impl SagaWorld for Orders {
+    fn step_context(&self, retry_refund_now: bool) -> StepContext {
+        StepContext {
+            now: now_millis(),
+            reconcile_after_ms: self.inner.config.reconcile_after.as_millis() as u64,
+            gateway_answers_at_once: self.inner.gateway.answers_at_once(),
+            retry_refund_now,
+        }
+    }
+
+    fn refund_retry_min_ms(&self) -> u64 {
+        self.inner.config.refund_retry_min.as_millis() as u64
+    }
+
+    fn payment_moves_money(&self) -> bool {
+        self.inner.gateway.moves_money()
+    }
+
+    fn gateway_name(&self) -> &'static str {
+        self.inner.gateway.name()
+    }
+
+    async fn get(&self, id: &str) -> Result<OrderState, OrdersError> {
+        Orders::get(self, id).await
+    }
+
+    async fn record(&self, id: &str, events: Vec<OrderEvent>) -> Result<OrderState, OrdersError> {
+        Orders::record(self, id, events).await
+    }
+
+    async fn relist(&self, id: &str) -> Result<(), OrdersError> {
+        Orders::relist(self, id).await
+    }
+
+    fn close_listing(&self, id: &str) {
+        Orders::close_listing(self, id)
+    }
+
+    fn count_late_payment(&self) {
+        let gateway = self.inner.gateway.name();
+        self.inner.metrics.payments.with_label_values(&[gateway, "late"]).inc();
+    }
+
+    fn payment_outcome(&self, status: PaymentStatus) -> Option<OrderEvent> {
+        self.count_payment(status)
+    }
+
+    async fn reserve(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
+        self.reserve_lines(id, placement).await
+    }
+
+    async fn start_payment(&self, id: &str, placement: &Placement) -> Result<Vec<OrderEvent>, OrdersError> {
+        self.start_gateway_payment(id, placement).await
+    }
+
+    async fn check_payment(&self, id: &str, order: &OrderState) -> Result<Option<OrderEvent>, OrdersError> {
+        self.check_gateway_payment(id, order).await
+    }
+
+    async fn commit(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
+        self.commit_lines(id, placement).await
+    }
+
+    async fn restock(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {
+        self.restock_lines(id, placement, lines).await
+    }
+
+    async fn refund_payment(&self, id: &str, order: &OrderState) -> Result<(), OrdersError> {
+        self.refund_gateway_payment(id, order).await
+    }
+
+    async fn release(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
+        self.release_holds(id, placement).await
+    }
+}
+
+impl Orders {
+    /// Drives order `id` (see [`drive`]).
+    pub(super) async fn drive(&self, id: &str, retry_refund_now: bool) -> Result<OrderState, OrdersError> {
+        drive(self, id, retry_refund_now).await
+    }
 }

@@ -234,12 +234,16 @@ impl OrderEvent {
     }
 
     /// Whether recording may wait for the next recorded event: the saga's own
-    /// progress that a resume re-derives by repeating idempotent steps.
-    pub fn deferrable(&self) -> bool {
-        matches!(
-            self,
-            OrderEvent::Reserved | OrderEvent::PaymentStarted { .. } | OrderEvent::Paid
-        )
+    /// progress that a resume re-derives by repeating idempotent steps. A
+    /// payment is such progress only with a gateway that moves no money (the
+    /// manual one): money taken must be on record before the order can expire
+    /// or be cancelled without it.
+    pub fn deferrable(&self, payment_moves_money: bool) -> bool {
+        match self {
+            OrderEvent::Reserved => true,
+            OrderEvent::PaymentStarted { .. } | OrderEvent::Paid => !payment_moves_money,
+            _ => false,
+        }
     }
 }
 

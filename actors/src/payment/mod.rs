@@ -55,6 +55,13 @@ pub trait PaymentGateway: Send + Sync {
     /// Whether [`status`](Self::status) knows the outcome at once (no customer
     /// or operator to wait for), so a resumed order is driven on without delay.
     fn answers_at_once(&self) -> bool;
+    /// Whether its payments move real money (all but the manual gateway). A
+    /// gateway that moves money must start payments pending (the customer
+    /// pays afterwards, as with Stripe): the saga records a payment before any
+    /// money can move only in that order.
+    fn moves_money(&self) -> bool {
+        true
+    }
     /// Refunds payment `payment_id` in full; idempotent on `idempotency_key`
     /// (derived from the order), so a retried refund never pays out twice.
     fn refund<'a>(&'a self, payment_id: &'a str, idempotency_key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
@@ -103,6 +110,10 @@ impl PaymentGateway for ManualGateway {
 
     fn answers_at_once(&self) -> bool {
         self.capture == Capture::Immediate
+    }
+
+    fn moves_money(&self) -> bool {
+        false
     }
 
     fn refund<'a>(&'a self, _payment_id: &'a str, _key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>> {

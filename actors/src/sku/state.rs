@@ -244,8 +244,12 @@ impl SkuStock {
         }))
     }
 
-    /// Decides giving an open reservation back.
+    /// Decides giving an open reservation back; one that was committed is
+    /// refused as such (its units come back only by a return).
     pub fn release(&self, reservation_id: String) -> Result<SkuEvent, StockError> {
+        if self.settled.contains_key(&reservation_id) {
+            return Err(StockError::AlreadyCommitted { reservation_id });
+        }
         self.require_open(&reservation_id)?;
         Ok(SkuEvent::ReservationReleased { reservation_id })
     }

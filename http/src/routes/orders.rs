@@ -213,7 +213,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     request_body = Checkout,
     responses((status = 201, body = OrderBody, description = "confirmed, or awaiting_payment"),
         (status = 400, description = "`idempotency_key_required`"),
-        (status = 409, description = "`out_of_stock` naming the `lines` with `requested` and `available`; `coupon_used_up` / `coupon_used_up_by_customer` / `coupon_expired` (the coupon's use could not be claimed); `checkout_in_progress`; `cart_closed`; `cart_checked_out` with the `order_id` that holds the cart"),
+        (status = 409, description = "`out_of_stock` naming the `lines` with `requested` and `available`; `coupon_used_up` / `coupon_used_up_by_customer` / `coupon_expired` (the coupon's use could not be claimed); `coupon_not_applicable` (the cart's coupon takes nothing off any more: nothing placed, the cart stays open); `checkout_in_progress`; `cart_closed`; `cart_checked_out` with the `order_id` that holds the cart"),
         (status = 422, description = "`idempotency_key_reused`, `cart_empty`, `invalid_field`")))]
 #[post("/v1/carts/{id}/checkout")]
 pub async fn checkout(

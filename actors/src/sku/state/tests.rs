@@ -9,6 +9,7 @@ enum Op {
     Reserve(u8, u64, u64),
     Commit(u8),
     Release(u8),
+    Return(u8, u64),
     Expire(u64),
 }
 
@@ -19,6 +20,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..12, 1u64..40, 1u64..100).prop_map(|(id, qty, ttl)| Op::Reserve(id, qty, ttl)),
         (0u8..12).prop_map(Op::Commit),
         (0u8..12).prop_map(Op::Release),
+        (0u8..12, 1u64..20).prop_map(|(id, qty)| Op::Return(id, qty)),
         (0u64..50).prop_map(Op::Expire),
     ]
 }
@@ -33,6 +35,7 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
         }),
         Op::Commit(id) => stock.commit(format!("r{id}")),
         Op::Release(id) => stock.release(format!("r{id}")).map(Some),
+        Op::Return(id, qty) => stock.return_sold(format!("r{id}.return"), *qty, now),
         Op::Expire(_) => {
             let mut events = Vec::new();
             stock.expire(now, &mut events);
@@ -110,7 +113,44 @@ proptest! {
         prop_assert_eq!(restored.level(), stock.level());
         prop_assert_eq!(&restored.reservations, &stock.reservations);
         prop_assert_eq!(&restored.expiry, &stock.expiry);
+        prop_assert_eq!(&restored.settled, &stock.settled, "what stops a second sale or restock");
+        prop_assert_eq!(&restored.forget, &stock.forget);
     }
+}
+
+#[test]
+fn a_return_moves_sold_units_back_once_per_id() {
+    let mut stock = SkuStock::default();
+    stock.apply(&stock.set_on_hand(10).unwrap());
+    let ReserveDecision::New(event) = stock.reserve("o1.0".into(), 4, 1_000).unwrap() else {
+        panic!("a new reservation")
+    };
+    stock.apply(&event);
+    stock.apply(&stock.commit("o1.0".into()).unwrap().expect("sold"));
+    assert_eq!(
+        stock.release("o1.0".into()),
+        Err(StockError::AlreadyCommitted {
+            reservation_id: "o1.0".into()
+        }),
+        "a sold reservation is not released: its units come back by a return"
+    );
+    assert!(matches!(
+        stock.reserve("o1.0".into(), 4, 2_000),
+        Err(StockError::AlreadyCommitted { .. })
+    ));
+    assert_eq!(
+        stock.return_sold("o1.0.return".into(), 5, 10),
+        Err(StockError::ReturnExceedsSold { qty: 5, sold: 4 })
+    );
+    stock.apply(
+        &stock
+            .return_sold("o1.0.return".into(), 4, 10)
+            .unwrap()
+            .expect("returned"),
+    );
+    assert_eq!((stock.level().on_hand, stock.level().sold), (10, 0));
+    assert_eq!(stock.return_sold("o1.0.return".into(), 4, 20), Ok(None), "once per id");
+    assert_eq!((stock.level().on_hand, stock.level().sold), (10, 0));
 }
 
 #[test]
