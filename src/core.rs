@@ -13,11 +13,11 @@ use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
 use mercato_actors::notify::mailer::{Mailer, Transport};
 use mercato_actors::notify::Notifier;
-use mercato_actors::order::{Orders, Sweeper};
+use mercato_actors::order::Orders;
 use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
-use mercato_actors::runtime::{ActorDirectory, Runtime};
+use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
@@ -52,8 +52,9 @@ pub struct Core {
     pub carts: Carts,
     /// Orders and the checkout saga.
     pub orders: Orders,
-    /// Resumes open orders; stopped first at shutdown.
-    sweeper: Mutex<Option<Sweeper>>,
+    /// The background loops (cart re-pricer, order sweeper, notifier), in
+    /// start order; stopped first at shutdown.
+    background: Mutex<Vec<BackgroundTask>>,
     /// Order mails.
     pub notifier: Notifier,
     /// Every metric of the process.
@@ -112,7 +113,6 @@ impl Core {
             settings.checkout.clone(),
             metrics.orders.clone(),
         );
-        let sweeper = Sweeper::start(orders.clone());
         let transport = match settings.mail.smtp_relay.as_str() {
             "" => Transport::Outbox(data_dir.join(OUTBOX_DIR)),
             relay => {
@@ -124,13 +124,14 @@ impl Core {
             }
         };
         let mailer = Mailer::new(&settings.mail.from, transport).context("invalid [mail] settings")?;
-        let notifier = Notifier::start(
+        let notifier = Notifier::new(
             &runtime,
             orders.clone(),
             mailer,
             settings.mail.poll_interval,
             metrics.orders.mails.clone(),
         );
+        let background = vec![carts.start_repricer(), orders.start_sweeper(), notifier.start()];
         Ok(Core {
             storage,
             runtime,
@@ -140,7 +141,7 @@ impl Core {
             promotions,
             carts,
             orders,
-            sweeper: Mutex::new(Some(sweeper)),
+            background: Mutex::new(background),
             notifier,
             prometheus,
         })
@@ -160,16 +161,13 @@ impl Core {
         directories
     }
 
-    /// Stops every actor (each submits what it holds), waits for queued writes and
-    /// flushes storage.
+    /// Stops the background loops (newest first, so none wakes an actor after
+    /// this), then every actor (each submits what it holds), waits for queued
+    /// writes and flushes storage.
     pub async fn shutdown(&self) -> anyhow::Result<()> {
-        let sweeper = self
-            .sweeper
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if let Some(sweeper) = sweeper {
-            sweeper.stop().await;
+        let background = std::mem::take(&mut *self.background.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        for task in background.into_iter().rev() {
+            task.stop().await;
         }
         let directories = self.directories();
         let passivated: usize = directories.iter().map(|directory| directory.passivate_all()).sum();
@@ -177,10 +175,19 @@ impl Core {
         let deadline = tokio::time::Instant::now() + ACTOR_STOP_TIMEOUT;
         while directories.iter().any(|directory| directory.live() > 0) {
             if tokio::time::Instant::now() >= deadline {
-                tracing::warn!(timeout = ?ACTOR_STOP_TIMEOUT, "actors still running; flushing anyway");
+                let running: Vec<String> = (directories.iter())
+                    .filter(|directory| directory.live() > 0)
+                    .map(|directory| format!("{} {}", directory.live(), directory.kind()))
+                    .collect();
+                tracing::warn!(timeout = ?ACTOR_STOP_TIMEOUT, running = %running.join(", "), "actors still running; flushing anyway");
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
+            // An activation that was under way (for a caller that is gone now)
+            // comes alive after the first pass: passivate it too.
+            for directory in &directories {
+                directory.passivate_all();
+            }
         }
         tracing::info!("actors stopped; flushing storage");
         self.storage

@@ -206,16 +206,17 @@ pub(crate) async fn stock_level(target: &Target, sku: &str) -> anyhow::Result<Va
     serde_json::from_slice(&body).context("a stock level is not JSON")
 }
 
-/// One guest cart per entry of `lines`, each holding one unit of that SKU;
-/// returns the cart ids in the same order. Two passes: create, then add.
+/// One guest cart per entry of `carts`, holding one unit of each SKU listed
+/// there; returns the cart ids in the same order. Passes: create, then one per
+/// line position.
 pub(crate) async fn prepare_carts(
     target: &Arc<Target>,
-    lines: Arc<[String]>,
+    carts: Arc<[Vec<String>]>,
     connections: usize,
 ) -> anyhow::Result<Arc<[String]>> {
     let ids: Arc<[String]> = send_all(
         target,
-        lines.len(),
+        carts.len(),
         connections,
         |target, _| request(target, Method::POST, "/v1/carts", None, false),
         |_, status, body| {
@@ -226,19 +227,25 @@ pub(crate) async fn prepare_carts(
     )
     .await?
     .into();
-    let carts = Arc::clone(&ids);
-    send_all(
-        target,
-        lines.len(),
-        connections,
-        move |target, index| {
-            let path = format!("/v1/carts/{}/items", carts[index]);
-            let body = format!(r#"{{"sku":"{}","qty":1}}"#, lines[index]);
-            request(target, Method::POST, &path, Some(body), false)
-        },
-        |_, status, body| expect("POST /v1/carts/{id}/items", status, body, &[StatusCode::OK]),
-    )
-    .await?;
+    let most_lines = carts.iter().map(Vec::len).max().unwrap_or(0);
+    for position in 0..most_lines {
+        let holding: Arc<[usize]> = (0..carts.len()).filter(|&cart| carts[cart].len() > position).collect();
+        let (ids, carts) = (Arc::clone(&ids), Arc::clone(&carts));
+        let indexes = Arc::clone(&holding);
+        send_all(
+            target,
+            holding.len(),
+            connections,
+            move |target, index| {
+                let cart = indexes[index];
+                let path = format!("/v1/carts/{}/items", ids[cart]);
+                let body = format!(r#"{{"sku":"{}","qty":1}}"#, carts[cart][position]);
+                request(target, Method::POST, &path, Some(body), false)
+            },
+            |_, status, body| expect("POST /v1/carts/{id}/items", status, body, &[StatusCode::OK]),
+        )
+        .await?;
+    }
     Ok(ids)
 }
 
@@ -300,9 +307,10 @@ impl ServerCounters {
         let checkout = self.delta(earlier, "mercato_checkout_duration_seconds_sum");
         let per = |total: f64, count: f64| if count > 0.0 { total / count } else { 0.0 };
         format!(
-            "{commits:.0} group commits ({:.0}/s, commit thread busy {:.0}%), mean write+fsync {:.2} ms, \
-             {:.1} records each ({:.1} per checkout); server-side checkout mean {:.2} ms",
+            "{commits:.0} group commits ({:.0}/s, {:.2} per checkout, commit thread busy {:.0}%), mean \
+             write+fsync {:.2} ms, {:.1} records each ({:.1} per checkout); server-side checkout mean {:.2} ms",
             commits / seconds,
+            per(commits, checkouts),
             100.0 * flush / seconds,
             1000.0 * per(flush, commits),
             per(records, commits),

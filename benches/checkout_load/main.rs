@@ -3,7 +3,7 @@
 //!
 //! `cargo bench --bench checkout_load -- [--scenario steady|flash] [--url URL
 //! --token T] [--connections N] [--carts N] [--duration SECS] [--warmup SECS]
-//! [--skus N] [--buyers N] [--units N] [--in-flight N] [--setup-connections N]
+//! [--skus N] [--lines N] [--buyers N] [--units N] [--in-flight N] [--setup-connections N]
 //! [--client-threads N]`
 //!
 //! Without `--url` a server is started in this process (`http_load`'s: port 0,
@@ -16,7 +16,8 @@
 //! that set-up is timed.
 //!
 //! `steady` (default): `--skus` products `CK-00000`.. stocked with 10^12 units;
-//! `--carts` carts, spread round-robin over them, one unit each; then
+//! `--carts` carts, spread round-robin over them, `--lines` (1) SKUs of one unit
+//! each; then
 //! `--connections` closed-loop clients check out the next unused cart (one
 //! `Idempotency-Key` per cart) for `--warmup` + `--duration` seconds or until
 //! the carts run out. Printed: checkouts/s (201), p50/p90/p99/p99.9/max of the
@@ -98,6 +99,9 @@ struct Args {
     /// steady: SKUs the carts are spread over.
     #[arg(long, default_value_t = 10_000)]
     skus: usize,
+    /// steady: lines (distinct SKUs, one unit each) per cart.
+    #[arg(long, default_value_t = 1)]
+    lines: usize,
     /// flash: buyers, one cart of one unit each.
     #[arg(long, default_value_t = 10_000)]
     buyers: usize,
@@ -163,15 +167,22 @@ async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
     stock_all(&target, &skus, connections).await?;
     eprintln!("{} SKUs stocked with 10^12 units in {:.1} s", skus.len(), secs(started));
     let started = Instant::now();
-    let lines: Arc<[String]> = (0..args.carts).map(|i| skus[i % skus.len()].clone()).collect();
+    let per_cart = args.lines.clamp(1, skus.len());
+    let lines: Arc<[Vec<String>]> = (0..args.carts)
+        .map(|cart| {
+            (0..per_cart)
+                .map(|line| skus[(cart * per_cart + line) % skus.len()].clone())
+                .collect()
+        })
+        .collect();
     let carts = api::prepare_carts(&target, lines, connections).await?;
     eprintln!(
-        "{} carts prepared (create + add one line) in {:.1} s",
+        "{} carts prepared (create + add {per_cart} line(s)) in {:.1} s",
         carts.len(),
         secs(started)
     );
     println!(
-        "scenario      steady: POST /v1/carts/{{id}}/checkout, one line per cart over {} SKUs",
+        "scenario      steady: POST /v1/carts/{{id}}/checkout, {per_cart} line(s) per cart over {} SKUs",
         skus.len()
     );
     steady::run(
@@ -193,7 +204,7 @@ async fn flash(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
     let category = api::category(&target).await?;
     api::create_products(&target, category, vec![sku.clone()].into(), 1).await?;
     api::set_on_hand(&target, &sku, args.units).await?;
-    let lines: Arc<[String]> = vec![sku.clone(); args.buyers].into();
+    let lines: Arc<[Vec<String>]> = vec![vec![sku.clone()]; args.buyers].into();
     let carts = api::prepare_carts(&target, lines, connections).await?;
     eprintln!(
         "{sku}: {} units, {} carts of one unit prepared in {:.1} s",

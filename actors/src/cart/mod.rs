@@ -26,7 +26,7 @@ pub use self::state::{CartError, Line};
 use crate::catalog::prices::{PriceEntry, PriceTable};
 use crate::catalog::Catalog;
 use crate::promotion::Promotions;
-use crate::runtime::{ActorError, Registry, Runtime};
+use crate::runtime::{ActorError, BackgroundTask, Registry, Runtime, StopSignal};
 use crate::sku::Inventory;
 
 /// Why a cart call failed.
@@ -64,19 +64,22 @@ pub struct Carts {
 }
 
 impl Carts {
-    /// Carts on `runtime`; starts the task that re-prices carts on catalog
-    /// changes (must run inside a tokio runtime).
+    /// Carts on `runtime`; [`Carts::start_repricer`] keeps them priced.
     pub fn new(runtime: &Runtime, catalog: &Catalog, inventory: Inventory, promotions: Promotions) -> Self {
-        let carts = Carts {
+        Carts {
             carts: Registry::new(runtime),
             prices: Arc::clone(catalog.prices()),
             inventory,
             promotions,
             watchers: Arc::default(),
-        };
-        let changes = carts.prices.subscribe();
-        tokio::spawn(carts.clone().reprice_on_changes(changes));
-        carts
+        }
+    }
+
+    /// Starts the task that re-prices carts on catalog changes (inside a tokio
+    /// runtime), until stopped.
+    pub fn start_repricer(&self) -> BackgroundTask {
+        let (carts, changes) = (self.clone(), self.prices.subscribe());
+        BackgroundTask::spawn("cart re-pricer", move |stop| carts.reprice_on_changes(changes, stop))
     }
 
     /// The registry, for the admin API.
@@ -166,10 +169,19 @@ impl Carts {
         Ok(self.carts.call(id, command).await??)
     }
 
-    /// Re-prices every watched cart holding a changed SKU, until the catalog closes.
-    async fn reprice_on_changes(self, mut changes: broadcast::Receiver<(String, Arc<PriceEntry>)>) {
+    /// Re-prices every watched cart holding a changed SKU, until the catalog
+    /// closes or it is told to stop.
+    async fn reprice_on_changes(
+        self,
+        mut changes: broadcast::Receiver<(String, Arc<PriceEntry>)>,
+        mut stop: StopSignal,
+    ) {
         loop {
-            let changed: Vec<(String, Arc<PriceEntry>)> = match changes.recv().await {
+            let received = tokio::select! {
+                received = changes.recv() => received,
+                _ = stop.stopped() => return,
+            };
+            let changed: Vec<(String, Arc<PriceEntry>)> = match received {
                 Ok(change) => vec![change],
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "price changes lagged; re-pricing every watched cart");

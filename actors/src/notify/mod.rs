@@ -26,7 +26,7 @@ use self::state::{Cursor, MailKind};
 use crate::account::address::Address;
 use crate::order::state::{OrderEvent, OrderLine};
 use crate::order::Orders;
-use crate::runtime::{ActorDirectory, Entity, Registry, Runtime};
+use crate::runtime::{ActorDirectory, BackgroundTask, Entity, Registry, Runtime, StopSignal};
 use crate::storage::{codec, Storage};
 
 /// The id of the one cursor.
@@ -74,24 +74,28 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Starts following the log (inside a tokio runtime).
-    pub fn start(
+    /// A notifier on `runtime`; [`Notifier::start`] follows the log.
+    pub fn new(
         runtime: &Runtime,
         orders: Orders,
         mailer: Mailer,
         poll_interval: Duration,
         sent: IntCounterVec,
     ) -> Self {
-        let notifier = Notifier {
+        Notifier {
             cursor: Registry::new(runtime),
             storage: runtime.storage().clone(),
             orders,
             mailer: Arc::new(mailer),
             sent,
             poll_interval,
-        };
-        tokio::spawn(notifier.clone().run());
-        notifier
+        }
+    }
+
+    /// Starts following the log (inside a tokio runtime), until stopped.
+    pub fn start(&self) -> BackgroundTask {
+        let notifier = self.clone();
+        BackgroundTask::spawn("notifier", move |stop| notifier.run(stop))
     }
 
     /// The cursor's registry, for the admin API and shutdown.
@@ -99,15 +103,22 @@ impl Notifier {
         vec![Arc::new(self.cursor.clone())]
     }
 
-    async fn run(self) {
+    async fn run(self, mut stop: StopSignal) {
         loop {
-            match self.pass().await {
-                Ok(0) => tokio::time::sleep(self.poll_interval).await,
-                Ok(_) => {}
+            let passed = tokio::select! {
+                passed = self.pass() => passed,
+                _ = stop.stopped() => return,
+            };
+            let more = match passed {
+                Ok(0) => stop.sleep(self.poll_interval).await,
+                Ok(_) => true,
                 Err(err) => {
                     tracing::warn!(error = %err, "mail pass failed; retrying");
-                    tokio::time::sleep(self.poll_interval).await;
+                    stop.sleep(self.poll_interval).await
                 }
+            };
+            if !more {
+                return;
             }
         }
     }

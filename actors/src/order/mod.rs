@@ -50,7 +50,6 @@ use self::messages::{OpenOrdersCommand, OrderCommand};
 use self::open_orders::OpenOrders;
 pub use self::payment_events::PaymentEventOutcome;
 use self::state::{OrderEvent, OrderState};
-pub use self::sweeper::Sweeper;
 use crate::account::Accounts;
 use crate::cart::Carts;
 use crate::metrics::OrderMetrics;
@@ -120,7 +119,7 @@ impl Drop for Running<'_> {
 }
 
 impl Orders {
-    /// Orders on `runtime`; [`Sweeper::start`] resumes them in the background.
+    /// Orders on `runtime`; [`Orders::start_sweeper`] resumes them in the background.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         runtime: &Runtime,

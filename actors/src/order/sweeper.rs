@@ -2,38 +2,18 @@
 //! on (resume after a crash, expire, reconcile, retry refunds, release), until
 //! it is told to stop.
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
 use super::messages::OpenOrdersCommand;
 use super::state::OrderError;
 use super::{Orders, OrdersError, OPEN_ID};
-
-/// The running sweeper; [`Sweeper::stop`] ends it.
-pub struct Sweeper {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl Sweeper {
-    /// Starts sweeping `orders` (inside a tokio runtime).
-    pub fn start(orders: Orders) -> Self {
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(orders.sweep_until(stopped));
-        Sweeper { stop, task }
-    }
-
-    /// Stops after the pass in progress and waits for it.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        match self.task.await {
-            Ok(()) => tracing::info!("order sweeper stopped"),
-            Err(err) => tracing::warn!(error = %err, "order sweeper ended abnormally"),
-        }
-    }
-}
+use crate::runtime::{BackgroundTask, StopSignal};
 
 impl Orders {
+    /// Starts the sweeper (inside a tokio runtime).
+    pub fn start_sweeper(&self) -> BackgroundTask {
+        let orders = self.clone();
+        BackgroundTask::spawn("order sweeper", move |stop| orders.sweep_until(stop))
+    }
+
     /// Looks at every open order once; answers how many were driven.
     pub async fn sweep(&self) -> Result<usize, OrdersError> {
         let ids = self.inner.open.call(OPEN_ID, OpenOrdersCommand::List).await?;
@@ -56,14 +36,16 @@ impl Orders {
         Ok(driven)
     }
 
-    async fn sweep_until(self, mut stopped: watch::Receiver<bool>) {
+    async fn sweep_until(self, mut stop: StopSignal) {
         loop {
-            if let Err(err) = self.sweep().await {
-                tracing::warn!(error = %err, "order sweep failed");
-            }
             tokio::select! {
-                _ = tokio::time::sleep(self.inner.config.sweep_interval) => {}
-                _ = stopped.wait_for(|stop| *stop) => return,
+                swept = self.sweep() => if let Err(err) = swept {
+                    tracing::warn!(error = %err, "order sweep failed");
+                },
+                _ = stop.stopped() => return,
+            }
+            if !stop.sleep(self.inner.config.sweep_interval).await {
+                return;
             }
         }
     }

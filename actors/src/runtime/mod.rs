@@ -7,10 +7,12 @@
 //! - [`journal`]: when a reply may leave (after the flush that covers it).
 //! - [`placement`]: the arbiter pool and the id hash.
 //! - [`supervision`]: statuses and the back-off policy.
+//! - [`background`]: background loops with a stop signal, ended before shutdown.
 //!
 //! The runtime knows nothing of commerce.
 
 pub mod actor;
+pub mod background;
 pub mod entity;
 pub mod journal;
 pub mod placement;
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use self::background::{BackgroundTask, StopSignal};
 pub use self::entity::{now_millis, Entity, UnixMillis};
 use self::placement::ArbiterPool;
 pub use self::registry::Registry;
