@@ -110,61 +110,87 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::ops::readyz)
             .service(routes::ops::metrics)
             .service(routes::ops::openapi)
-            .service(routes::inventory::get_level)
-            .service(routes::inventory::set_on_hand)
-            .service(routes::inventory::adjust)
-            .service(routes::inventory::reserve)
-            .service(routes::inventory::commit)
-            .service(routes::inventory::release)
-            .service(routes::categories::list)
-            .service(routes::categories::get_one)
-            .service(routes::categories::create)
-            .service(routes::categories::update)
-            .service(routes::categories::remove)
-            .service(routes::search::search)
-            .service(routes::products::get_one)
-            .service(routes::products::create)
-            .service(routes::products::update)
-            .service(routes::products::archive)
+            // Scopes by first path segments: a request's path is matched (by the
+            // router, and again for the metrics label) only against the patterns
+            // of its scope, not against every dynamic pattern of the API.
+            .service(
+                web::scope("/v1/carts")
+                    .service(routes::carts::create)
+                    .service(routes::orders::checkout)
+                    .service(routes::carts::get_one)
+                    .service(routes::carts::add_item)
+                    .service(routes::carts::set_qty)
+                    .service(routes::carts::remove_item)
+                    .service(routes::carts::apply_coupon)
+                    .service(routes::carts::remove_coupon)
+                    .service(ws::cart_socket),
+            )
+            .service(
+                web::scope("/v1/inventory")
+                    .service(routes::inventory::get_level)
+                    .service(routes::inventory::set_on_hand)
+                    .service(routes::inventory::adjust)
+                    .service(routes::inventory::reserve)
+                    .service(routes::inventory::commit)
+                    .service(routes::inventory::release),
+            )
+            .service(
+                web::scope("/v1/products")
+                    .service(routes::search::search)
+                    .service(routes::products::get_one)
+                    .service(routes::products::create)
+                    .service(routes::products::update)
+                    .service(routes::products::archive),
+            )
+            .service(
+                web::scope("/v1/categories")
+                    .service(routes::categories::list)
+                    .service(routes::categories::get_one)
+                    .service(routes::categories::create)
+                    .service(routes::categories::update)
+                    .service(routes::categories::remove),
+            )
+            .service(
+                web::scope("/v1/orders")
+                    .service(routes::orders::get_one)
+                    .service(routes::orders::cancel),
+            )
+            .service(
+                web::scope("/v1/auth")
+                    .service(routes::auth::register)
+                    .service(routes::auth::login)
+                    .service(routes::auth::refresh)
+                    .service(routes::auth::logout),
+            )
+            .service(
+                web::scope("/v1/me")
+                    .service(routes::me::get_me)
+                    .service(routes::me::update_me)
+                    .service(routes::me::list_addresses)
+                    .service(routes::me::add_address)
+                    .service(routes::me::update_address)
+                    .service(routes::me::remove_address)
+                    .service(routes::carts::my_cart)
+                    .service(routes::orders::my_orders),
+            )
+            .service(web::scope("/v1/payments").service(routes::payments::stripe_webhook));
+        let mut admin = web::scope("/v1/admin")
             .service(routes::actors::list)
             .service(routes::actors::restart)
-            .service(routes::auth::register)
-            .service(routes::auth::login)
-            .service(routes::auth::refresh)
-            .service(routes::auth::logout)
-            .service(routes::me::get_me)
-            .service(routes::me::update_me)
-            .service(routes::me::list_addresses)
-            .service(routes::me::add_address)
-            .service(routes::me::update_address)
-            .service(routes::me::remove_address)
             .service(routes::users::get_user)
             .service(routes::users::set_role)
             .service(routes::users::delete_user)
-            .service(routes::carts::create)
-            .service(routes::carts::my_cart)
-            .service(routes::carts::get_one)
-            .service(routes::carts::add_item)
-            .service(routes::carts::set_qty)
-            .service(routes::carts::remove_item)
-            .service(routes::carts::apply_coupon)
-            .service(routes::carts::remove_coupon)
-            .service(ws::cart_socket)
             .service(routes::coupons::list)
             .service(routes::coupons::create)
             .service(routes::coupons::update)
             .service(routes::coupons::remove)
             .service(routes::coupons::create_promotion)
             .service(routes::coupons::remove_promotion)
-            .service(routes::orders::checkout)
-            .service(routes::orders::get_one)
-            .service(routes::orders::my_orders)
-            .service(routes::orders::cancel)
-            .service(routes::orders::transition)
-            .service(routes::payments::stripe_webhook);
+            .service(routes::orders::transition);
         if options.fault_injection {
-            cfg.service(routes::actors::fault);
+            admin = admin.service(routes::actors::fault);
         }
+        cfg.service(admin);
         cfg.default_service(web::to(no_route));
     }
 }

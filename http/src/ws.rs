@@ -85,7 +85,7 @@ enum Command {
     params(("id" = String, Path), ("access_token" = Option<String>, Query, description = "owner's token for a customer's cart")),
     responses((status = 101, description = "WebSocket: see the module docs for the protocol"),
         (status = 401), (status = 403, description = "`cart_forbidden`"), (status = 404, description = "`cart_not_found`")))]
-#[get("/v1/carts/{id}/ws")]
+#[get("/{id}/ws")]
 pub async fn cart_socket(
     req: HttpRequest,
     body: web::Payload,

@@ -2,6 +2,8 @@
 //! it, the order is placed and its saga driven until it settles or waits for
 //! its payment.
 
+use std::sync::Arc;
+
 use futures_util::future::{join, try_join};
 use sha2::{Digest as _, Sha256};
 
@@ -116,17 +118,6 @@ impl Orders {
             Err(OrdersError::Order(OrderError::NotFound)) => {}
             Err(err) => return Err(err),
         }
-        let cart = self
-            .inner
-            .carts
-            .get(&request.cart_id, request.caller.as_deref())
-            .await?;
-        if let Some(order_id) = cart.status.order_id().filter(|held| *held != id) {
-            self.take_over_abandoned(&request.cart_id, order_id).await?;
-        }
-        if cart.lines.is_empty() {
-            return Err(OrdersError::EmptyCart);
-        }
         let Some(running) = self.mark_running(id) else {
             return Ok(CheckoutResult::InProgress);
         };
@@ -134,11 +125,7 @@ impl Orders {
         // id without an order, which the sweeper drops, and maybe a frozen cart,
         // which the next checkout of it takes over.
         let open = self.inner.open.call(OPEN_ID, OpenOrdersCommand::Open(id.to_string()));
-        let frozen = self
-            .inner
-            .carts
-            .begin_checkout(&request.cart_id, request.caller.as_deref(), id);
-        let (listed, frozen) = join(open, frozen).await;
+        let (listed, frozen) = join(open, self.freeze_cart(&request, id)).await;
         listed?;
         let cart = match frozen {
             Ok(cart) if cart.lines.is_empty() => {
@@ -149,7 +136,7 @@ impl Orders {
             Ok(cart) => cart,
             Err(err) => {
                 self.close_listing(id);
-                return Err(err.into());
+                return Err(err);
             }
         };
         let window = self.inner.config.payment_window.as_millis() as u64;
@@ -187,6 +174,19 @@ impl Orders {
             order_id: id.to_string(),
             order: Box::new(order),
         })
+    }
+
+    /// Freezes the cart for order `id`; a hold of an order that was never
+    /// placed is taken over first.
+    async fn freeze_cart(&self, request: &CheckoutRequest, id: &str) -> Result<Arc<CartView>, OrdersError> {
+        let caller = request.caller.as_deref();
+        match self.inner.carts.begin_checkout(&request.cart_id, caller, id).await {
+            Err(CartsError::Cart(CartError::CheckedOut { order_id })) if order_id != id => {
+                self.take_over_abandoned(&request.cart_id, &order_id).await?;
+                Ok(self.inner.carts.begin_checkout(&request.cart_id, caller, id).await?)
+            }
+            frozen => Ok(frozen?),
+        }
     }
 
     /// A cart frozen by order `held` that another checkout wants: taken over

@@ -78,7 +78,7 @@ fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDir
 #[utoipa::path(get, path = "/v1/admin/actors", tag = "actors", security(("operator_token" = [])), params(ListQuery),
     responses((status = 200, body = [ActorBody]), (status = 401), (status = 404, description = "unknown kind"),
         (status = 422, description = "`invalid_field`, `invalid_query`")))]
-#[get("/v1/admin/actors")]
+#[get("/actors")]
 pub async fn list(
     _: Operator,
     state: web::Data<AppState>,
@@ -101,7 +101,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/v1/admin/actors/{kind}/{id}/restart", tag = "actors", security(("operator_token" = [])),
     params(("kind" = String, Path), ("id" = String, Path)),
     responses((status = 202, body = ActorAction), (status = 401), (status = 404, description = "not live")))]
-#[post("/v1/admin/actors/{kind}/{id}/restart")]
+#[post("/actors/{kind}/{id}/restart")]
 pub async fn restart(
     _: Operator,
     state: web::Data<AppState>,
@@ -122,7 +122,7 @@ pub async fn restart(
 #[utoipa::path(post, path = "/v1/admin/actors/{kind}/{id}/fault", tag = "actors", security(("operator_token" = [])),
     params(("kind" = String, Path), ("id" = String, Path)),
     responses((status = 202, body = ActorAction), (status = 401), (status = 404, description = "fault injection is off")))]
-#[post("/v1/admin/actors/{kind}/{id}/fault")]
+#[post("/actors/{kind}/{id}/fault")]
 pub async fn fault(
     _: Operator,
     state: web::Data<AppState>,

@@ -132,7 +132,7 @@ fn session_key(token: &str) -> String {
 #[utoipa::path(post, path = "/v1/auth/register", tag = "accounts", request_body = Register,
     responses((status = 201, body = SessionBody), (status = 409, description = "`email_taken`"),
         (status = 422, description = "`invalid_field` (email, password, name)"), (status = 429, description = "`rate_limited`")))]
-#[post("/v1/auth/register")]
+#[post("/register")]
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -160,7 +160,7 @@ pub async fn register(
     responses((status = 200, body = SessionBody),
         (status = 401, description = "`invalid_credentials`: unknown e-mail or wrong password, not told apart"),
         (status = 429, description = "`rate_limited`")))]
-#[post("/v1/auth/login")]
+#[post("/login")]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -188,7 +188,7 @@ pub async fn login(
     responses((status = 200, body = SessionBody),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` (the session is revoked)"),
         (status = 429, description = "`rate_limited`")))]
-#[post("/v1/auth/refresh")]
+#[post("/refresh")]
 pub async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -204,7 +204,7 @@ pub async fn refresh(
 /// Access tokens already issued run out on their own (`expires_in`).
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", request_body = RefreshRequest,
     responses((status = 204), (status = 401, description = "`invalid_refresh_token`")))]
-#[post("/v1/auth/logout")]
+#[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     state.accounts.logout(&body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())

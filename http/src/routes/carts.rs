@@ -193,7 +193,7 @@ pub struct ApplyCoupon {
 
 /// Creates a guest cart: whoever holds its id may use it.
 #[utoipa::path(post, path = "/v1/carts", tag = "carts", responses((status = 201, body = CartBody)))]
-#[post("/v1/carts")]
+#[post("")]
 pub async fn create(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (id, view) = state.carts.create(None).await?;
     Ok(respond(HttpResponse::Created(), &id, &view))
@@ -202,7 +202,7 @@ pub async fn create(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// The signed-in customer's current cart (created on first use).
 #[utoipa::path(get, path = "/v1/me/cart", tag = "carts", security(("access_token" = [])),
     responses((status = 200, body = CartBody), (status = 401)))]
-#[get("/v1/me/cart")]
+#[get("/cart")]
 pub async fn my_cart(user: CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let id = state.accounts.current_cart(&user.id).await?;
     let view = state.carts.ensure(&id, Some(&user.id)).await?;
@@ -213,7 +213,7 @@ pub async fn my_cart(user: CurrentUser, state: web::Data<AppState>) -> Result<Ht
 #[utoipa::path(get, path = "/v1/carts/{id}", tag = "carts", params(("id" = String, Path)),
     responses((status = 200, body = CartBody), (status = 403, description = "`cart_forbidden`"),
         (status = 404, description = "`cart_not_found`")))]
-#[get("/v1/carts/{id}")]
+#[get("/{id}")]
 pub async fn get_one(
     user: MaybeUser,
     state: web::Data<AppState>,
@@ -229,7 +229,7 @@ pub async fn get_one(
     responses((status = 200, body = CartBody), (status = 404), (status = 409, description = "`cart_closed`, `cart_checked_out` (with `order_id`)"),
         (status = 412, description = "`version_mismatch`"),
         (status = 422, description = "`invalid_field`, `unknown_sku`, `product_unavailable`, `too_many_lines`, `currency_mismatch`")))]
-#[post("/v1/carts/{id}/items")]
+#[post("/{id}/items")]
 pub async fn add_item(
     req: HttpRequest,
     user: MaybeUser,
@@ -251,7 +251,7 @@ pub async fn add_item(
     params(("id" = String, Path), ("sku" = String, Path)), request_body = SetQty,
     responses((status = 200, body = CartBody), (status = 404, description = "`cart_not_found`, `line_not_found`"),
         (status = 412), (status = 422)))]
-#[patch("/v1/carts/{id}/items/{sku}")]
+#[patch("/{id}/items/{sku}")]
 pub async fn set_qty(
     req: HttpRequest,
     user: MaybeUser,
@@ -272,7 +272,7 @@ pub async fn set_qty(
 #[utoipa::path(delete, path = "/v1/carts/{id}/items/{sku}", tag = "carts",
     params(("id" = String, Path), ("sku" = String, Path)),
     responses((status = 200, body = CartBody), (status = 404), (status = 412)))]
-#[delete("/v1/carts/{id}/items/{sku}")]
+#[delete("/{id}/items/{sku}")]
 pub async fn remove_item(
     req: HttpRequest,
     user: MaybeUser,
@@ -289,7 +289,7 @@ pub async fn remove_item(
 #[utoipa::path(post, path = "/v1/carts/{id}/coupons", tag = "carts", params(("id" = String, Path)), request_body = ApplyCoupon,
     responses((status = 200, body = CartBody), (status = 404), (status = 412),
         (status = 422, description = "`coupon_unknown`, `coupon_expired`, `coupon_not_started`, `coupon_used_up`, `coupon_used_up_by_customer`, `coupon_needs_account`, `coupon_below_minimum`, `coupon_not_applicable`, `coupon_currency_mismatch`")))]
-#[post("/v1/carts/{id}/coupons")]
+#[post("/{id}/coupons")]
 pub async fn apply_coupon(
     req: HttpRequest,
     user: MaybeUser,
@@ -308,7 +308,7 @@ pub async fn apply_coupon(
 /// Removes the coupon.
 #[utoipa::path(delete, path = "/v1/carts/{id}/coupons", tag = "carts", params(("id" = String, Path)),
     responses((status = 200, body = CartBody), (status = 404), (status = 412)))]
-#[delete("/v1/carts/{id}/coupons")]
+#[delete("/{id}/coupons")]
 pub async fn remove_coupon(
     req: HttpRequest,
     user: MaybeUser,

@@ -114,7 +114,7 @@ fn tree(categories: Vec<Category>) -> Vec<CategoryNode> {
 
 /// The whole category tree, roots first, each level by name.
 #[utoipa::path(get, path = "/v1/categories", tag = "catalog", responses((status = 200, body = [CategoryNode])))]
-#[get("/v1/categories")]
+#[get("")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(tree(state.catalog.categories().await?)))
 }
@@ -123,7 +123,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 #[utoipa::path(get, path = "/v1/categories/{id_or_slug}", tag = "catalog",
     params(("id_or_slug" = String, Path, description = "numeric id or slug")),
     responses((status = 200, body = CategoryBody), (status = 404, description = "`category_not_found`")))]
-#[get("/v1/categories/{id_or_slug}")]
+#[get("/{id_or_slug}")]
 pub async fn get_one(state: web::Data<AppState>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let key = key.into_inner();
     let found = match key.parse::<u64>() {
@@ -140,7 +140,7 @@ pub async fn get_one(state: web::Data<AppState>, key: web::Path<String>) -> Resu
 #[utoipa::path(post, path = "/v1/categories", tag = "catalog", security(("operator_token" = [])), request_body = NewCategory,
     responses((status = 201, body = CategoryBody), (status = 401), (status = 404, description = "`category_not_found` (parent)"),
         (status = 409, description = "`category_name_taken`, `slug_taken`"), (status = 422, description = "`invalid_field`")))]
-#[post("/v1/categories")]
+#[post("")]
 pub async fn create(
     _: Operator,
     state: web::Data<AppState>,
@@ -161,7 +161,7 @@ pub async fn create(
     params(("id" = u64, Path)), request_body = CategoryChange,
     responses((status = 200, body = CategoryBody), (status = 401), (status = 404, description = "`category_not_found`"),
         (status = 409, description = "`category_cycle`, `category_name_taken`, `slug_taken`"), (status = 422)))]
-#[patch("/v1/categories/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     _: Operator,
     state: web::Data<AppState>,
@@ -189,7 +189,7 @@ pub async fn update(
     params(("id" = u64, Path)),
     responses((status = 204), (status = 401), (status = 404, description = "`category_not_found`"),
         (status = 409, description = "`category_not_empty`")))]
-#[delete("/v1/categories/{id}")]
+#[delete("/{id}")]
 pub async fn remove(_: Operator, state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     state.catalog.delete_category(id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -251,7 +251,7 @@ fn coupon_in(rules: &PricingRules, code: &str) -> Result<CouponBody, ApiError> {
 /// Every coupon and promotion.
 #[utoipa::path(get, path = "/v1/admin/coupons", tag = "carts", security(("operator_token" = [])),
     responses((status = 200, body = RulesBody), (status = 401), (status = 403)))]
-#[get("/v1/admin/coupons")]
+#[get("/coupons")]
 pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rules = state.promotions.call(RulesCommand::Get).await?;
     Ok(HttpResponse::Ok().json(RulesBody {
@@ -264,7 +264,7 @@ pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, 
 #[utoipa::path(post, path = "/v1/admin/coupons", tag = "carts", security(("operator_token" = [])), request_body = NewCoupon,
     responses((status = 201, body = CouponBody), (status = 401), (status = 403), (status = 409, description = "`coupon_code_taken`"),
         (status = 422, description = "`invalid_field`")))]
-#[post("/v1/admin/coupons")]
+#[post("/coupons")]
 pub async fn create(
     _: Admin,
     state: web::Data<AppState>,
@@ -294,7 +294,7 @@ pub async fn create(
 #[utoipa::path(patch, path = "/v1/admin/coupons/{code}", tag = "carts", security(("operator_token" = [])),
     params(("code" = String, Path)), request_body = CouponChange,
     responses((status = 200, body = CouponBody), (status = 401), (status = 403), (status = 404), (status = 422)))]
-#[patch("/v1/admin/coupons/{code}")]
+#[patch("/coupons/{code}")]
 pub async fn update(
     _: Admin,
     state: web::Data<AppState>,
@@ -327,7 +327,7 @@ pub async fn update(
 /// Deletes a coupon; carts holding its code show `coupon_not_applicable`.
 #[utoipa::path(delete, path = "/v1/admin/coupons/{code}", tag = "carts", security(("operator_token" = [])),
     params(("code" = String, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-#[delete("/v1/admin/coupons/{code}")]
+#[delete("/coupons/{code}")]
 pub async fn remove(_: Admin, state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let code = code_of(code)?;
     state.promotions.call(RulesCommand::DeleteCoupon { code }).await?;
@@ -337,7 +337,7 @@ pub async fn remove(_: Admin, state: web::Data<AppState>, code: web::Path<String
 /// Creates an automatic promotion.
 #[utoipa::path(post, path = "/v1/admin/promotions", tag = "carts", security(("operator_token" = [])), request_body = NewPromotion,
     responses((status = 201, body = PromotionBody), (status = 401), (status = 403), (status = 422)))]
-#[post("/v1/admin/promotions")]
+#[post("/promotions")]
 pub async fn create_promotion(
     _: Admin,
     state: web::Data<AppState>,
@@ -383,7 +383,7 @@ pub async fn create_promotion(
 /// Deletes a promotion.
 #[utoipa::path(delete, path = "/v1/admin/promotions/{id}", tag = "carts", security(("operator_token" = [])),
     params(("id" = u64, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-#[delete("/v1/admin/promotions/{id}")]
+#[delete("/promotions/{id}")]
 pub async fn remove_promotion(
     _: Admin,
     state: web::Data<AppState>,

@@ -94,7 +94,7 @@ fn level_response(sku: String, level: StockLevel) -> HttpResponse {
     params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`")),
     responses((status = 200, body = StockLevelBody), (status = 422, description = "`invalid_field`"),
         (status = 503, description = "`actor_restarting`")))]
-#[get("/v1/inventory/{sku}")]
+#[get("/{sku}")]
 pub async fn get_level(state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let sku = sku.into_inner();
     validate::sku(&sku)?;
@@ -107,7 +107,7 @@ pub async fn get_level(state: web::Data<AppState>, sku: web::Path<String>) -> Re
     params(("sku" = String, Path)), request_body = SetOnHand,
     responses((status = 200, body = StockLevelBody), (status = 401), (status = 409, description = "`below_reserved`"),
         (status = 422, description = "`invalid_field`, `invalid_body`")))]
-#[put("/v1/inventory/{sku}")]
+#[put("/{sku}")]
 pub async fn set_on_hand(
     _: Operator,
     state: web::Data<AppState>,
@@ -126,7 +126,7 @@ pub async fn set_on_hand(
     params(("sku" = String, Path)), request_body = Adjust,
     responses((status = 200, body = StockLevelBody), (status = 401), (status = 409, description = "`below_reserved`"),
         (status = 422, description = "`invalid_field`, `on_hand_out_of_range`")))]
-#[post("/v1/inventory/{sku}/adjust")]
+#[post("/{sku}/adjust")]
 pub async fn adjust(
     _: Operator,
     state: web::Data<AppState>,
@@ -157,7 +157,7 @@ pub async fn adjust(
         (status = 200, body = ReservationBody, description = "the same reservation_id was granted before"),
         (status = 401), (status = 409, description = "`out_of_stock`, `reservation_conflict`"),
         (status = 422, description = "`invalid_field`")))]
-#[post("/v1/inventory/{sku}/reservations")]
+#[post("/{sku}/reservations")]
 pub async fn reserve(
     _: Operator,
     state: web::Data<AppState>,
@@ -217,7 +217,7 @@ fn reservation_path(path: web::Path<(String, String)>) -> Result<(String, String
 #[utoipa::path(post, path = "/v1/inventory/{sku}/reservations/{reservation_id}/commit", tag = "inventory",
     security(("operator_token" = [])), params(("sku" = String, Path), ("reservation_id" = String, Path)),
     responses((status = 200, body = StockLevelBody), (status = 401), (status = 404, description = "`reservation_not_found`")))]
-#[post("/v1/inventory/{sku}/reservations/{reservation_id}/commit")]
+#[post("/{sku}/reservations/{reservation_id}/commit")]
 pub async fn commit(
     _: Operator,
     state: web::Data<AppState>,
@@ -232,7 +232,7 @@ pub async fn commit(
 #[utoipa::path(delete, path = "/v1/inventory/{sku}/reservations/{reservation_id}", tag = "inventory",
     security(("operator_token" = [])), params(("sku" = String, Path), ("reservation_id" = String, Path)),
     responses((status = 200, body = StockLevelBody), (status = 401), (status = 404, description = "`reservation_not_found`")))]
-#[delete("/v1/inventory/{sku}/reservations/{reservation_id}")]
+#[delete("/{sku}/reservations/{reservation_id}")]
 pub async fn release(
     _: Operator,
     state: web::Data<AppState>,

@@ -187,7 +187,7 @@ pub struct AddressChange {
 /// The caller's account.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("access_token" = [])),
     responses((status = 200, body = UserBody), (status = 401), (status = 403, description = "the service token has no account")))]
-#[get("/v1/me")]
+#[get("")]
 pub async fn get_me(user: CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let profile = state.accounts.profile(&user.id).await?;
     Ok(HttpResponse::Ok().json(UserBody::new(user.id, profile)))
@@ -197,7 +197,7 @@ pub async fn get_me(user: CurrentUser, state: web::Data<AppState>) -> Result<Htt
 #[utoipa::path(patch, path = "/v1/me", tag = "accounts", security(("access_token" = [])), request_body = ProfileChange,
     responses((status = 200, body = UserBody), (status = 401), (status = 403, description = "`wrong_password`"),
         (status = 409, description = "`email_taken`"), (status = 422, description = "`invalid_field`")))]
-#[patch("/v1/me")]
+#[patch("")]
 pub async fn update_me(
     user: CurrentUser,
     state: web::Data<AppState>,
@@ -224,7 +224,7 @@ pub async fn update_me(
 /// The caller's address book.
 #[utoipa::path(get, path = "/v1/me/addresses", tag = "accounts", security(("access_token" = [])),
     responses((status = 200, body = [AddressBody]), (status = 401)))]
-#[get("/v1/me/addresses")]
+#[get("/addresses")]
 pub async fn list_addresses(user: CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let profile = state.accounts.profile(&user.id).await?;
     let addresses: Vec<AddressBody> = profile.addresses.into_iter().map(AddressBody::from).collect();
@@ -235,7 +235,7 @@ pub async fn list_addresses(user: CurrentUser, state: web::Data<AppState>) -> Re
 #[utoipa::path(post, path = "/v1/me/addresses", tag = "accounts", security(("access_token" = [])), request_body = NewAddress,
     responses((status = 201, body = AddressBody), (status = 401),
         (status = 422, description = "`invalid_field` (e.g. country not ISO 3166-1 alpha-2), `too_many_addresses`")))]
-#[post("/v1/me/addresses")]
+#[post("/addresses")]
 pub async fn add_address(
     user: CurrentUser,
     state: web::Data<AppState>,
@@ -275,7 +275,7 @@ pub async fn add_address(
 #[utoipa::path(patch, path = "/v1/me/addresses/{id}", tag = "accounts", security(("access_token" = [])),
     params(("id" = u32, Path)), request_body = AddressChange,
     responses((status = 200, body = AddressBody), (status = 401), (status = 404), (status = 422, description = "`invalid_field`")))]
-#[patch("/v1/me/addresses/{id}")]
+#[patch("/addresses/{id}")]
 pub async fn update_address(
     user: CurrentUser,
     state: web::Data<AppState>,
@@ -316,7 +316,7 @@ pub async fn update_address(
 /// Removes an address; if it was the default, the oldest other one becomes it.
 #[utoipa::path(delete, path = "/v1/me/addresses/{id}", tag = "accounts", security(("access_token" = [])),
     params(("id" = u32, Path)), responses((status = 204), (status = 401), (status = 404)))]
-#[delete("/v1/me/addresses/{id}")]
+#[delete("/addresses/{id}")]
 pub async fn remove_address(
     user: CurrentUser,
     state: web::Data<AppState>,

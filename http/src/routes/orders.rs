@@ -215,7 +215,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
         (status = 400, description = "`idempotency_key_required`"),
         (status = 409, description = "`out_of_stock` naming the `lines` with `requested` and `available`; `coupon_used_up` / `coupon_used_up_by_customer` / `coupon_expired` (the coupon's use could not be claimed); `coupon_not_applicable` (the cart's coupon takes nothing off any more: nothing placed, the cart stays open); `checkout_in_progress`; `cart_closed`; `cart_checked_out` with the `order_id` that holds the cart"),
         (status = 422, description = "`idempotency_key_reused`, `cart_empty`, `invalid_field`")))]
-#[post("/v1/carts/{id}/checkout")]
+#[post("/{id}/checkout")]
 pub async fn checkout(
     req: HttpRequest,
     user: MaybeUser,
@@ -309,7 +309,7 @@ fn subtle_eq(a: &str, b: &str) -> bool {
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", params(("id" = String, Path),
         ("X-Order-Token" = Option<String>, Header, description = "a guest's order token")),
     responses((status = 200, body = OrderBody), (status = 404, description = "`order_not_found` (also for someone else's order)")))]
-#[get("/v1/orders/{id}")]
+#[get("/{id}")]
 pub async fn get_one(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -322,7 +322,7 @@ pub async fn get_one(
 /// The signed-in customer's orders, newest first.
 #[utoipa::path(get, path = "/v1/me/orders", tag = "orders", security(("access_token" = [])),
     responses((status = 200, body = [OrderBody]), (status = 401)))]
-#[get("/v1/me/orders")]
+#[get("/orders")]
 pub async fn my_orders(user: crate::auth::CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let profile = state.accounts.profile(&user.id).await?;
     let mut orders = Vec::new();
@@ -341,7 +341,7 @@ pub async fn my_orders(user: crate::auth::CurrentUser, state: web::Data<AppState
 /// retries at once).
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", params(("id" = String, Path)),
     responses((status = 200, body = OrderBody), (status = 404), (status = 409, description = "`invalid_transition` (shipped or settled)")))]
-#[post("/v1/orders/{id}/cancel")]
+#[post("/{id}/cancel")]
 pub async fn cancel(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -367,7 +367,7 @@ pub struct Transition {
     params(("id" = String, Path)), request_body = Transition,
     responses((status = 200, body = OrderBody), (status = 401), (status = 403), (status = 404),
         (status = 409, description = "`invalid_transition`"), (status = 422)))]
-#[post("/v1/admin/orders/{id}/transition")]
+#[post("/orders/{id}/transition")]
 pub async fn transition(
     _: Operator,
     state: web::Data<AppState>,

@@ -25,7 +25,7 @@ use crate::AppState;
         (status = 400, description = "`invalid_signature`, `stale_signature`, `invalid_event`"),
         (status = 404, description = "Stripe is not the configured gateway"),
         (status = 503, description = "the order is not ready for this event yet; Stripe retries")))]
-#[post("/v1/payments/stripe/webhook")]
+#[post("/stripe/webhook")]
 pub async fn stripe_webhook(
     req: HttpRequest,
     state: web::Data<AppState>,

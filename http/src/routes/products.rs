@@ -221,7 +221,7 @@ impl NewProduct {
 /// One product with its current stock.
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "catalog", params(("id" = u64, Path)),
     responses((status = 200, body = ProductBody), (status = 404, description = "`product_not_found`")))]
-#[get("/v1/products/{id}")]
+#[get("/{id}")]
 pub async fn get_one(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let product = state.catalog.product(id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(body_of(&state, product).await))
@@ -231,7 +231,7 @@ pub async fn get_one(state: web::Data<AppState>, id: web::Path<u64>) -> Result<H
 #[utoipa::path(post, path = "/v1/products", tag = "catalog", security(("operator_token" = [])), request_body = NewProduct,
     responses((status = 201, body = ProductBody), (status = 401), (status = 404, description = "`category_not_found`"),
         (status = 409, description = "`sku_taken`"), (status = 422, description = "`invalid_field`, `invalid_body`")))]
-#[post("/v1/products")]
+#[post("")]
 pub async fn create(
     _: Operator,
     state: web::Data<AppState>,
@@ -247,7 +247,7 @@ pub async fn create(
     params(("id" = u64, Path)), request_body = ProductChange,
     responses((status = 200, body = ProductBody), (status = 401), (status = 404, description = "`product_not_found`, `category_not_found`"),
         (status = 409, description = "`sku_taken`"), (status = 422)))]
-#[patch("/v1/products/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     _: Operator,
     state: web::Data<AppState>,
@@ -263,7 +263,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/v1/products/{id}", tag = "catalog", security(("operator_token" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = ProductBody), (status = 401), (status = 404, description = "`product_not_found`")))]
-#[delete("/v1/products/{id}")]
+#[delete("/{id}")]
 pub async fn archive(_: Operator, state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let patch = ProductPatch {
         status: Some(ProductStatus::Archived),

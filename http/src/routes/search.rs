@@ -173,7 +173,7 @@ fn parse(pairs: Vec<(String, String)>) -> Result<Params, ApiError> {
     ),
     responses((status = 200, body = SearchPage), (status = 404, description = "`category_not_found`"),
         (status = 422, description = "`invalid_query`, `invalid_field`")))]
-#[get("/v1/products")]
+#[get("")]
 pub async fn search(
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,

@@ -31,7 +31,7 @@ fn user_id(path: web::Path<String>) -> Result<String, ApiError> {
 /// One user account.
 #[utoipa::path(get, path = "/v1/admin/users/{id}", tag = "accounts", security(("operator_token" = [])),
     params(("id" = String, Path)), responses((status = 200, body = UserBody), (status = 401), (status = 403), (status = 404)))]
-#[get("/v1/admin/users/{id}")]
+#[get("/users/{id}")]
 pub async fn get_user(_: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = user_id(id)?;
     let profile = state.accounts.profile(&id).await?;
@@ -42,7 +42,7 @@ pub async fn get_user(_: Admin, state: web::Data<AppState>, id: web::Path<String
 #[utoipa::path(patch, path = "/v1/admin/users/{id}", tag = "accounts", security(("operator_token" = [])),
     params(("id" = String, Path)), request_body = RoleChange,
     responses((status = 200, body = UserBody), (status = 401), (status = 403), (status = 404), (status = 422)))]
-#[patch("/v1/admin/users/{id}")]
+#[patch("/users/{id}")]
 pub async fn set_role(
     _: Admin,
     state: web::Data<AppState>,
@@ -57,7 +57,7 @@ pub async fn set_role(
 /// Deletes a user: its tokens stop working at once and its e-mail is free again.
 #[utoipa::path(delete, path = "/v1/admin/users/{id}", tag = "accounts", security(("operator_token" = [])),
     params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-#[delete("/v1/admin/users/{id}")]
+#[delete("/users/{id}")]
 pub async fn delete_user(
     _: Admin,
     state: web::Data<AppState>,
