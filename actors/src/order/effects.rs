@@ -259,11 +259,19 @@ impl Orders {
         Ok(())
     }
 
-    /// Gives back what an unsold order holds, at once: its open reservations
-    /// (and the units of any that a cut saga committed before the order gave
-    /// up), its coupon use, its cart.
-    pub(super) async fn release_holds(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
-        let reservations = placement.lines.iter().enumerate().map(|(index, line)| async move {
+    /// Gives back what an unsold order holds, at once: the open reservations
+    /// of `lines` (and the units of any that a cut saga committed before the
+    /// order gave up), its coupon use, its cart.
+    pub(super) async fn release_holds(
+        &self,
+        id: &str,
+        placement: &Placement,
+        lines: &[usize],
+    ) -> Result<(), OrdersError> {
+        let held = lines
+            .iter()
+            .filter_map(|&index| Some((index, placement.lines.get(index)?)));
+        let reservations = held.map(|(index, line)| async move {
             let inventory = &self.inner.inventory;
             match inventory.release(&line.sku, reservation_id(id, index)).await {
                 Ok(_) | Err(InventoryError::Stock(StockError::ReservationNotFound { .. })) => Ok(()),

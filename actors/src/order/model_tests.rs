@@ -325,8 +325,9 @@ impl SagaWorld for World {
         self.cut_here()
     }
 
-    async fn release(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
-        for (index, line) in Self::line_skus(placement) {
+    async fn release(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {
+        for &index in lines {
+            let line = &placement.lines[index];
             self.cut_here()?;
             let release = SkuCommand::Release {
                 reservation_id: format!("{id}.{index}"),

@@ -56,7 +56,7 @@ pub(super) trait SagaWorld {
     /// [`Step::Refund`]: a gateway error means refused or not reached.
     async fn refund_payment(&self, id: &str, order: &OrderState) -> Result<(), OrdersError>;
     /// [`Step::Release`].
-    async fn release(&self, id: &str, placement: &Placement) -> Result<(), OrdersError>;
+    async fn release(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError>;
 }
 
 /// Moves an order's saga on from its recorded state until it waits or is
@@ -112,19 +112,22 @@ pub(super) async fn drive(
                     Err(err) => return Err(err),
                 }
             }
-            Step::Release => {
-                world.release(id, &placement).await?;
+            Step::Release(lines) => {
+                world.release(id, &placement, &lines).await?;
                 vec![OrderEvent::Released]
             }
         };
+        // A step's events are recorded together (with what was deferred), so
+        // that a payment and what it moved the order to stand or fall as one.
+        let mut must_record = false;
         for event in events {
             order.transition(&event)?;
             order.apply(&event);
-            let deferrable = event.deferrable(world.payment_moves_money());
+            must_record |= !event.deferrable(world.payment_moves_money());
             unrecorded.push(event);
-            if !deferrable {
-                order = flush(world, id, &mut unrecorded).await?;
-            }
+        }
+        if must_record {
+            order = flush(world, id, &mut unrecorded).await?;
         }
     }
 }
@@ -270,8 +273,8 @@ impl SagaWorld for Orders {
         self.refund_gateway_payment(id, order).await
     }
 
-    async fn release(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
-        self.release_holds(id, placement).await
+    async fn release(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {
+        self.release_holds(id, placement, lines).await
     }
 }
 

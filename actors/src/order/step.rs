@@ -42,8 +42,9 @@ pub enum Step {
     Restock(Vec<usize>),
     /// Refund the payment.
     Refund,
-    /// Give back what an unsold order holds: reservations, the coupon's use, the cart.
-    Release,
+    /// Give back what an unsold order holds: the reservations of these lines
+    /// (a line found short holds none), the coupon's use, the cart.
+    Release(Vec<usize>),
     /// Nothing to do before `Some(when)`, or until something outside happens
     /// (a webhook, an operator).
     Wait(Option<UnixMillis>),
@@ -76,7 +77,11 @@ impl OrderState {
                 Some(refund) if now < refund.retry_at && !context.retry_refund_now => Step::Wait(Some(refund.retry_at)),
                 _ => Step::Refund,
             },
-            status if status.unsold() && !self.released() => Step::Release,
+            status if status.unsold() && !self.released() => {
+                let short = |sku: &str| self.shortages().iter().any(|shortage| shortage.sku == sku);
+                let held = placement.lines.iter().enumerate().filter(|(_, line)| !short(&line.sku));
+                Step::Release(held.map(|(index, _)| index).collect())
+            }
             _ => Step::Done,
         }
     }
