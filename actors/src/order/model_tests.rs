@@ -128,6 +128,10 @@ impl World {
         }
     }
 
+    fn close_listing(&self, id: &str) {
+        self.open.borrow_mut().remove(id);
+    }
+
     /// Each line's SKU index.
     fn line_skus(placement: &Placement) -> impl Iterator<Item = (usize, &OrderLine)> {
         placement.lines.iter().enumerate()
@@ -177,8 +181,11 @@ impl SagaWorld for World {
         Ok(())
     }
 
-    fn close_listing(&self, id: &str) {
-        self.open.borrow_mut().remove(id);
+    fn finish(&self, id: &str, events: Vec<OrderEvent>) {
+        if !events.is_empty() && (self.cut_here().is_err() || self.order(id, OrderCommand::Record(events)).is_err()) {
+            return;
+        }
+        self.close_listing(id);
     }
 
     fn count_late_payment(&self) {}

@@ -37,8 +37,10 @@ pub(super) trait SagaWorld {
     async fn record(&self, id: &str, events: Vec<OrderEvent>) -> Result<OrderState, OrdersError>;
     /// Lists the order as open (before a settled order takes on new work).
     async fn relist(&self, id: &str) -> Result<(), OrdersError>;
-    /// Drops the order from the open set (need not be waited for).
-    fn close_listing(&self, id: &str);
+    /// Records `events` (bookkeeping of a settled saga), then drops the order
+    /// from the open set; nobody waits for either. If the record fails, the
+    /// order stays listed and the sweeper repeats its last step.
+    fn finish(&self, id: &str, events: Vec<OrderEvent>);
     /// Counts a payment that landed after its order gave up.
     fn count_late_payment(&self);
     /// The event a payment status comes to (counted by outcome); `None` while pending.
@@ -73,13 +75,15 @@ pub(super) async fn drive(
         let step = order.next_step(&context);
         let placement = order.placement().ok_or(OrderError::NotFound)?.clone();
         let events = match step {
+            Step::Done if unrecorded.iter().all(|event| *event == OrderEvent::Released) => {
+                // Only bookkeeping is left: nobody waits for it.
+                world.finish(id, mem::take(&mut unrecorded));
+                return Ok(order);
+            }
             Step::Wait(_) | Step::Done => {
                 if !unrecorded.is_empty() {
                     order = flush(world, id, &mut unrecorded).await?;
                     continue;
-                }
-                if step == Step::Done {
-                    world.close_listing(id);
                 }
                 return Ok(order);
             }
@@ -236,8 +240,18 @@ impl SagaWorld for Orders {
         Orders::relist(self, id).await
     }
 
-    fn close_listing(&self, id: &str) {
-        Orders::close_listing(self, id)
+    fn finish(&self, id: &str, events: Vec<OrderEvent>) {
+        let orders = self.clone();
+        let id = id.to_string();
+        tokio::spawn(async move {
+            if !events.is_empty() {
+                if let Err(err) = orders.record(&id, events).await {
+                    tracing::warn!(order = %id, error = %err, "settled order not recorded; the sweeper will");
+                    return;
+                }
+            }
+            orders.close_listing(&id);
+        });
     }
 
     fn count_late_payment(&self) {

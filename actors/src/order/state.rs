@@ -240,7 +240,8 @@ impl OrderEvent {
     /// or be cancelled without it.
     pub fn deferrable(&self, payment_moves_money: bool) -> bool {
         match self {
-            OrderEvent::Reserved => true,
+            // What a settled saga gave back is recorded after the answer.
+            OrderEvent::Reserved | OrderEvent::Released => true,
             OrderEvent::PaymentStarted { .. } | OrderEvent::Paid => !payment_moves_money,
             _ => false,
         }
