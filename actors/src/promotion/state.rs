@@ -67,7 +67,7 @@ pub struct Coupon {
     pub max_uses: Option<u64>,
     /// Uses per customer; `None`: unlimited. Needs a signed-in customer.
     pub max_uses_per_customer: Option<u64>,
-    /// Uses counted so far (at order confirmation).
+    /// Uses claimed by orders so far (given back by those that did not sell).
     pub uses: u64,
     /// Uses so far by customer id.
     pub uses_by_customer: BTreeMap<String, u64>,

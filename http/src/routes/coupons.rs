@@ -126,7 +126,7 @@ pub struct CouponBody {
     ends_at: Option<String>,
     max_uses: Option<u64>,
     max_uses_per_customer: Option<u64>,
-    /// Uses counted at order confirmation.
+    /// Uses claimed by orders (an order that does not sell gives its use back).
     uses: u64,
 }
 
