@@ -78,9 +78,15 @@ impl OrderState {
                 _ => Step::Refund,
             },
             status if status.unsold() && !self.released() => {
+                // A short line holds nothing; a line a refund restocked was sold
+                // and came back by its return, so its reservation is not
+                // touched again (releasing a committed one would return it).
                 let short = |sku: &str| self.shortages().iter().any(|shortage| shortage.sku == sku);
-                let held = placement.lines.iter().enumerate().filter(|(_, line)| !short(&line.sku));
-                Step::Release(held.map(|(index, _)| index).collect())
+                let restocked = |index: usize| self.refund().is_some_and(|refund| refund.restock.contains(&index));
+                let held = (placement.lines.iter().enumerate())
+                    .filter(|(index, line)| !short(&line.sku) && !restocked(*index))
+                    .map(|(index, _)| index);
+                Step::Release(held.collect())
             }
             _ => Step::Done,
         }

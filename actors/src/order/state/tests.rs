@@ -147,3 +147,122 @@ fn refund_retries_back_off_up_to_an_hour() {
     assert_eq!(refund_retry_at(1_000, 1, 5_000), 11_000);
     assert_eq!(refund_retry_at(0, 40, 5_000), REFUND_RETRY_MAX_MS);
 }
+
+fn context(now: UnixMillis) -> crate::order::step::StepContext {
+    crate::order::step::StepContext {
+        now,
+        reconcile_after_ms: 60_000,
+        gateway_answers_at_once: false,
+        retry_refund_now: false,
+    }
+}
+
+fn with_lines(skus: &[&str]) -> OrderState {
+    let mut order = placed();
+    let mut placement = order.placement().expect("placed").clone();
+    placement.lines = (skus.iter())
+        .map(|sku| OrderLine {
+            sku: sku.to_string(),
+            name: "thing".into(),
+            qty: 1,
+            unit_price: 100,
+            line_total: 100,
+        })
+        .collect();
+    placement.payment_deadline = 1_000;
+    order.placement = Some(Box::new(placement));
+    order
+}
+
+#[test]
+fn a_resumed_order_whose_gateway_answers_at_once_is_checked_at_once() {
+    use crate::order::step::Step;
+    let mut order = with_lines(&["A"]);
+    run(
+        &mut order,
+        &[
+            OrderEvent::Reserved,
+            OrderEvent::PaymentStarted {
+                gateway: "manual".into(),
+                payment_id: "p".into(),
+                client_secret: None,
+            },
+        ],
+    );
+    assert_eq!(
+        order.next_step(&context(10)),
+        Step::Wait(Some(1_000)),
+        "an asynchronous gateway is waited for"
+    );
+    let at_once = crate::order::step::StepContext {
+        gateway_answers_at_once: true,
+        ..context(10)
+    };
+    assert_eq!(
+        order.next_step(&at_once),
+        Step::CheckPayment,
+        "no reconcile_after for an immediate gateway"
+    );
+    assert_eq!(order.next_step(&context(1_000)), Step::Expire);
+}
+
+#[test]
+fn release_skips_short_lines_and_lines_a_refund_restocked() {
+    use crate::order::step::Step;
+    let mut rejected = with_lines(&["A", "B", "C"]);
+    let short = Shortage {
+        sku: "B".into(),
+        requested: 1,
+        available: 0,
+    };
+    run(
+        &mut rejected,
+        &[OrderEvent::Rejected {
+            shortages: vec![short],
+            coupon: None,
+        }],
+    );
+    assert_eq!(rejected.next_step(&context(10)), Step::Release(vec![0, 2]));
+
+    let mut refunded = with_lines(&["A", "B"]);
+    run(
+        &mut refunded,
+        &[
+            OrderEvent::Reserved,
+            OrderEvent::PaymentStarted {
+                gateway: "manual".into(),
+                payment_id: "p".into(),
+                client_secret: None,
+            },
+            OrderEvent::Paid,
+            OrderEvent::RefundRequested {
+                reason: "stock ran out".into(),
+                restock: vec![0],
+            },
+        ],
+    );
+    assert_eq!(refunded.next_step(&context(10)), Step::Restock(vec![0]));
+    run(&mut refunded, &[OrderEvent::Restocked]);
+    assert_eq!(refunded.next_step(&context(10)), Step::Refund);
+    run(
+        &mut refunded,
+        &[OrderEvent::RefundFailed {
+            error: "down".into(),
+            retry_at: 500,
+        }],
+    );
+    assert_eq!(refunded.next_step(&context(10)), Step::Wait(Some(500)), "backs off");
+    let asked_again = crate::order::step::StepContext {
+        retry_refund_now: true,
+        ..context(10)
+    };
+    assert_eq!(refunded.next_step(&asked_again), Step::Refund, "unless asked again");
+    run(&mut refunded, &[OrderEvent::Refunded]);
+    assert_eq!(
+        refunded.next_step(&context(10)),
+        Step::Release(vec![1]),
+        "the restocked line is not released"
+    );
+    run(&mut refunded, &[OrderEvent::Released]);
+    assert_eq!(refunded.next_step(&context(10)), Step::Done);
+}
