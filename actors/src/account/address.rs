@@ -109,6 +109,21 @@ pub fn country(value: &str) -> Result<String, FieldError> {
     Ok(code)
 }
 
+/// An address in `city`, for tests.
+#[cfg(test)]
+pub fn example_in(city: &str) -> Address {
+    Address {
+        name: "Ada".into(),
+        line1: "1 Main St".into(),
+        line2: None,
+        city: city.into(),
+        region: None,
+        postal_code: "10115".into(),
+        country: "DE".into(),
+        phone: None,
+    }
+}
+
 /// A partial change of an address: absent fields stay; `Some(None)` clears an
 /// optional field.
 #[derive(Debug, Clone, Default)]

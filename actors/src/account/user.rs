@@ -300,16 +300,7 @@ mod tests {
     use super::*;
 
     fn address(city: &str) -> Address {
-        Address {
-            name: "Ada".into(),
-            line1: "1 Main St".into(),
-            line2: None,
-            city: city.into(),
-            region: None,
-            postal_code: "10115".into(),
-            country: "DE".into(),
-            phone: None,
-        }
+        crate::account::address::example_in(city)
     }
 
     fn registered() -> UserState {

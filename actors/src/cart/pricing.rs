@@ -132,13 +132,9 @@ fn percent_of(amount: u64, percent: u8) -> u64 {
     (u128::from(amount) * u128::from(percent) / 100) as u64
 }
 
-/// Whether `coupon` may be used now on `lines` by `customer`.
-pub fn check_coupon(
-    coupon: &Coupon,
-    lines: &[Line],
-    customer: Option<&str>,
-    now: UnixMillis,
-) -> Result<(), CouponError> {
+/// Whether `customer` may use `coupon` at `now` at all: its window and its
+/// use limits (what an order's claim checks again, one claim at a time).
+pub fn check_coupon_use(coupon: &Coupon, customer: Option<&str>, now: UnixMillis) -> Result<(), CouponError> {
     if coupon.window.starts_at.is_some_and(|start| now < start) {
         return Err(CouponError::NotStarted);
     }
@@ -154,6 +150,17 @@ pub fn check_coupon(
             return Err(CouponError::UsedUpByCustomer);
         }
     }
+    Ok(())
+}
+
+/// Whether `coupon` may be used now on `lines` by `customer`.
+pub fn check_coupon(
+    coupon: &Coupon,
+    lines: &[Line],
+    customer: Option<&str>,
+    now: UnixMillis,
+) -> Result<(), CouponError> {
+    check_coupon_use(coupon, customer, now)?;
     let subtotal: u64 = lines.iter().map(Line::total).sum();
     if subtotal < coupon.min_subtotal {
         return Err(CouponError::BelowMinimum {

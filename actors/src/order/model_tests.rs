@@ -17,7 +17,6 @@ use super::saga::{drive, SagaWorld};
 use super::state::{OrderError, OrderEvent, OrderLine, OrderState, OrderStatus, Placement};
 use super::step::{Step, StepContext};
 use super::OrdersError;
-use crate::account::address::Address;
 use crate::cart::state::{CartEvent, CartState, CartStatus};
 use crate::payment::{PaymentError, PaymentStatus};
 use crate::promotion::state::{Amount, Coupon, Scope, Window};

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::state::{PricingRules, RulesEvent};
-use crate::cart::pricing::CouponError;
+use crate::cart::pricing::{check_coupon_use, CouponError};
 use crate::runtime::UnixMillis;
 
 /// How long a claim is remembered after it was made.
@@ -62,21 +62,7 @@ impl CouponClaims {
             return Ok(None);
         }
         let coupon = rules.coupons.get(code).ok_or(CouponError::Unknown)?;
-        if coupon.window.starts_at.is_some_and(|start| now < start) {
-            return Err(CouponError::NotStarted);
-        }
-        if coupon.window.ends_at.is_some_and(|end| now >= end) {
-            return Err(CouponError::Expired);
-        }
-        if coupon.max_uses.is_some_and(|max| coupon.uses >= max) {
-            return Err(CouponError::UsedUp);
-        }
-        if let Some(max) = coupon.max_uses_per_customer {
-            let customer = customer.ok_or(CouponError::NeedsAccount)?;
-            if coupon.uses_by_customer.get(customer).copied().unwrap_or(0) >= max {
-                return Err(CouponError::UsedUpByCustomer);
-            }
-        }
+        check_coupon_use(coupon, customer, now)?;
         Ok(Some(RulesEvent::CouponClaimed {
             order_id: order_id.to_string(),
             code: code.to_string(),

@@ -131,16 +131,7 @@ impl World {
             cart_id: id.to_string(),
             owner: None,
             email: "m@example.com".into(),
-            shipping_address: Address {
-                name: "M".into(),
-                line1: "1 Main St".into(),
-                line2: None,
-                city: "Berlin".into(),
-                region: None,
-                postal_code: "10115".into(),
-                country: "DE".into(),
-                phone: None,
-            },
+            shipping_address: crate::account::address::example_in("Berlin"),
             lines: (script.lines.iter())
                 .map(|(sku, qty)| OrderLine {
                     sku: format!("S{sku}"),
