@@ -6,7 +6,7 @@
 //! The open-order set (`order-index/open`, kept alive) lists the orders whose
 //! saga has not settled.
 
-use super::messages::{OpenOrdersCommand, OrderCommand, OrderOutcome, OrderReply};
+use super::messages::{OpenOrdersCommand, OpenOrdersReply, OrderCommand, OrderOutcome, OrderReply};
 use super::open_orders::{OpenOrders, OpenOrdersEvent};
 use super::state::{OrderEvent, OrderState, OrderStatus};
 use crate::runtime::{Entity, UnixMillis};
@@ -80,7 +80,7 @@ impl Entity for OpenOrders {
     const KEEP_ALIVE: bool = true;
     type Event = OpenOrdersEvent;
     type Command = OpenOrdersCommand;
-    type Reply = Vec<String>;
+    type Reply = OpenOrdersReply;
     type View = ();
 
     fn new(_id: &str) -> Self {
@@ -96,17 +96,25 @@ impl Entity for OpenOrders {
         command: OpenOrdersCommand,
         _now: UnixMillis,
         events: &mut Vec<OpenOrdersEvent>,
-    ) -> Vec<String> {
-        let event = match command {
-            OpenOrdersCommand::Open(id) => self.open(&id),
-            OpenOrdersCommand::Close(id) => self.close(&id),
-            OpenOrdersCommand::List => return self.ids().cloned().collect(),
+    ) -> OpenOrdersReply {
+        let (event, reply) = match command {
+            OpenOrdersCommand::Open(id) => {
+                let event = self.open(&id);
+                OpenOrders::apply(self, &event);
+                events.push(event);
+                return OpenOrdersReply::Listed(self.generation(&id).expect("just listed"));
+            }
+            OpenOrdersCommand::Close { id, generation } => (self.close(&id, generation), OpenOrdersReply::Done),
+            OpenOrdersCommand::List => {
+                let listed = self.listed().map(|(id, generation)| (id.clone(), generation)).collect();
+                return OpenOrdersReply::All(listed);
+            }
         };
         if let Some(event) = event {
             OpenOrders::apply(self, &event);
             events.push(event);
         }
-        Vec::new()
+        reply
     }
 
     fn settle(&mut self, _now: UnixMillis, _events: &mut Vec<OpenOrdersEvent>) {}

@@ -8,9 +8,9 @@ use futures_util::future::{join, try_join};
 use sha2::{Digest as _, Sha256};
 
 use super::idempotency::IdempotencyCommand;
-use super::messages::{OpenOrdersCommand, OrderCommand};
+use super::messages::OrderCommand;
 use super::state::{OrderError, OrderLine, OrderState, Placement};
-use super::{Orders, OrdersError, OPEN_ID};
+use super::{Orders, OrdersError};
 use crate::account::address::Address;
 use crate::cart::messages::CartView;
 use crate::cart::{CartError, CartsError};
@@ -124,18 +124,24 @@ impl Orders {
         // Listed as open before it exists: a crash in between leaves a listed
         // id without an order, which the sweeper drops, and maybe a frozen cart,
         // which the next checkout of it takes over.
-        let open = self.inner.open.call(OPEN_ID, OpenOrdersCommand::Open(id.to_string()));
-        let (listed, frozen) = join(open, self.freeze_cart(&request, id)).await;
-        listed?;
+        let (listed, frozen) = join(self.relist(id), self.freeze_cart(&request, id)).await;
+        let generation = match (listed, &frozen) {
+            (Ok(generation), _) => generation,
+            (Err(err), Ok(_)) => {
+                self.thaw_cart(&request.cart_id, id).await;
+                return Err(err);
+            }
+            (Err(err), Err(_)) => return Err(err),
+        };
         let cart = match frozen {
             Ok(cart) if cart.lines.is_empty() => {
-                self.inner.carts.end_checkout(&request.cart_id, id, false).await?;
-                self.close_listing(id);
+                self.thaw_cart(&request.cart_id, id).await;
+                self.close_listing(id, generation);
                 return Err(OrdersError::EmptyCart);
             }
             Ok(cart) => cart,
             Err(err) => {
-                self.close_listing(id);
+                self.close_listing(id, generation);
                 return Err(err);
             }
         };
@@ -144,8 +150,8 @@ impl Orders {
         if let (Some(code), None) = (&cart.coupon, &placement.coupon) {
             // The cart names a coupon its price no longer takes off (used up or
             // ended meanwhile): the customer decides, not a silent full price.
-            self.inner.carts.end_checkout(&request.cart_id, id, false).await?;
-            self.close_listing(id);
+            self.thaw_cart(&request.cart_id, id).await;
+            self.close_listing(id, generation);
             let why = cart
                 .warnings
                 .iter()
@@ -159,21 +165,40 @@ impl Orders {
             fingerprint: request.fingerprint,
             caller: request.caller.clone(),
         };
-        let (placed, _) = try_join(self.call(id, OrderCommand::Place(Box::new(placement))), async {
+        let placed = try_join(self.call(id, OrderCommand::Place(Box::new(placement))), async {
             Ok(self.inner.keys.call(id, key).await?)
         })
-        .await?;
+        .await;
+        let (placed, _) = match placed {
+            Ok(placed) => placed,
+            Err(err) => {
+                // Not placed (or not known to be): the cart is not left frozen
+                // for an order nobody can see; a placed order re-freezes it.
+                if let Err(OrdersError::Order(OrderError::NotFound)) = self.get(id).await {
+                    self.thaw_cart(&request.cart_id, id).await;
+                }
+                return Err(err);
+            }
+        };
         if !placed.placed_now {
             drop(running);
             return self.retried(id, &placed.order, &request).await;
         }
         self.inner.metrics.orders.with_label_values(&["pending"]).inc();
-        let order = self.drive(id, false).await?;
+        let order = self.drive(id, false, Some(generation)).await?;
         drop(running);
         Ok(CheckoutResult::Done {
             order_id: id.to_string(),
             order: Box::new(order),
         })
+    }
+
+    /// Gives the cart back after a checkout that placed no order (best effort:
+    /// a cart left frozen is taken over by its next checkout).
+    async fn thaw_cart(&self, cart_id: &str, id: &str) {
+        if let Err(err) = self.inner.carts.end_checkout(cart_id, id, false).await {
+            tracing::warn!(cart = cart_id, order = id, error = %err, "cart left frozen; its next checkout takes it over");
+        }
     }
 
     /// Freezes the cart for order `id`; a hold of an order that was never
@@ -234,7 +259,7 @@ impl Orders {
         let Some(running) = self.mark_running(id) else {
             return Ok(CheckoutResult::InProgress);
         };
-        let order = self.drive(id, false).await?;
+        let order = self.drive(id, false, None).await?;
         drop(running);
         Ok(CheckoutResult::Done {
             order_id: id.to_string(),

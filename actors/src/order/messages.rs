@@ -29,10 +29,21 @@ pub type OrderReply = Result<OrderOutcome, OrderError>;
 /// A request to the open-order set.
 #[derive(Debug, Clone)]
 pub enum OpenOrdersCommand {
-    /// Add an order.
+    /// List an order (again); answers its generation.
     Open(String),
-    /// Remove an order.
-    Close(String),
-    /// List them.
+    /// Unlist an order if it is still listed under `generation`.
+    Close { id: String, generation: u64 },
+    /// List them with their generations.
     List,
+}
+
+/// What the open-order set answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenOrdersReply {
+    /// The generation an order is listed under now.
+    Listed(u64),
+    /// Every open order and its generation.
+    All(Vec<(String, u64)>),
+    /// A close was decided.
+    Done,
 }

@@ -46,7 +46,7 @@ use serde::Deserialize;
 pub use self::checkout::{order_id, CheckoutRequest, CheckoutResult};
 pub use self::errors::OrdersError;
 use self::idempotency::IdempotencyRecord;
-use self::messages::{OpenOrdersCommand, OrderCommand};
+use self::messages::{OpenOrdersCommand, OpenOrdersReply, OrderCommand};
 use self::open_orders::OpenOrders;
 pub use self::payment_events::PaymentEventOutcome;
 use self::state::{OrderEvent, OrderState};
@@ -190,23 +190,31 @@ impl Orders {
         self.inner.running.lock().contains(id)
     }
 
-    /// Lists order `id` as open again before a settled order takes on new work
-    /// (a refund owed), so that the sweeper finishes it after a crash.
-    async fn relist(&self, id: &str) -> Result<(), OrdersError> {
-        self.inner
+    /// Lists order `id` (again) before it takes on new work, so that the
+    /// sweeper finishes it after a crash; answers the listing's generation.
+    async fn relist(&self, id: &str) -> Result<u64, OrdersError> {
+        match self
+            .inner
             .open
             .call(OPEN_ID, OpenOrdersCommand::Open(id.to_string()))
-            .await?;
-        Ok(())
+            .await?
+        {
+            OpenOrdersReply::Listed(generation) => Ok(generation),
+            other => unreachable!("a listing answers its generation, not {other:?}"),
+        }
     }
 
-    /// Drops order `id` from the open set, without waiting for it: a lost
-    /// close only makes the sweeper look at a settled order once more.
-    fn close_listing(&self, id: &str) {
+    /// Unlists order `id` if it is still listed under `generation`, without
+    /// waiting: a lost close only makes the sweeper look at a settled order once more.
+    fn close_listing(&self, id: &str, generation: u64) {
         let open = self.inner.open.clone();
+        let close = OpenOrdersCommand::Close {
+            id: id.to_string(),
+            generation,
+        };
         let id = id.to_string();
         tokio::spawn(async move {
-            if let Err(err) = open.call(OPEN_ID, OpenOrdersCommand::Close(id.clone())).await {
+            if let Err(err) = open.call(OPEN_ID, close).await {
                 tracing::warn!(order = %id, error = %err, "settled order not unlisted; the sweeper will");
             }
         });

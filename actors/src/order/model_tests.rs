@@ -64,6 +64,9 @@ struct Payment {
     refund_keys: BTreeSet<String>,
 }
 
+/// A `finish` call: order, events, listing generation.
+type Finish = (String, Vec<OrderEvent>, Option<u64>);
+
 #[derive(Default)]
 struct World {
     /// Whether payments move money (else they may be recorded late, and the
@@ -76,7 +79,10 @@ struct World {
     book: RefCell<PromotionBook>,
     carts: RefCell<HashMap<String, CartState>>,
     orders: RefCell<BTreeMap<String, OrderState>>,
-    open: RefCell<BTreeSet<String>>,
+    /// The open-order set: id → listing generation.
+    open: RefCell<BTreeMap<String, u64>>,
+    /// `finish` calls not run yet (they are spawned tasks in the service).
+    finishing: RefCell<Vec<Finish>>,
     scripts: HashMap<String, Checkout>,
     payments: RefCell<HashMap<String, Payment>>,
     refusals_left: RefCell<HashMap<String, u32>>,
@@ -127,8 +133,26 @@ impl World {
         }
     }
 
-    fn close_listing(&self, id: &str) {
-        self.open.borrow_mut().remove(id);
+    fn close_listing(&self, id: &str, generation: u64) {
+        let mut open = self.open.borrow_mut();
+        if open.get(id) == Some(&generation) {
+            open.remove(id);
+        }
+    }
+
+    /// Runs the `finish` calls made since the last time.
+    pub(super) fn run_finishing(&self) {
+        let finishing = std::mem::take(&mut *self.finishing.borrow_mut());
+        for (id, events, listing) in finishing {
+            if !events.is_empty()
+                && (self.cut_here().is_err() || self.order(&id, OrderCommand::Record(events)).is_err())
+            {
+                continue;
+            }
+            if let Some(generation) = listing {
+                self.close_listing(&id, generation);
+            }
+        }
     }
 
     /// Each line's SKU index.
@@ -174,17 +198,16 @@ impl SagaWorld for World {
         Ok(order)
     }
 
-    async fn relist(&self, id: &str) -> Result<(), OrdersError> {
+    async fn relist(&self, id: &str) -> Result<u64, OrdersError> {
         self.cut_here()?;
-        self.open.borrow_mut().insert(id.to_string());
-        Ok(())
+        let mut open = self.open.borrow_mut();
+        let generation = open.entry(id.to_string()).or_default();
+        *generation += 1;
+        Ok(*generation)
     }
 
-    fn finish(&self, id: &str, events: Vec<OrderEvent>) {
-        if !events.is_empty() && (self.cut_here().is_err() || self.order(id, OrderCommand::Record(events)).is_err()) {
-            return;
-        }
-        self.close_listing(id);
+    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>) {
+        self.finishing.borrow_mut().push((id.to_string(), events, listing));
     }
 
     fn count_late_payment(&self) {}

@@ -8,8 +8,9 @@ use super::{Orders, OrdersError};
 /// Records a cancellation: before it sold, the order is cancelled (its holds
 /// go back when it is driven next); once it sold, the refund is recorded as
 /// owed, before any of its units come back or its money goes out. An order
-/// whose refund is pending already records nothing.
-pub(super) async fn request_cancel(world: &impl SagaWorld, id: &str, reason: &str) -> Result<(), OrdersError> {
+/// whose refund is pending already records nothing. The order is listed again
+/// first; answers the listing's generation.
+pub(super) async fn request_cancel(world: &impl SagaWorld, id: &str, reason: &str) -> Result<u64, OrdersError> {
     let order = world.get(id).await?;
     let placement = order.placement().ok_or(OrderError::NotFound)?;
     let event = match order.status() {
@@ -17,14 +18,14 @@ pub(super) async fn request_cancel(world: &impl SagaWorld, id: &str, reason: &st
             reason: reason.to_string(),
             restock: (0..placement.lines.len()).collect(),
         },
-        Some(OrderStatus::RefundPending) => return Ok(()),
+        Some(OrderStatus::RefundPending) => return world.relist(id).await,
         _ => OrderEvent::Cancelled {
             reason: reason.to_string(),
         },
     };
-    world.relist(id).await?;
+    let listing = world.relist(id).await?;
     world.record(id, vec![event]).await?;
-    Ok(())
+    Ok(listing)
 }
 
 impl Orders {
@@ -32,8 +33,8 @@ impl Orders {
     /// its stock is released, or its units restocked and its money refunded.
     /// Cancelling an order whose refund is pending tries the refund again at once.
     pub async fn cancel(&self, id: &str, reason: &str) -> Result<OrderState, OrdersError> {
-        request_cancel(self, id, reason).await?;
-        self.drive_unless_running(id, true).await
+        let listing = request_cancel(self, id, reason).await?;
+        self.drive_unless_running(id, true, Some(listing)).await
     }
 
     /// Drives order `id` unless its saga runs in this process already (which
@@ -42,9 +43,10 @@ impl Orders {
         &self,
         id: &str,
         retry_refund_now: bool,
+        listing: Option<u64>,
     ) -> Result<OrderState, OrdersError> {
         match self.mark_running(id) {
-            Some(_running) => self.drive(id, retry_refund_now).await,
+            Some(_running) => self.drive(id, retry_refund_now, listing).await,
             None => self.get(id).await,
         }
     }
@@ -60,7 +62,7 @@ impl Orders {
         match to {
             OrderStatus::Paid => {
                 self.record(id, vec![OrderEvent::Paid]).await?;
-                self.drive_unless_running(id, false).await
+                self.drive_unless_running(id, false, None).await
             }
             OrderStatus::Shipped => {
                 let tracking = tracking.unwrap_or_default();

@@ -44,10 +44,10 @@ impl Orders {
         payment_id: &str,
         status: PaymentStatus,
     ) -> Result<PaymentEventOutcome, OrdersError> {
-        let outcome = note_payment(self, id, payment_id, status).await?;
+        let (outcome, listing) = note_payment(self, id, payment_id, status).await?;
         if outcome == PaymentEventOutcome::Applied {
             // The checkout (or the sweeper) driving it now finishes the saga.
-            self.drive_unless_running(id, false).await?;
+            self.drive_unless_running(id, false, listing).await?;
         }
         Ok(outcome)
     }
@@ -55,37 +55,52 @@ impl Orders {
 
 /// Records a gateway's word on order `id`'s payment `payment_id`, whenever it
 /// comes: the payment's outcome while the order awaits it, a refund owed when
-/// it succeeded after the order gave up.
+/// it succeeded after the order gave up. Answers the outcome and, when the
+/// order was listed again for it, the listing's generation.
 pub(super) async fn note_payment(
     world: &impl SagaWorld,
     id: &str,
     payment_id: &str,
     status: PaymentStatus,
-) -> Result<PaymentEventOutcome, OrdersError> {
-    let order = match world.get(id).await {
-        Ok(order) => order,
-        Err(OrdersError::Order(OrderError::NotFound)) => return Ok(PaymentEventOutcome::Ignored),
-        Err(err) => return Err(err),
-    };
-    if order.payment().is_some_and(|(_, known)| known != payment_id) {
-        return Ok(PaymentEventOutcome::Ignored);
-    }
-    match (order.status(), &status) {
-        (Some(OrderStatus::Pending), _) => Ok(PaymentEventOutcome::NotReady),
-        (Some(OrderStatus::AwaitingPayment), _) => {
-            if let Some(event) = world.payment_outcome(status) {
-                world.record(id, vec![event]).await?;
+) -> Result<(PaymentEventOutcome, Option<u64>), OrdersError> {
+    // Twice at most: the order may move (its saga's own check, its expiry)
+    // between the read and the record.
+    for _ in 0..2 {
+        let order = match world.get(id).await {
+            Ok(order) => order,
+            Err(OrdersError::Order(OrderError::NotFound)) => return Ok((PaymentEventOutcome::Ignored, None)),
+            Err(err) => return Err(err),
+        };
+        if order.payment().is_some_and(|(_, known)| known != payment_id) {
+            return Ok((PaymentEventOutcome::Ignored, None));
+        }
+        let recorded = match (order.status(), &status) {
+            (Some(OrderStatus::Pending), _) => return Ok((PaymentEventOutcome::NotReady, None)),
+            (Some(OrderStatus::AwaitingPayment), PaymentStatus::Pending) => {
+                return Ok((PaymentEventOutcome::Ignored, None))
             }
-            Ok(PaymentEventOutcome::Applied)
+            (Some(OrderStatus::AwaitingPayment), _) => {
+                let event = world
+                    .payment_outcome(status.clone())
+                    .expect("a settled payment is an event");
+                world.record(id, vec![event]).await.map(|_| None)
+            }
+            (
+                Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed),
+                PaymentStatus::Succeeded,
+            ) => {
+                let payment = Some((world.gateway_name().to_string(), payment_id.to_string()));
+                owe_late_payment(world, id, &order, payment, Vec::new())
+                    .await
+                    .map(|(_, listing)| listing)
+            }
+            _ => return Ok((PaymentEventOutcome::Ignored, None)),
+        };
+        match recorded {
+            Ok(listing) => return Ok((PaymentEventOutcome::Applied, listing)),
+            Err(OrdersError::Order(OrderError::InvalidTransition { .. })) => continue,
+            Err(err) => return Err(err),
         }
-        (
-            Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed),
-            PaymentStatus::Succeeded,
-        ) => {
-            let payment = Some((world.gateway_name().to_string(), payment_id.to_string()));
-            owe_late_payment(world, id, &order, payment, Vec::new()).await?;
-            Ok(PaymentEventOutcome::Applied)
-        }
-        _ => Ok(PaymentEventOutcome::Ignored),
     }
+    Ok((PaymentEventOutcome::Ignored, None))
 }

@@ -35,12 +35,14 @@ pub(super) trait SagaWorld {
     async fn get(&self, id: &str) -> Result<OrderState, OrdersError>;
     /// Records events at once, all or none.
     async fn record(&self, id: &str, events: Vec<OrderEvent>) -> Result<OrderState, OrdersError>;
-    /// Lists the order as open (before a settled order takes on new work).
-    async fn relist(&self, id: &str) -> Result<(), OrdersError>;
-    /// Records `events` (bookkeeping of a settled saga), then drops the order
-    /// from the open set; nobody waits for either. If the record fails, the
-    /// order stays listed and the sweeper repeats its last step.
-    fn finish(&self, id: &str, events: Vec<OrderEvent>);
+    /// Lists the order (again) before it takes on new work; answers the
+    /// listing's generation.
+    async fn relist(&self, id: &str) -> Result<u64, OrdersError>;
+    /// Records `events` (bookkeeping of a settled saga), then unlists the
+    /// order if it is still listed under `listing`; nobody waits for either. If
+    /// the record fails, the order stays listed and the sweeper repeats its
+    /// last step.
+    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>);
     /// Counts a payment that landed after its order gave up.
     fn count_late_payment(&self);
     /// The event a payment status comes to (counted by outcome); `None` while pending.
@@ -62,11 +64,14 @@ pub(super) trait SagaWorld {
 }
 
 /// Moves an order's saga on from its recorded state until it waits or is
-/// done. `retry_refund_now` tries an owed refund once before its back-off.
+/// done. `retry_refund_now` tries an owed refund once before its back-off;
+/// `listing` is the generation the order was listed under when this began (a
+/// done order is unlisted only if nothing listed it again since).
 pub(super) async fn drive(
     world: &impl SagaWorld,
     id: &str,
     mut retry_refund_now: bool,
+    listing: Option<u64>,
 ) -> Result<OrderState, OrdersError> {
     let mut order = world.get(id).await?;
     let mut unrecorded: Vec<OrderEvent> = Vec::new();
@@ -77,7 +82,7 @@ pub(super) async fn drive(
         let events = match step {
             Step::Done if unrecorded.iter().all(|event| *event == OrderEvent::Released) => {
                 // Only bookkeeping is left: nobody waits for it.
-                world.finish(id, mem::take(&mut unrecorded));
+                world.finish(id, mem::take(&mut unrecorded), listing);
                 return Ok(order);
             }
             Step::Wait(_) | Step::Done => {
@@ -159,26 +164,27 @@ async fn flush(world: &impl SagaWorld, id: &str, unrecorded: &mut Vec<OrderEvent
                 } => Some((gateway.clone(), payment_id.clone())),
                 _ => None,
             });
-            owe_late_payment(world, id, &order, payment, restock).await
+            Ok(owe_late_payment(world, id, &order, payment, restock).await?.0)
         }
         result => result,
     }
 }
 
 /// Records that a payment landed on an order that had given up: the money
-/// (and the units of `restock`, if they were sold) is owed back.
+/// (and the units of `restock`, if they were sold) is owed back. Answers the
+/// order and the generation it is listed under now (`None`: nothing owed).
 pub(super) async fn owe_late_payment(
     world: &impl SagaWorld,
     id: &str,
     order: &OrderState,
     payment: Option<(String, String)>,
     restock: Vec<usize>,
-) -> Result<OrderState, OrdersError> {
+) -> Result<(OrderState, Option<u64>), OrdersError> {
     if !matches!(
         order.status(),
         Some(OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::PaymentFailed)
     ) {
-        return Ok(order.clone());
+        return Ok((order.clone(), None));
     }
     world.count_late_payment();
     tracing::warn!(order = id, status = ?order.status(), "paid after the order gave up; refunding");
@@ -187,11 +193,11 @@ pub(super) async fn owe_late_payment(
         events.push(OrderEvent::PaymentRecorded { gateway, payment_id });
     }
     events.push(OrderEvent::RefundRequested {
-        reason: "paid after the order had expired or was cancelled; refunded".into(),
+        reason: "paid after the order had expired or was cancelled; the payment is refunded".into(),
         restock,
     });
-    world.relist(id).await?;
-    world.record(id, events).await
+    let listing = world.relist(id).await?;
+    Ok((world.record(id, events).await?, Some(listing)))
 }
 
 /// An error and its sources, for the record.
@@ -236,11 +242,11 @@ impl SagaWorld for Orders {
         Orders::record(self, id, events).await
     }
 
-    async fn relist(&self, id: &str) -> Result<(), OrdersError> {
+    async fn relist(&self, id: &str) -> Result<u64, OrdersError> {
         Orders::relist(self, id).await
     }
 
-    fn finish(&self, id: &str, events: Vec<OrderEvent>) {
+    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>) {
         let orders = self.clone();
         let id = id.to_string();
         tokio::spawn(async move {
@@ -250,7 +256,9 @@ impl SagaWorld for Orders {
                     return;
                 }
             }
-            orders.close_listing(&id);
+            if let Some(generation) = listing {
+                orders.close_listing(&id, generation);
+            }
         });
     }
 
@@ -294,7 +302,12 @@ impl SagaWorld for Orders {
 
 impl Orders {
     /// Drives order `id` (see [`drive`]).
-    pub(super) async fn drive(&self, id: &str, retry_refund_now: bool) -> Result<OrderState, OrdersError> {
-        drive(self, id, retry_refund_now).await
+    pub(super) async fn drive(
+        &self,
+        id: &str,
+        retry_refund_now: bool,
+        listing: Option<u64>,
+    ) -> Result<OrderState, OrdersError> {
+        drive(self, id, retry_refund_now, listing).await
     }
 }

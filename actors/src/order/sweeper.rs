@@ -2,7 +2,7 @@
 //! on (resume after a crash, expire, reconcile, retry refunds, release), until
 //! it is told to stop.
 
-use super::messages::OpenOrdersCommand;
+use super::messages::{OpenOrdersCommand, OpenOrdersReply};
 use super::state::OrderError;
 use super::{Orders, OrdersError, OPEN_ID};
 use crate::runtime::{BackgroundTask, StopSignal};
@@ -16,20 +16,17 @@ impl Orders {
 
     /// Looks at every open order once; answers how many were driven.
     pub async fn sweep(&self) -> Result<usize, OrdersError> {
-        let ids = self.inner.open.call(OPEN_ID, OpenOrdersCommand::List).await?;
+        let OpenOrdersReply::All(listed) = self.inner.open.call(OPEN_ID, OpenOrdersCommand::List).await? else {
+            unreachable!("a list answers every open order")
+        };
         let mut driven = 0;
-        for id in ids {
+        for (id, generation) in listed {
             let Some(_running) = self.mark_running(&id) else {
                 continue;
             };
-            match self.drive(&id, false).await {
+            match self.drive(&id, false, Some(generation)).await {
                 Ok(_) => driven += 1,
-                Err(OrdersError::Order(OrderError::NotFound)) => {
-                    self.inner
-                        .open
-                        .call(OPEN_ID, OpenOrdersCommand::Close(id.clone()))
-                        .await?;
-                }
+                Err(OrdersError::Order(OrderError::NotFound)) => self.close_listing(&id, generation),
                 Err(err) => tracing::warn!(order = %id, error = %err, "open order not driven; retrying later"),
             }
         }

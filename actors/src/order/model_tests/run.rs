@@ -109,13 +109,14 @@ impl World {
         world
     }
 
-    /// The checkout front door's part: list, freeze the cart, place.
-    fn place(&self, id: &str) -> Result<(), OrdersError> {
+    /// The checkout front door's part: list, freeze the cart, place; answers
+    /// the listing's generation.
+    fn place(&self, id: &str) -> Result<u64, OrdersError> {
         let script = &self.scripts[id];
         let mut cart = CartState::default();
         cart.apply(&CartEvent::Created { owner: None });
         self.carts.borrow_mut().entry(id.to_string()).or_insert(cart);
-        self.relist(id).now_or_never().expect("ready")?;
+        let listing = self.relist(id).now_or_never().expect("ready")?;
         self.cut_here()?;
         let mut carts = self.carts.borrow_mut();
         let cart = carts.get_mut(id).expect("created");
@@ -150,16 +151,21 @@ impl World {
             payment_deadline: now + WINDOW,
         };
         self.order(id, OrderCommand::Place(Box::new(placement)))?;
-        self.cut_here()
+        self.cut_here()?;
+        Ok(listing)
     }
 
-    fn drive(&self, id: &str, retry_refund_now: bool) {
-        match drive(self, id, retry_refund_now)
+    fn drive(&self, id: &str, retry_refund_now: bool, listing: Option<u64>) {
+        match drive(self, id, retry_refund_now, listing)
             .now_or_never()
             .expect("the model never waits")
         {
             Ok(_) => {}
-            Err(OrdersError::Order(OrderError::NotFound)) => self.close_listing(id),
+            Err(OrdersError::Order(OrderError::NotFound)) => {
+                if let Some(generation) = listing {
+                    self.close_listing(id, generation)
+                }
+            }
             Err(OrdersError::Actor(ActorError::Restarting)) => {}
             Err(err) => panic!("order {id}: {err}"),
         }
@@ -178,8 +184,8 @@ impl World {
             let noted = note_payment(self, id, &format!("pay_{id}"), status)
                 .now_or_never()
                 .expect("ready");
-            if matches!(noted, Ok(super::super::PaymentEventOutcome::Applied)) {
-                self.drive(id, false);
+            if let Ok((super::super::PaymentEventOutcome::Applied, listing)) = noted {
+                self.drive(id, false, listing);
             }
         }
     }
@@ -203,22 +209,28 @@ impl World {
                 }
             }
             for (id, script) in &self.scripts {
-                if script.at_round == round && self.place(id).is_ok() {
-                    self.drive(id, false);
+                if script.at_round == round {
+                    if let Ok(listing) = self.place(id) {
+                        self.drive(id, false, Some(listing));
+                    }
                 }
                 if script.cancel_round == Some(round) {
                     let cancelled = super::super::operator::request_cancel(self, id, "changed my mind");
-                    if cancelled.now_or_never().expect("ready").is_ok() {
-                        self.drive(id, true);
+                    if let Ok(listing) = cancelled.now_or_never().expect("ready") {
+                        self.drive(id, true, Some(listing));
                     }
                 }
             }
             self.deliver_webhooks();
-            let open: Vec<String> = self.open.borrow().iter().cloned().collect();
-            for id in open {
-                self.drive(&id, false);
+            // The spawned finishes run late: after webhooks and cancels that
+            // may have listed their orders again.
+            self.run_finishing();
+            let open: Vec<(String, u64)> = self.open.borrow().iter().map(|(id, g)| (id.clone(), *g)).collect();
+            for (id, generation) in open {
+                self.drive(&id, false, Some(generation));
             }
         }
+        self.run_finishing();
         received
     }
 
