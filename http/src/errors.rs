@@ -232,11 +232,8 @@ impl From<OrdersError> for ApiError {
             | OrdersError::Coupon { .. }
             | OrdersError::Account { .. }
             | OrdersError::MissingPayment(_)) => {
-                let detail = std::iter::successors(std::error::Error::source(&err), |cause| cause.source())
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(": ");
-                tracing::warn!(error = %message, cause = %detail, "order step failed; the sweeper will retry");
+                let detail = mercato_actors::order::errors::error_chain(&err);
+                tracing::warn!(error = %detail, "order step failed; the sweeper will retry");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "checkout_unavailable", message)
             }
         }

@@ -1,8 +1,10 @@
 //! The order entity and the open-order set on the runtime.
 //!
 //! An order persists its [`OrderEvent`]s and expires itself when its payment
-//! window passes while unpaid (a timer, also across restarts). It talks to
-//! nobody: the [`Orders`](super::Orders) front door runs the saga around it.
+//! window passes before its payment started (a timer, also across restarts);
+//! one awaiting its payment is expired by the saga after asking the gateway.
+//! It talks to nobody: the [`Orders`](super::Orders) front door runs the saga
+//! around it.
 //! The open-order set (`order-index/open`, kept alive) lists the orders whose
 //! saga has not settled.
 
@@ -64,10 +66,10 @@ impl Entity for OrderState {
     }
 
     fn next_deadline(&self) -> Option<UnixMillis> {
+        // An order awaiting its payment is expired by its saga, after a last
+        // word from the gateway: a timer cannot ask.
         match self.status() {
-            Some(OrderStatus::Pending | OrderStatus::AwaitingPayment) => {
-                self.placement().map(|placement| placement.payment_deadline)
-            }
+            Some(OrderStatus::Pending) => self.placement().map(|placement| placement.payment_deadline),
             _ => None,
         }
     }

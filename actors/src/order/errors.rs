@@ -60,3 +60,15 @@ pub enum OrdersError {
     #[error("order {0} has no payment id")]
     MissingPayment(String),
 }
+
+/// An error and its sources, joined by `": "` (for records and logs).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

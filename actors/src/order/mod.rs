@@ -1,6 +1,7 @@
 //! Orders and the checkout saga of DESIGN §3.
 //!
-//! - [`state`]: the order state machine, pure; [`step`]: the saga's next step
+//! - [`state`]: the order state machine, pure, and [`placement`], what an
+//!   order is made of; [`step`]: the saga's next step
 //!   chosen from that state alone, pure; [`open_orders`]: the set of orders
 //!   whose saga is not settled, pure; [`idempotency`]: a checkout key's first
 //!   request and answer;
@@ -28,6 +29,7 @@ pub mod messages;
 pub mod open_orders;
 mod operator;
 mod payment_events;
+pub mod placement;
 mod saga;
 pub mod state;
 pub mod step;

@@ -18,7 +18,6 @@ use super::state::{refund_retry_at, OrderError, OrderEvent, OrderState, OrderSta
 use super::step::{Step, StepContext};
 use super::{Orders, OrdersError};
 use crate::payment::PaymentStatus;
-use crate::runtime::now_millis;
 
 /// What the saga acts on: the order's record, its open listing, and the side
 /// effects of each step (all idempotent, keyed by the order).
@@ -101,6 +100,7 @@ pub(super) async fn drive(
             },
             Step::Commit => vec![world.commit(id, &placement).await?],
             Step::Expire => vec![OrderEvent::Expired],
+            Step::ExpireUnlessPaid => vec![world.check_payment(id, &order).await?.unwrap_or(OrderEvent::Expired)],
             Step::Restock(lines) => {
                 world.restock(id, &placement, &lines).await?;
                 vec![OrderEvent::Restocked]
@@ -114,7 +114,7 @@ pub(super) async fn drive(
                         let retry_at = refund_retry_at(context.now, failures, world.refund_retry_min_ms());
                         tracing::warn!(order = id, error = %err, retry_at, "refund failed; retrying later");
                         vec![OrderEvent::RefundFailed {
-                            error: error_chain(&err),
+                            error: super::errors::error_chain(&err),
                             retry_at,
                         }]
                     }
@@ -198,106 +198,6 @@ pub(super) async fn owe_late_payment(
     });
     let listing = world.relist(id).await?;
     Ok((world.record(id, events).await?, Some(listing)))
-}
-
-/// An error and its sources, for the record.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-impl SagaWorld for Orders {
-    fn step_context(&self, retry_refund_now: bool) -> StepContext {
-        StepContext {
-            now: now_millis(),
-            reconcile_after_ms: self.inner.config.reconcile_after.as_millis() as u64,
-            gateway_answers_at_once: self.inner.gateway.answers_at_once(),
-            retry_refund_now,
-        }
-    }
-
-    fn refund_retry_min_ms(&self) -> u64 {
-        self.inner.config.refund_retry_min.as_millis() as u64
-    }
-
-    fn payment_moves_money(&self) -> bool {
-        self.inner.gateway.moves_money()
-    }
-
-    fn gateway_name(&self) -> &'static str {
-        self.inner.gateway.name()
-    }
-
-    async fn get(&self, id: &str) -> Result<OrderState, OrdersError> {
-        Orders::get(self, id).await
-    }
-
-    async fn record(&self, id: &str, events: Vec<OrderEvent>) -> Result<OrderState, OrdersError> {
-        Orders::record(self, id, events).await
-    }
-
-    async fn relist(&self, id: &str) -> Result<u64, OrdersError> {
-        Orders::relist(self, id).await
-    }
-
-    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>) {
-        let orders = self.clone();
-        let id = id.to_string();
-        tokio::spawn(async move {
-            if !events.is_empty() {
-                if let Err(err) = orders.record(&id, events).await {
-                    tracing::warn!(order = %id, error = %err, "settled order not recorded; the sweeper will");
-                    return;
-                }
-            }
-            if let Some(generation) = listing {
-                orders.close_listing(&id, generation);
-            }
-        });
-    }
-
-    fn count_late_payment(&self) {
-        let gateway = self.inner.gateway.name();
-        self.inner.metrics.payments.with_label_values(&[gateway, "late"]).inc();
-    }
-
-    fn payment_outcome(&self, status: PaymentStatus) -> Option<OrderEvent> {
-        self.count_payment(status)
-    }
-
-    async fn reserve(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
-        self.reserve_lines(id, placement).await
-    }
-
-    async fn start_payment(&self, id: &str, placement: &Placement) -> Result<Vec<OrderEvent>, OrdersError> {
-        self.start_gateway_payment(id, placement).await
-    }
-
-    async fn check_payment(&self, id: &str, order: &OrderState) -> Result<Option<OrderEvent>, OrdersError> {
-        self.check_gateway_payment(id, order).await
-    }
-
-    async fn commit(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
-        self.commit_lines(id, placement).await
-    }
-
-    async fn restock(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {
-        self.restock_lines(id, placement, lines).await
-    }
-
-    async fn refund_payment(&self, id: &str, order: &OrderState) -> Result<(), OrdersError> {
-        self.refund_gateway_payment(id, order).await
-    }
-
-    async fn release(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {
-        self.release_holds(id, placement, lines).await
-    }
 }
 
 impl Orders {

@@ -36,8 +36,12 @@ pub enum Step {
     CheckPayment,
     /// Commit every line's reservation (and close the cart).
     Commit,
-    /// The payment window has passed.
+    /// The payment window has passed before the payment started.
     Expire,
+    /// The payment window has passed while the payment was awaited: a last
+    /// word from the gateway (a payment just made whose webhook was lost),
+    /// else expire.
+    ExpireUnlessPaid,
     /// Bring the sold units of these lines back to stock.
     Restock(Vec<usize>),
     /// Refund the payment.
@@ -45,9 +49,9 @@ pub enum Step {
     /// Give back what an unsold order holds: the reservations of these lines
     /// (a line found short holds none), the coupon's use, the cart.
     Release(Vec<usize>),
-    /// Nothing to do before `Some(when)`, or until something outside happens
-    /// (a webhook, an operator).
-    Wait(Option<UnixMillis>),
+    /// Nothing to do before then (unless something outside happens first: a
+    /// webhook, an operator).
+    Wait(UnixMillis),
     /// The saga is over (the order may still be shipped by an operator).
     Done,
 }
@@ -60,7 +64,8 @@ impl OrderState {
         };
         let now = context.now;
         match status {
-            OrderStatus::Pending | OrderStatus::AwaitingPayment if now >= placement.payment_deadline => Step::Expire,
+            OrderStatus::Pending if now >= placement.payment_deadline => Step::Expire,
+            OrderStatus::AwaitingPayment if now >= placement.payment_deadline => Step::ExpireUnlessPaid,
             OrderStatus::Pending if !self.reserved() => Step::Reserve,
             OrderStatus::Pending => Step::StartPayment,
             OrderStatus::AwaitingPayment => {
@@ -68,13 +73,13 @@ impl OrderState {
                 if context.gateway_answers_at_once || now >= reconcile_at {
                     Step::CheckPayment
                 } else {
-                    Step::Wait(Some(reconcile_at.min(placement.payment_deadline)))
+                    Step::Wait(reconcile_at.min(placement.payment_deadline))
                 }
             }
             OrderStatus::Paid => Step::Commit,
             OrderStatus::RefundPending => match self.refund() {
                 Some(refund) if !refund.restocked => Step::Restock(refund.restock.clone()),
-                Some(refund) if now < refund.retry_at && !context.retry_refund_now => Step::Wait(Some(refund.retry_at)),
+                Some(refund) if now < refund.retry_at && !context.retry_refund_now => Step::Wait(refund.retry_at),
                 _ => Step::Refund,
             },
             status if status.unsold() && !self.released() => {

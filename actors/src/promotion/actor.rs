@@ -71,7 +71,9 @@ impl Entity for PromotionBook {
     fn settle(&mut self, now: UnixMillis, events: &mut Vec<RulesEvent>) {
         let start = events.len();
         self.claims.expire(now, events);
+        // As a replay applies them: to the rules too (their version counts it).
         for event in &events[start..] {
+            self.rules.apply(event);
             self.claims.apply(event);
         }
     }

@@ -1,7 +1,8 @@
 //! Background loops of the process (the order sweeper, the notifier, the cart
 //! re-pricer): each is spawned with a [`StopSignal`] and stopped, and waited
-//! for, before the actors are passivated at shutdown, so none of them wakes an
-//! actor that shutdown just stopped.
+//! for, before the actors are passivated at shutdown, so no loop keeps waking
+//! actors while shutdown stops them (a short write still in flight may wake
+//! one; shutdown passivates again whatever comes alive).
 
 use std::future::Future;
 use std::time::Duration;

@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod inventory;
 pub mod me;
 pub mod ops;
+pub mod order_body;
 pub mod orders;
 pub mod payments;
 pub mod products;

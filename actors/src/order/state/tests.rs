@@ -182,7 +182,7 @@ fn a_resumed_order_whose_gateway_answers_at_once_is_checked_at_once() {
     );
     assert_eq!(
         order.next_step(&context(10)),
-        Step::Wait(Some(1_000)),
+        Step::Wait(1_000),
         "an asynchronous gateway is waited for"
     );
     let at_once = crate::order::step::StepContext {
@@ -194,7 +194,11 @@ fn a_resumed_order_whose_gateway_answers_at_once_is_checked_at_once() {
         Step::CheckPayment,
         "no reconcile_after for an immediate gateway"
     );
-    assert_eq!(order.next_step(&context(1_000)), Step::Expire);
+    assert_eq!(
+        order.next_step(&context(1_000)),
+        Step::ExpireUnlessPaid,
+        "a last word from the gateway first"
+    );
 }
 
 #[test]
@@ -242,7 +246,7 @@ fn release_skips_short_lines_and_lines_a_refund_restocked() {
             retry_at: 500,
         }],
     );
-    assert_eq!(refunded.next_step(&context(10)), Step::Wait(Some(500)), "backs off");
+    assert_eq!(refunded.next_step(&context(10)), Step::Wait(500), "backs off");
     let asked_again = crate::order::step::StepContext {
         retry_refund_now: true,
         ..context(10)
