@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use futures_util::future::{join, try_join};
+use futures_util::future::join;
 use sha2::{Digest as _, Sha256};
 
 use super::idempotency::IdempotencyCommand;
@@ -76,6 +76,7 @@ fn placement_of(request: &CheckoutRequest, cart: &CartView, payment_window_ms: u
         discount: cart.totals.discount,
         total: cart.totals.total,
         currency: cart.currency.clone().unwrap_or_default(),
+        fingerprint: request.fingerprint,
         coupon: cart
             .totals
             .applied
@@ -100,13 +101,20 @@ impl Orders {
         result
     }
 
-    /// Keeps the checkout's answer for replays, without waiting for it: if it
-    /// is lost, a retry answers from the order as it stands then.
-    pub fn answer(&self, id: &str, status: u16, body: String) {
+    /// Keeps the checkout's answer (and the request it answered) for replays,
+    /// without waiting for it: if it is lost, a retry answers from the order
+    /// as it stands then.
+    pub fn answer(&self, id: &str, fingerprint: [u8; 32], caller: Option<String>, status: u16, body: String) {
         let keys = self.inner.keys.clone();
         let id = id.to_string();
+        let answer = IdempotencyCommand::Answer {
+            fingerprint,
+            caller,
+            status,
+            body,
+        };
         tokio::spawn(async move {
-            if let Err(err) = keys.call(&id, IdempotencyCommand::Answer { status, body }).await {
+            if let Err(err) = keys.call(&id, answer).await {
                 tracing::warn!(order = %id, error = %err, "checkout answer not kept; a retry answers afresh");
             }
         });
@@ -161,15 +169,8 @@ impl Orders {
                 reason: why.map_or_else(|| "it no longer applies".to_string(), |warning| warning.message.clone()),
             });
         }
-        let key = IdempotencyCommand::Begin {
-            fingerprint: request.fingerprint,
-            caller: request.caller.clone(),
-        };
-        let placed = try_join(self.call(id, OrderCommand::Place(Box::new(placement))), async {
-            Ok(self.inner.keys.call(id, key).await?)
-        })
-        .await;
-        let (placed, _) = match placed {
+        let placed = self.call(id, OrderCommand::Place(Box::new(placement))).await;
+        let placed = match placed {
             Ok(placed) => placed,
             Err(err) => {
                 // Not placed (or not known to be): the cart is not left frozen
@@ -250,7 +251,10 @@ impl Orders {
     ) -> Result<CheckoutResult, OrdersError> {
         let placement = existing.placement().ok_or(OrderError::NotFound)?;
         let record = self.inner.keys.call(id, IdempotencyCommand::Get).await?;
-        if placement.owner != request.caller || !record.matches(&request.fingerprint, request.caller.as_deref()) {
+        let same = placement.owner == request.caller
+            && placement.fingerprint == request.fingerprint
+            && record.matches(&request.fingerprint, request.caller.as_deref());
+        if !same {
             return Ok(CheckoutResult::KeyReused);
         }
         if let Some((status, body)) = record.answer {

@@ -1,7 +1,8 @@
-//! The checkout's idempotency record: what a key was first used with (the
-//! request's digest and the caller) and the answer it got, replayed to every
+//! The checkout's idempotency record: the answer a key first got and the
+//! request it answered (the body's digest and the caller), replayed to every
 //! retry with the same key. One entity per order id (the id is a digest of the
-//! cart and the key), kept for as long as the order.
+//! cart and the key), written once, after the answer, and kept for as long as
+//! the order; until then the order's placement holds the request's digest.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,13 +22,13 @@ pub struct IdempotencyRecord {
 /// A change of a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IdempotencyEvent {
-    /// The key was first used.
-    Begun {
+    /// The first answer was given, to this request.
+    Answered {
         fingerprint: [u8; 32],
         caller: Option<String>,
+        status: u16,
+        body: String,
     },
-    /// The first answer was given.
-    Answered { status: u16, body: String },
 }
 
 /// A request to a record.
@@ -35,18 +36,19 @@ pub enum IdempotencyEvent {
 pub enum IdempotencyCommand {
     /// Read it.
     Get,
-    /// Note the first use (nothing if noted).
-    Begin {
+    /// Keep the first answer and what it answered (nothing if kept).
+    Answer {
         fingerprint: [u8; 32],
         caller: Option<String>,
+        status: u16,
+        body: String,
     },
-    /// Keep the first answer (nothing if kept).
-    Answer { status: u16, body: String },
 }
 
 impl IdempotencyRecord {
-    /// Whether a request with `fingerprint` from `caller` repeats the first one
-    /// (a record that never saw its first request takes any).
+    /// Whether a request with `fingerprint` from `caller` repeats the one
+    /// answered (a record with no answer yet takes any: the order's placement
+    /// holds the digest until then).
     pub fn matches(&self, fingerprint: &[u8; 32], caller: Option<&str>) -> bool {
         match &self.fingerprint {
             None => true,
@@ -58,26 +60,31 @@ impl IdempotencyRecord {
     pub fn decide(&self, command: IdempotencyCommand) -> Option<IdempotencyEvent> {
         match command {
             IdempotencyCommand::Get => None,
-            IdempotencyCommand::Begin { fingerprint, caller } => self
-                .fingerprint
-                .is_none()
-                .then_some(IdempotencyEvent::Begun { fingerprint, caller }),
-            IdempotencyCommand::Answer { status, body } => self
-                .answer
-                .is_none()
-                .then_some(IdempotencyEvent::Answered { status, body }),
+            IdempotencyCommand::Answer {
+                fingerprint,
+                caller,
+                status,
+                body,
+            } => self.answer.is_none().then_some(IdempotencyEvent::Answered {
+                fingerprint,
+                caller,
+                status,
+                body,
+            }),
         }
     }
 
     /// Applies one event.
     pub fn apply(&mut self, event: &IdempotencyEvent) {
-        match event {
-            IdempotencyEvent::Begun { fingerprint, caller } => {
-                self.fingerprint = Some(*fingerprint);
-                self.caller = caller.clone();
-            }
-            IdempotencyEvent::Answered { status, body } => self.answer = Some((*status, body.clone())),
-        }
+        let IdempotencyEvent::Answered {
+            fingerprint,
+            caller,
+            status,
+            body,
+        } = event;
+        self.fingerprint = Some(*fingerprint);
+        self.caller = caller.clone();
+        self.answer = Some((*status, body.clone()));
     }
 }
 
@@ -122,27 +129,23 @@ impl Entity for IdempotencyRecord {
 mod tests {
     use super::*;
 
+    fn answer(fingerprint: u8, caller: Option<&str>, body: &str) -> IdempotencyCommand {
+        IdempotencyCommand::Answer {
+            fingerprint: [fingerprint; 32],
+            caller: caller.map(str::to_string),
+            status: 201,
+            body: body.into(),
+        }
+    }
+
     #[test]
-    fn the_first_use_and_the_first_answer_stay() {
+    fn the_first_answer_and_its_request_stay() {
         let mut record = IdempotencyRecord::default();
-        for command in [
-            IdempotencyCommand::Begin {
-                fingerprint: [1; 32],
-                caller: None,
-            },
-            IdempotencyCommand::Begin {
-                fingerprint: [2; 32],
-                caller: Some("u".into()),
-            },
-            IdempotencyCommand::Answer {
-                status: 201,
-                body: "first".into(),
-            },
-            IdempotencyCommand::Answer {
-                status: 409,
-                body: "second".into(),
-            },
-        ] {
+        assert!(
+            record.matches(&[9; 32], Some("u")),
+            "no answer yet: the placement decides"
+        );
+        for command in [answer(1, None, "first"), answer(2, Some("u"), "second")] {
             if let Some(event) = record.decide(command) {
                 record.apply(&event);
             }
@@ -151,6 +154,5 @@ mod tests {
         assert!(!record.matches(&[2; 32], None), "another body");
         assert!(!record.matches(&[1; 32], Some("u")), "another caller");
         assert_eq!(record.answer, Some((201, "first".into())));
-        assert!(IdempotencyRecord::default().matches(&[9; 32], Some("u")));
     }
 }

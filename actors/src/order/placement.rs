@@ -44,6 +44,9 @@ pub struct Placement {
     pub currency: String,
     /// The coupon used.
     pub coupon: Option<String>,
+    /// Digest of the checkout request's body: a retry with the same key and
+    /// another body is refused (until the idempotency record holds it too).
+    pub fingerprint: [u8; 32],
     /// When it was placed.
     pub placed_at: UnixMillis,
     /// When an unpaid order expires.

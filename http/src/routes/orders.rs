@@ -99,6 +99,7 @@ pub async fn checkout(
         shipping_address,
         fingerprint,
     };
+    let caller = request.caller.clone();
     let (status, body, replayed) = match state.orders.checkout(request).await? {
         CheckoutResult::Replay { status, body } => (status, body, true),
         CheckoutResult::InProgress => {
@@ -117,7 +118,9 @@ pub async fn checkout(
         }
         CheckoutResult::Done { order_id, order } => {
             let (status, body) = checkout_answer(&state, &order_id, &order)?;
-            state.orders.answer(&order_id, status, body.clone());
+            state
+                .orders
+                .answer(&order_id, fingerprint, caller, status, body.clone());
             (status, body, false)
         }
     };

@@ -147,6 +147,7 @@ impl World {
             total: subtotal - discount,
             currency: "EUR".into(),
             coupon: script.coupon.then(|| COUPON.to_string()),
+            fingerprint: [0; 32],
             placed_at: now,
             payment_deadline: now + WINDOW,
         };

@@ -15,6 +15,7 @@ fn placed() -> OrderState {
         total: 0,
         currency: "EUR".into(),
         coupon: None,
+        fingerprint: [0; 32],
         placed_at: 0,
         payment_deadline: 10,
     })));
