@@ -91,9 +91,16 @@ async fn create_refund(req: HttpRequest, body: web::Bytes, fake: web::Data<Share
         return HttpResponse::InternalServerError()
             .json(json!({"error": {"type": "api_error", "message": "refunds are down"}}));
     }
-    // Like Stripe: a repeated key answers the first refund instead of making another.
+    // Like Stripe: a repeated key answers the first refund instead of making
+    // another; another key for a refunded payment is refused.
     let number = match fake.refunds.iter().position(|refund| refund.key == key) {
         Some(index) => index + 1,
+        None if fake.refunds.iter().any(|refund| refund.intent == intent) => {
+            return HttpResponse::BadRequest().json(json!({"error": {
+                "type": "invalid_request_error", "code": "charge_already_refunded",
+                "message": format!("Charge for {intent} has already been refunded."),
+            }}))
+        }
         None => {
             let amount = fake.intents[&intent].0;
             fake.refunds.push(Refund {

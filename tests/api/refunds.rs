@@ -143,3 +143,24 @@ async fn a_kill_9_between_restock_and_refund_neither_restocks_nor_refunds_twice(
     assert_eq!(refunds(&fake), one_refund_of(&id, &fake));
     assert_eq!(level(&server.api, "TEE").await, (5, 0, 0));
 }
+
+#[actix_web::test]
+async fn a_refund_stripe_already_made_under_a_forgotten_key_counts_as_made() {
+    let (app, fake) = crate::fake_stripe::stripe_app(|_| {}).await;
+    let (id, token) = confirmed_order(&app.api).await;
+    let intent = fake.lock().unwrap().intents.keys().next().cloned().unwrap();
+    // Refunded before under a key Stripe has forgotten (it keeps them ~24 h).
+    fake.lock().unwrap().refunds.push(Refund {
+        intent: intent.clone(),
+        amount: 2_500,
+        key: "forgotten".into(),
+    });
+
+    let order = cancel(&app.api, &id, &token).await;
+    assert_eq!(
+        order["status"], "refunded",
+        "already refunded is refunded, not pending for ever"
+    );
+    assert_eq!(refunds(&fake).len(), 1, "no second refund");
+    assert_eq!(level(&app.api, "TEE").await, (5, 0, 0));
+}

@@ -1,14 +1,15 @@
 //! The Stripe gateway (`async-stripe`): a PaymentIntent per order, created with
 //! the order id as Stripe idempotency key, its `client_secret` handed to the
 //! front end; its status read back for reconciliation; full refunds, with the
-//! idempotency key the order gives (`refund-<order id>`). The API
+//! idempotency key the order gives (`refund-<order id>`; a payment Stripe says
+//! is refunded already counts as refunded). The API
 //! base URL is configurable (tests point it at a local fake).
 
 use std::str::FromStr as _;
 
 use ::stripe::{
-    Client, CreatePaymentIntent, CreateRefund, Currency, PaymentIntent, PaymentIntentId, PaymentIntentStatus, Refund,
-    RequestStrategy,
+    Client, CreatePaymentIntent, CreateRefund, Currency, ErrorCode, PaymentIntent, PaymentIntentId,
+    PaymentIntentStatus, Refund, RequestError, RequestStrategy, StripeError,
 };
 use futures_util::future::BoxFuture;
 
@@ -90,8 +91,16 @@ impl PaymentGateway for StripeGateway {
                 .client
                 .clone()
                 .with_strategy(RequestStrategy::Idempotent(idempotency_key.to_string()));
-            Refund::create(&client, params).await.map_err(failed)?;
-            Ok(())
+            match Refund::create(&client, params).await {
+                Ok(_) => Ok(()),
+                // Stripe keeps idempotency keys about 24 h: a retry after a
+                // refund that went through but was never heard of is told so.
+                Err(StripeError::Stripe(RequestError {
+                    code: Some(ErrorCode::ChargeAlreadyRefunded),
+                    ..
+                })) => Ok(()),
+                Err(err) => Err(failed(err)),
+            }
         })
     }
 }
