@@ -148,6 +148,10 @@ impl SagaWorld for Orders {
         });
     }
 
+    fn take_nudge(&self, id: &str) -> bool {
+        Orders::take_nudge(self, id)
+    }
+
     fn count_late_payment(&self) {
         let gateway = self.inner.gateway.name();
         self.inner.metrics.payments.with_label_values(&[gateway, "late"]).inc();

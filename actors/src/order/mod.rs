@@ -42,7 +42,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 pub use self::checkout::{order_id, CheckoutRequest, CheckoutResult};
@@ -102,8 +102,10 @@ struct Inner {
     gateway: Arc<dyn PaymentGateway>,
     config: CheckoutConfig,
     metrics: OrderMetrics,
-    /// Orders whose saga runs in this process now (a retry gets 409).
-    running: Mutex<FxHashSet<String>>,
+    /// Orders whose saga runs in this process now (a retry gets 409), and
+    /// whether something moved the order meanwhile (the running saga looks
+    /// again before it stops).
+    running: Mutex<FxHashMap<String, bool>>,
     /// Stripe event ids applied.
     seen: Registry<crate::payment::webhook::SeenEvent>,
 }
@@ -181,15 +183,38 @@ impl Orders {
     }
 
     fn mark_running(&self, id: &str) -> Option<Running<'_>> {
-        self.inner.running.lock().insert(id.to_string()).then(|| Running {
+        let mut running = self.inner.running.lock();
+        if running.contains_key(id) {
+            return None;
+        }
+        running.insert(id.to_string(), false);
+        drop(running);
+        Some(Running {
             inner: &self.inner,
             id: id.to_string(),
         })
     }
 
+    /// Tells order `id`'s running saga that the order moved (a webhook, a
+    /// cancel); `false` if none runs.
+    fn nudge(&self, id: &str) -> bool {
+        match self.inner.running.lock().get_mut(id) {
+            Some(nudged) => {
+                *nudged = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether order `id` was nudged since the last look (and clears it).
+    fn take_nudge(&self, id: &str) -> bool {
+        self.inner.running.lock().get_mut(id).is_some_and(std::mem::take)
+    }
+
     /// Whether order `id`'s saga runs in this process now.
     fn is_running(&self, id: &str) -> bool {
-        self.inner.running.lock().contains(id)
+        self.inner.running.lock().contains_key(id)
     }
 
     /// Lists order `id` (again) before it takes on new work, so that the

@@ -210,6 +210,10 @@ impl SagaWorld for World {
         self.finishing.borrow_mut().push((id.to_string(), events, listing));
     }
 
+    fn take_nudge(&self, _id: &str) -> bool {
+        false
+    }
+
     fn count_late_payment(&self) {}
 
     fn payment_outcome(&self, status: PaymentStatus) -> Option<OrderEvent> {

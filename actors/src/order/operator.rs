@@ -38,7 +38,7 @@ impl Orders {
     }
 
     /// Drives order `id` unless its saga runs in this process already (which
-    /// then finishes it); answers the order as it stands.
+    /// is nudged to look again before it stops); answers the order as it stands.
     pub(super) async fn drive_unless_running(
         &self,
         id: &str,
@@ -47,7 +47,11 @@ impl Orders {
     ) -> Result<OrderState, OrdersError> {
         match self.mark_running(id) {
             Some(_running) => self.drive(id, retry_refund_now, listing).await,
-            None => self.get(id).await,
+            None => {
+                // The running saga looks again before it stops.
+                self.nudge(id);
+                self.get(id).await
+            }
         }
     }
 

@@ -42,6 +42,8 @@ pub(super) trait SagaWorld {
     /// the record fails, the order stays listed and the sweeper repeats its
     /// last step.
     fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>);
+    /// Whether something moved the order while this saga ran (and forgets it).
+    fn take_nudge(&self, id: &str) -> bool;
     /// Counts a payment that landed after its order gave up.
     fn count_late_payment(&self);
     /// The event a payment status comes to (counted by outcome); `None` while pending.
@@ -79,12 +81,20 @@ pub(super) async fn drive(
         let step = order.next_step(&context);
         let placement = order.placement().ok_or(OrderError::NotFound)?.clone();
         let events = match step {
-            Step::Done if unrecorded.iter().all(|event| *event == OrderEvent::Released) => {
-                // Only bookkeeping is left: nobody waits for it.
-                world.finish(id, mem::take(&mut unrecorded), listing);
-                return Ok(order);
-            }
             Step::Wait(_) | Step::Done => {
+                if world.take_nudge(id) {
+                    // Moved while this ran (a webhook, a cancel): look again.
+                    if !unrecorded.is_empty() {
+                        flush(world, id, &mut unrecorded).await?;
+                    }
+                    order = world.get(id).await?;
+                    continue;
+                }
+                if step == Step::Done && unrecorded.iter().all(|event| *event == OrderEvent::Released) {
+                    // Only bookkeeping is left: nobody waits for it.
+                    world.finish(id, mem::take(&mut unrecorded), listing);
+                    return Ok(order);
+                }
                 if !unrecorded.is_empty() {
                     order = flush(world, id, &mut unrecorded).await?;
                     continue;
