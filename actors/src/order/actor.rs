@@ -36,11 +36,7 @@ impl Entity for OrderState {
                 None => vec![OrderEvent::Placed(placement)],
             },
             OrderCommand::Record(new) => {
-                let mut after = self.clone();
-                for event in &new {
-                    after.transition(event)?;
-                    after.apply(event);
-                }
+                self.check_all(&new)?;
                 new
             }
         };

@@ -12,6 +12,8 @@
 //! A transition not drawn is refused ([`OrderError::InvalidTransition`]). What
 //! the saga does next is decided from this state alone (`step`).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use super::placement::{CouponRefusal, OrderLine, Placement, RefundDue, Shortage};
@@ -182,7 +184,8 @@ pub enum OrderError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {
     /// `None` until placed.
-    placement: Option<Box<Placement>>,
+    /// Shared: it never changes once placed, and every reply carries the state.
+    placement: Option<Arc<Placement>>,
     /// Current status.
     status: Option<OrderStatus>,
     /// Whether every line is held and the coupon claimed.
@@ -308,13 +311,28 @@ impl OrderState {
         Ok(event.status_entered())
     }
 
+    /// Whether `events`, applied in turn, are all allowed (transitions depend
+    /// on the status alone, so nothing else is copied to find out).
+    pub fn check_all(&self, events: &[OrderEvent]) -> Result<(), OrderError> {
+        let mut probe = OrderState {
+            status: self.status,
+            ..OrderState::default()
+        };
+        for event in events {
+            if let Some(status) = probe.transition(event)? {
+                probe.status = Some(status);
+            }
+        }
+        Ok(())
+    }
+
     /// Applies one event (that `transition` allowed).
     pub fn apply(&mut self, event: &OrderEvent) {
         if let Ok(Some(status)) = self.transition(event) {
             self.status = Some(status);
         }
         match event {
-            OrderEvent::Placed(placement) => self.placement = Some(placement.clone()),
+            OrderEvent::Placed(placement) => self.placement = Some(Arc::new(Placement::clone(placement))),
             OrderEvent::Reserved => self.reserved = true,
             OrderEvent::PaymentStarted {
                 gateway,

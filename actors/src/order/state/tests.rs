@@ -162,7 +162,7 @@ fn with_lines(skus: &[&str]) -> OrderState {
         })
         .collect();
     placement.payment_deadline = 1_000;
-    order.placement = Some(Box::new(placement));
+    order.placement = Some(std::sync::Arc::new(placement));
     order
 }
 
