@@ -173,12 +173,17 @@ impl SagaWorld for Orders {
     /// customer, all at once: `Reserved`, or `Rejected` naming what was short.
     async fn reserve(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
         let ttl = (self.inner.config.payment_window + self.inner.config.reservation_grace).as_millis() as u64;
+        // A payment taken at once that moves no money (the manual gateway) cannot
+        // fail: each line is sold right away (reservation and commit in one SKU
+        // write); a line sold for an order that then does not sell comes back
+        // by its return when the order releases what it holds.
+        let sell_now = self.inner.gateway.answers_at_once() && !self.inner.gateway.moves_money();
         let lines = placement.lines.iter().enumerate().map(|(index, line)| async move {
-            let held = self
-                .inner
-                .inventory
-                .reserve(&line.sku, reservation_id(id, index), u64::from(line.qty), ttl)
-                .await;
+            let (inventory, qty, reservation) = (&self.inner.inventory, u64::from(line.qty), reservation_id(id, index));
+            let held = match sell_now {
+                true => inventory.sell(&line.sku, reservation, qty, ttl).await.map(|_| ()),
+                false => inventory.reserve(&line.sku, reservation, qty, ttl).await.map(|_| ()),
+            };
             match held {
                 Ok(_) | Err(InventoryError::Stock(StockError::AlreadyCommitted { .. })) => Ok(None),
                 Err(InventoryError::Stock(StockError::OutOfStock { requested, available })) => Ok(Some(Shortage {

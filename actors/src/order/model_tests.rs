@@ -228,10 +228,19 @@ impl SagaWorld for World {
         let mut shortages = Vec::new();
         for (index, line) in Self::line_skus(placement) {
             self.cut_here()?;
-            let reserve = SkuCommand::Reserve {
-                reservation_id: format!("{id}.{index}"),
-                qty: u64::from(line.qty),
-                ttl_ms: WINDOW + GRACE,
+            let (reservation_id, qty, ttl_ms) = (format!("{id}.{index}"), u64::from(line.qty), WINDOW + GRACE);
+            // As the service does with a gateway that pays at once and moves no money.
+            let reserve = match (self.moves_money, self.scripts[id].pay) {
+                (false, Pay::AtOnce) => SkuCommand::Sell {
+                    reservation_id,
+                    qty,
+                    ttl_ms,
+                },
+                _ => SkuCommand::Reserve {
+                    reservation_id,
+                    qty,
+                    ttl_ms,
+                },
             };
             match self.sku(sku_index(&line.sku), reserve) {
                 Ok(_) | Err(crate::sku::StockError::AlreadyCommitted { .. }) => {}

@@ -43,6 +43,16 @@ impl Entity for SkuStock {
             SkuCommand::Commit { reservation_id } => self.commit(reservation_id)?,
             SkuCommand::Release { reservation_id } => Some(self.release(reservation_id)?),
             SkuCommand::Return { return_id, qty } => self.return_sold(return_id, qty, now)?,
+            SkuCommand::Sell {
+                reservation_id,
+                qty,
+                ttl_ms,
+            } => {
+                for event in self.sell(reservation_id, qty, now.saturating_add(ttl_ms))? {
+                    self.emit(event, events);
+                }
+                None
+            }
             SkuCommand::Reserve {
                 reservation_id,
                 qty,

@@ -20,6 +20,12 @@ pub enum SkuCommand {
     },
     /// Sell an open reservation.
     Commit { reservation_id: String },
+    /// Reserve and sell `qty` units at once; idempotent on `reservation_id`.
+    Sell {
+        reservation_id: String,
+        qty: u64,
+        ttl_ms: u64,
+    },
     /// Give an open reservation back.
     Release { reservation_id: String },
     /// Take `qty` sold units back into stock (an order's return); idempotent on

@@ -114,6 +114,22 @@ impl Inventory {
         self.level_of(sku, SkuCommand::Release { reservation_id }).await
     }
 
+    /// Reserves and sells `qty` units at once under `reservation_id` (idempotent).
+    pub async fn sell(
+        &self,
+        sku: &str,
+        reservation_id: String,
+        qty: u64,
+        ttl_ms: u64,
+    ) -> Result<StockLevel, InventoryError> {
+        let sell = SkuCommand::Sell {
+            reservation_id,
+            qty,
+            ttl_ms,
+        };
+        self.level_of(sku, sell).await
+    }
+
     /// Takes `qty` sold units back into stock, once per `return_id`.
     pub async fn return_sold(&self, sku: &str, return_id: String, qty: u64) -> Result<StockLevel, InventoryError> {
         self.level_of(sku, SkuCommand::Return { return_id, qty }).await

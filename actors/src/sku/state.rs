@@ -244,6 +244,22 @@ impl SkuStock {
         }))
     }
 
+    /// Decides selling `qty` units at once under `reservation_id` (a
+    /// reservation and its commit in one burst, for a payment that is taken at
+    /// reservation); selling an id that was sold already changes nothing, and an
+    /// open reservation with this id is committed.
+    pub fn sell(&self, reservation_id: String, qty: u64, expires_at: UnixMillis) -> Result<Vec<SkuEvent>, StockError> {
+        if self.settled.contains_key(&reservation_id) {
+            return Ok(Vec::new());
+        }
+        let mut events = Vec::new();
+        if let ReserveDecision::New(event) = self.reserve(reservation_id.clone(), qty, expires_at)? {
+            events.push(event);
+        }
+        events.push(SkuEvent::ReservationCommitted { reservation_id });
+        Ok(events)
+    }
+
     /// Decides giving an open reservation back; one that was committed is
     /// refused as such (its units come back only by a return).
     pub fn release(&self, reservation_id: String) -> Result<SkuEvent, StockError> {

@@ -10,6 +10,7 @@ enum Op {
     Commit(u8),
     Release(u8),
     Return(u8, u64),
+    Sell(u8, u64, u64),
     Expire(u64),
 }
 
@@ -21,6 +22,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..12).prop_map(Op::Commit),
         (0u8..12).prop_map(Op::Release),
         (0u8..12, 1u64..20).prop_map(|(id, qty)| Op::Return(id, qty)),
+        (0u8..12, 1u64..40, 1u64..100).prop_map(|(id, qty, ttl)| Op::Sell(id, qty, ttl)),
         (0u64..50).prop_map(Op::Expire),
     ]
 }
@@ -36,6 +38,10 @@ fn decide(stock: &SkuStock, op: &Op, now: UnixMillis) -> Vec<SkuEvent> {
         Op::Commit(id) => stock.commit(format!("r{id}")),
         Op::Release(id) => stock.release(format!("r{id}")).map(Some),
         Op::Return(id, qty) => stock.return_sold(format!("r{id}.return"), *qty, now),
+        Op::Sell(id, qty, ttl) => {
+            // Both events of a sale are applied together, as the actor does.
+            return stock.sell(format!("r{id}"), *qty, now + ttl).unwrap_or_default();
+        }
         Op::Expire(_) => {
             let mut events = Vec::new();
             stock.expire(now, &mut events);
