@@ -1,21 +1,23 @@
 //! Orders and the checkout saga of DESIGN §3.
 //!
 //! - [`state`]: the order state machine, pure, and [`placement`], what an
-//!   order is made of; [`step`]: the saga's next step
-//!   chosen from that state alone, pure; [`open_orders`]: the set of orders
-//!   whose saga is not settled, pure; [`idempotency`]: a checkout key's first
-//!   request and answer;
+//!   order is made of; [`step`]: the saga's next step chosen from that state
+//!   alone, pure; [`open_orders`]: the orders whose saga is not settled, with
+//!   listing generations, pure; [`idempotency`]: a checkout key's first answer
+//!   and the request it answered;
 //! - [`messages`], `actor`: the `order` and `order-index` entities;
 //! - [`Orders`], the front door, in files by what they do: `checkout` (a
 //!   checkout and its retries), `saga` (executing steps and recording their
-//!   events), `effects` (the calls to SKUs, coupons, carts and the gateway),
+//!   events), `effects` (the world the saga acts on: the calls to SKUs,
+//!   coupons, carts and the gateway),
 //!   `operator` (cancel, capture, ship), `payment_events` (a gateway's word,
 //!   whenever it comes), `sweeper` (resuming open orders); [`errors`].
 //!
 //! A checkout: the cart is frozen for the order and the order listed as open;
 //! the order is placed (its id digests the cart and the `Idempotency-Key`, so a
-//! retry finds it); every line is reserved and the coupon's use claimed at once
-//! (any refusal → `rejected`, and what was taken goes back); the payment starts;
+//! retry finds it); every line is reserved (sold at once with a gateway that
+//! pays at once and moves no money) and the coupon's use claimed at once (any
+//! refusal → `rejected`, and what was taken goes back); the payment starts;
 //! once paid every line is committed and the cart closed → `confirmed`. A
 //! refund (cancel after confirmation, stock lost before a late payment) is
 //! recorded as owed before its units come back and its money goes out.
