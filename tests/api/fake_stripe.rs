@@ -166,18 +166,14 @@ pub async fn stripe_app(configure: impl FnOnce(&mut mercato::settings::Settings)
 pub async fn place_order(api: &Api, sku: &str, qty: u32) -> Value {
     let cart = new_cart(api).await["id"].as_str().unwrap().to_string();
     add(api, &cart, sku, qty).await;
-    let body = json!({
-        "email": "yan@example.com",
-        "shipping_address": {"name": "Yan", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
-    });
-    let response = api
-        .client
-        .post(api.url(&format!("/v1/carts/{cart}/checkout")))
-        .header("idempotency-key", "k")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = crate::orders::checkout(
+        api,
+        &cart,
+        Some("k"),
+        &crate::orders::checkout_body("yan@example.com"),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
 }

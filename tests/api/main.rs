@@ -14,6 +14,7 @@ mod inventory;
 mod lifecycle;
 mod notifications;
 mod ops;
+mod order_crashes;
 mod orders;
 mod rate_limits;
 mod refunds;

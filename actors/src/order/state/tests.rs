@@ -22,6 +22,15 @@ fn placed() -> OrderState {
     order
 }
 
+/// The manual gateway's payment `p` started.
+fn started() -> OrderEvent {
+    OrderEvent::PaymentStarted {
+        gateway: "manual".into(),
+        payment_id: "p".into(),
+        client_secret: None,
+    }
+}
+
 fn run(order: &mut OrderState, events: &[OrderEvent]) {
     for event in events {
         order.transition(event).expect("allowed");
@@ -35,11 +44,7 @@ fn the_happy_path_runs_to_delivered() {
     run(
         &mut order,
         &[
-            OrderEvent::PaymentStarted {
-                gateway: "manual".into(),
-                payment_id: "p".into(),
-                client_secret: None,
-            },
+            started(),
             OrderEvent::Paid,
             OrderEvent::Confirmed,
             OrderEvent::Shipped { tracking: "T1".into() },
@@ -87,11 +92,7 @@ fn a_refund_is_requested_restocked_retried_and_made() {
         &mut order,
         &[
             OrderEvent::Reserved,
-            OrderEvent::PaymentStarted {
-                gateway: "manual".into(),
-                payment_id: "p".into(),
-                client_secret: None,
-            },
+            started(),
             OrderEvent::Paid,
             OrderEvent::Confirmed,
             OrderEvent::RefundRequested {
@@ -170,17 +171,7 @@ fn with_lines(skus: &[&str]) -> OrderState {
 fn a_resumed_order_whose_gateway_answers_at_once_is_checked_at_once() {
     use crate::order::step::Step;
     let mut order = with_lines(&["A"]);
-    run(
-        &mut order,
-        &[
-            OrderEvent::Reserved,
-            OrderEvent::PaymentStarted {
-                gateway: "manual".into(),
-                payment_id: "p".into(),
-                client_secret: None,
-            },
-        ],
-    );
+    run(&mut order, &[OrderEvent::Reserved, started()]);
     assert_eq!(
         order.next_step(&context(10)),
         Step::Wait(1_000),
@@ -225,11 +216,7 @@ fn release_skips_short_lines_and_lines_a_refund_restocked() {
         &mut refunded,
         &[
             OrderEvent::Reserved,
-            OrderEvent::PaymentStarted {
-                gateway: "manual".into(),
-                payment_id: "p".into(),
-                client_secret: None,
-            },
+            started(),
             OrderEvent::Paid,
             OrderEvent::RefundRequested {
                 reason: "stock ran out".into(),
