@@ -294,3 +294,40 @@ async fn an_order_that_does_not_sell_gives_its_coupon_use_back() {
         "nothing held for the refused checkout"
     );
 }
+
+#[actix_web::test]
+async fn a_checkout_that_cannot_list_its_order_leaves_the_cart_open() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.checkout.sweep_interval = std::time::Duration::from_secs(3_600);
+    })
+    .await;
+    shop(&app.api, &[("TEE", 1_000)], 10).await;
+    let id = new_cart(&app.api).await["id"].as_str().unwrap().to_string();
+    add(&app.api, &id, "TEE", 1).await;
+    let body = checkout_body("uma@example.com");
+    let fault = app
+        .api
+        .admin(Method::POST, "/v1/admin/actors/order-index/open/fault", None)
+        .await;
+    assert_eq!(fault.status(), StatusCode::ACCEPTED);
+
+    let failed = checkout(&app.api, &id, Some("k1"), &body, None).await;
+    assert_eq!(
+        failed.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the open-order set restarts"
+    );
+    let after = cart(&app.api, &id).await;
+    assert_eq!(
+        (after["status"].as_str(), &after["order_id"]),
+        (Some("open"), &Value::Null),
+        "not left frozen for an order nobody can see"
+    );
+    // The same key checks out once the set is back (eventually fails the test otherwise).
+    crate::helpers::eventually(std::time::Duration::from_secs(5), || async {
+        let answer = checkout(&app.api, &id, Some("k1"), &body, None).await;
+        (answer.status() == StatusCode::CREATED).then_some(())
+    })
+    .await;
+    assert_eq!(level(&app.api, "TEE").await, (9, 0, 1));
+}
