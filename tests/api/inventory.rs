@@ -56,6 +56,19 @@ async fn reserve_commit_and_release_move_the_figures() {
     let again = app.api.release("TEE-M", &second_id).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(again).await, "reservation_not_found");
+    let sold = app.api.release("TEE-M", "order-1").await;
+    assert_eq!(
+        sold.status(),
+        StatusCode::CONFLICT,
+        "a sold reservation is not released"
+    );
+    assert_eq!(error_code(sold).await, "reservation_committed");
+    let held_again = app
+        .api
+        .reserve("TEE-M", json!({"qty": 3, "ttl_secs": 60, "reservation_id": "order-1"}))
+        .await;
+    assert_eq!(error_code(held_again).await, "reservation_committed", "nor held again");
+    assert_eq!(app.api.level("TEE-M").await["sold"], 3);
 }
 
 #[actix_web::test]

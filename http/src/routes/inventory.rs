@@ -155,7 +155,7 @@ pub async fn adjust(
     params(("sku" = String, Path)), request_body = Reserve,
     responses((status = 201, body = ReservationBody, description = "granted"),
         (status = 200, body = ReservationBody, description = "the same reservation_id was granted before"),
-        (status = 401), (status = 409, description = "`out_of_stock`, `reservation_conflict`"),
+        (status = 401), (status = 409, description = "`out_of_stock`, `reservation_conflict`, `reservation_committed` (this id was sold: it is not held again)"),
         (status = 422, description = "`invalid_field`")))]
 #[post("/{sku}/reservations")]
 pub async fn reserve(
@@ -231,7 +231,8 @@ pub async fn commit(
 /// Gives an open reservation back.
 #[utoipa::path(delete, path = "/v1/inventory/{sku}/reservations/{reservation_id}", tag = "inventory",
     security(("operator_token" = [])), params(("sku" = String, Path), ("reservation_id" = String, Path)),
-    responses((status = 200, body = StockLevelBody), (status = 401), (status = 404, description = "`reservation_not_found`")))]
+    responses((status = 200, body = StockLevelBody), (status = 401), (status = 404, description = "`reservation_not_found`"),
+        (status = 409, description = "`reservation_committed`: it was sold, so it is not released")))]
 #[delete("/{sku}/reservations/{reservation_id}")]
 pub async fn release(
     _: Operator,
