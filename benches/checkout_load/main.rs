@@ -71,6 +71,10 @@ use mercato_actors::storage::Durability;
 use client::{resolve, stock_all, Target};
 use server::InProcessServer;
 
+/// The allocator of the `mercato` binary, so the in-process server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Command-line flags.
 #[derive(Parser, Debug)]
 #[command(about = "HTTP load generator for checkouts: steady throughput and a flash sale")]

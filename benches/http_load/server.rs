@@ -1,6 +1,7 @@
 //! The server the load generator starts in its own process when no `--url` is
-//! given: the real `Application` on port 0 over a temporary data directory, on
-//! its own thread with its own actix system, dropped when the run ends. For the
+//! given: the real `Application` on port 0 over a temporary data directory, with
+//! the default settings and any `MERCATO__*` variables, on its own thread with
+//! its own actix system, dropped when the run ends. For the
 //! `search` scenario it seeds the demo catalog before it reports its address.
 
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use futures_util::future::Either;
-use mercato::settings::Settings;
+use mercato::settings::{Overrides, Settings};
 use mercato::Application;
 use mercato_actors::storage::Durability;
 use secrecy::SecretString;
@@ -37,7 +38,9 @@ impl InProcessServer {
     /// products if asked, and waits until it is bound and seeded.
     pub(crate) fn start(token: &str, durability: Durability, seed_products: Option<usize>) -> anyhow::Result<Self> {
         let data_dir = tempfile::tempdir().context("cannot create a temporary data dir")?;
-        let mut settings = Settings::defaults()?;
+        // The defaults and `MERCATO__SECTION__KEY` variables (e.g.
+        // `MERCATO__RUNTIME__ARBITERS=1`), so a run can try other settings.
+        let mut settings = Settings::load(None, Overrides::default())?;
         settings.server.bind = "127.0.0.1:0".parse()?;
         settings.storage.data_dir = data_dir.path().into();
         settings.storage.durability = durability;

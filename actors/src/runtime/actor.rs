@@ -138,17 +138,29 @@ impl<E: Entity> EntityActor<E> {
         self.slot.status.store(status as u8, Ordering::Relaxed);
     }
 
-    /// Waits until every earlier write (also of a previous incarnation of this
-    /// entity) is durable and `delay` has passed, then loads. Messages queue
+    /// A first activation: loads once the retiring actor of the same id (if
+    /// any) has stopped, which it signals only when its last write is durable
+    /// (see `stopped`). An entity without a live or retiring actor has no write
+    /// in flight, so a first load reads everything it wrote without waiting for
+    /// a group commit.
+    fn activate(&mut self, ctx: &mut Context<Self>) {
+        self.life = Life::Loading;
+        let Some(mut stopped) = self.predecessor.take() else {
+            return self.load(ctx);
+        };
+        let wait = async move {
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        };
+        ctx.wait(wait.into_actor(self).map(|(), actor, ctx| actor.load(ctx)));
+    }
+
+    /// Waits until every earlier write (this actor's own, submitted before a
+    /// restart) is durable and `delay` has passed, then loads. Messages queue
     /// meanwhile.
     fn load_after(&mut self, ctx: &mut Context<Self>, delay: Duration) {
         self.life = Life::Loading;
         let storage = self.storage.clone();
-        let predecessor = self.predecessor.take();
         let wait = async move {
-            if let Some(mut stopped) = predecessor {
-                let _ = stopped.wait_for(|stopped| *stopped).await;
-            }
             let _ = storage.barrier().await;
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -318,15 +330,27 @@ impl<E: Entity> Actor for EntityActor<E> {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.metrics.activations.inc();
         self.metrics.active.inc();
-        self.load_after(ctx, Duration::ZERO);
+        self.activate(ctx);
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         self.metrics.active.dec();
-        if let Some(stopped) = self.slot.retired.lock().as_ref() {
-            stopped.send_replace(true);
-        }
         tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor stopped");
+        // Retired only once its writes are durable: the registry forgets the
+        // entry then, and the next activation of this id loads at once.
+        let signal_retired = |slot: &Slot<E::View>| {
+            if let Some(retired) = slot.retired.lock().as_ref() {
+                retired.send_replace(true);
+            }
+        };
+        if self.journal.all_durable() {
+            return signal_retired(&self.slot);
+        }
+        let (slot, storage) = (Arc::clone(&self.slot), self.storage.clone());
+        actix::spawn(async move {
+            let _ = storage.barrier().await;
+            signal_retired(&slot);
+        });
     }
 }
 

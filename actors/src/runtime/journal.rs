@@ -118,13 +118,18 @@ impl<R: Send + 'static> Journal<R> {
         self.pending.len() >= TARGET_VALUE_BYTES
     }
 
+    /// Whether everything this journal recorded is durable (nothing pending,
+    /// every submission completed).
+    pub fn all_durable(&self) -> bool {
+        self.pending_count == 0
+            && self.waiting.is_empty()
+            && self.durable_ticket.load(Ordering::Acquire) >= self.submitted_ticket
+    }
+
     /// Sends `reply` now if nothing it may have seen is still undurable, else
     /// holds it for the next submission.
     pub fn reply(&mut self, to: ReplyTo<R>, reply: R) {
-        let all_durable = self.pending_count == 0
-            && self.waiting.is_empty()
-            && self.durable_ticket.load(Ordering::Acquire) >= self.submitted_ticket;
-        if self.durability == Durability::Relaxed || all_durable {
+        if self.durability == Durability::Relaxed || self.all_durable() {
             let _ = to.send(Ok(reply));
         } else {
             self.waiting.push((to, reply));
