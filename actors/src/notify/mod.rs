@@ -2,8 +2,8 @@
 //!
 //! The notifier follows the domain event log from where it stopped (its cursor
 //! is an entity, so it survives restarts): for every order event that calls for
-//! a mail it renders a template and sends it ([`mailer`]), then moves its cursor
-//! past the batch. Delivery is at-least-once: a crash between a send and the
+//! a mail it renders a template, sends the batch's mails ([`mailer`]), then moves
+//! its cursor past the batch. Delivery is at-least-once: a crash between a send and the
 //! cursor's move resends that batch, which the outbox absorbs (the file for an
 //! event is replaced, not doubled); in normal operation each event mails once.
 //!
@@ -18,6 +18,7 @@ pub mod state;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use prometheus::IntCounterVec;
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +147,7 @@ impl Notifier {
             return Ok(0);
         }
         let mut end = next;
+        let mut wanted = Vec::new();
         for entry in &entries {
             end = end.max(entry.first_seq + u64::from(entry.count));
             if entry.kind != "order" {
@@ -160,10 +162,11 @@ impl Notifier {
                     continue;
                 }
                 if let Some(kind) = MailKind::for_event(event) {
-                    self.mail(kind, &entry.id, seq).await?;
+                    wanted.push((kind, &*entry.id, seq));
                 }
             }
         }
+        self.mail_all(&wanted).await?;
         if end > next {
             self.cursor
                 .call(CURSOR_ID, Some(end))
@@ -173,30 +176,37 @@ impl Notifier {
         Ok(news)
     }
 
-    async fn mail(&self, kind: MailKind, order_id: &str, seq: u64) -> Result<(), MailError> {
-        let order = self
-            .orders
-            .get(order_id)
-            .await
-            .map_err(|err| MailError(err.to_string()))?;
-        let Some(placement) = order.placement() else {
-            return Ok(());
-        };
-        let context = MailContext {
-            order_id,
-            lines: &placement.lines,
-            subtotal: placement.subtotal,
-            discount: placement.discount,
-            total: placement.total,
-            currency: &placement.currency,
-            address: &placement.shipping_address,
-            tracking: order.tracking(),
-            reason: order.reason(),
-        };
-        let name = format!("{seq:020}-{order_id}-{}", kind.name());
-        self.mailer.send(kind, &placement.email, &name, &context).await?;
-        self.sent.with_label_values(&[kind.name()]).inc();
-        tracing::info!(order = order_id, kind = kind.name(), "mail sent");
+    /// Composes the mails of one batch (their orders read at once) and sends
+    /// them in log order.
+    async fn mail_all(&self, wanted: &[(MailKind, &str, u64)]) -> Result<(), MailError> {
+        let orders = join_all(wanted.iter().map(|(_, order_id, _)| self.orders.get(order_id))).await;
+        let mut mails = Vec::with_capacity(wanted.len());
+        let mut sent = Vec::with_capacity(wanted.len());
+        for (&(kind, order_id, seq), order) in wanted.iter().zip(orders) {
+            let order = order.map_err(|err| MailError(err.to_string()))?;
+            let Some(placement) = order.placement() else {
+                continue;
+            };
+            let context = MailContext {
+                order_id,
+                lines: &placement.lines,
+                subtotal: placement.subtotal,
+                discount: placement.discount,
+                total: placement.total,
+                currency: &placement.currency,
+                address: &placement.shipping_address,
+                tracking: order.tracking(),
+                reason: order.reason(),
+            };
+            let name = format!("{seq:020}-{order_id}-{}", kind.name());
+            mails.push(self.mailer.compose(kind, &placement.email, &name, &context)?);
+            sent.push((kind, order_id));
+        }
+        self.mailer.send_all(mails).await?;
+        for (kind, order_id) in sent {
+            self.sent.with_label_values(&[kind.name()]).inc();
+            tracing::info!(order = order_id, kind = kind.name(), "mail sent");
+        }
         Ok(())
     }
 }
