@@ -132,10 +132,16 @@ impl SagaWorld for Orders {
         Orders::relist(self, id).await
     }
 
-    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>) {
+    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>, close_cart: Option<Placement>) {
         let orders = self.clone();
         let id = id.to_string();
         tokio::spawn(async move {
+            if let Some(placement) = close_cart {
+                if let Err(err) = orders.end_cart_checkout(&id, &placement, true).await {
+                    tracing::warn!(order = %id, error = %err, "sold order's cart not closed; the sweeper will");
+                    return;
+                }
+            }
             if !events.is_empty() {
                 if let Err(err) = orders.record(&id, events).await {
                     tracing::warn!(order = %id, error = %err, "settled order not recorded; the sweeper will");
@@ -253,8 +259,8 @@ impl SagaWorld for Orders {
         Ok(self.payment_outcome(status))
     }
 
-    /// Commits every line and closes the cart, at once: `Confirmed`, or, when a
-    /// reservation ran out before the payment came, a refund of what was sold.
+    /// Commits every line, at once: `Confirmed`, or, when a reservation ran
+    /// out before the payment came, a refund of what was sold.
     async fn commit(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError> {
         let lines = placement.lines.iter().enumerate().map(|(index, line)| async move {
             match self.inner.inventory.commit(&line.sku, reservation_id(id, index)).await {
@@ -263,10 +269,8 @@ impl SagaWorld for Orders {
                 Err(err) => Err(Self::stock_error(id, &line.sku, err)),
             }
         });
-        let (lines, cart) = join(join_all(lines), self.end_cart_checkout(id, placement, true)).await;
-        cart?;
         let mut committed = Vec::new();
-        for line in lines {
+        for line in join_all(lines).await {
             committed.extend(line?);
         }
         if committed.len() == placement.lines.len() {
@@ -276,6 +280,10 @@ impl SagaWorld for Orders {
             reason: "the stock ran out of its reservation before the payment arrived".into(),
             restock: committed,
         })
+    }
+
+    async fn close_cart(&self, id: &str, placement: &Placement) -> Result<(), OrdersError> {
+        self.end_cart_checkout(id, placement, true).await
     }
 
     /// Brings the sold units of `lines` back to stock (once per line).

@@ -64,8 +64,8 @@ struct Payment {
     refund_keys: BTreeSet<String>,
 }
 
-/// A `finish` call: order, events, listing generation.
-type Finish = (String, Vec<OrderEvent>, Option<u64>);
+/// A `finish` call: order, events, listing generation, whether it closes the cart.
+type Finish = (String, Vec<OrderEvent>, Option<u64>, bool);
 
 #[derive(Default)]
 struct World {
@@ -143,7 +143,13 @@ impl World {
     /// Runs the `finish` calls made since the last time.
     pub(super) fn run_finishing(&self) {
         let finishing = std::mem::take(&mut *self.finishing.borrow_mut());
-        for (id, events, listing) in finishing {
+        for (id, events, listing, close_cart) in finishing {
+            if close_cart {
+                if self.cut_here().is_err() {
+                    continue;
+                }
+                self.end_cart(&id, true);
+            }
             if !events.is_empty()
                 && (self.cut_here().is_err() || self.order(&id, OrderCommand::Record(events)).is_err())
             {
@@ -206,8 +212,11 @@ impl SagaWorld for World {
         Ok(*generation)
     }
 
-    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>) {
-        self.finishing.borrow_mut().push((id.to_string(), events, listing));
+    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>, close_cart: Option<Placement>) {
+        let close_cart = close_cart.is_some();
+        self.finishing
+            .borrow_mut()
+            .push((id.to_string(), events, listing, close_cart));
     }
 
     fn take_nudge(&self, _id: &str) -> bool {
@@ -321,8 +330,6 @@ impl SagaWorld for World {
             }
         }
         self.cut_here()?;
-        self.end_cart(id, true);
-        self.cut_here()?;
         Ok(match committed.len() == placement.lines.len() {
             true => OrderEvent::Confirmed,
             false => OrderEvent::RefundRequested {
@@ -330,6 +337,12 @@ impl SagaWorld for World {
                 restock: committed,
             },
         })
+    }
+
+    async fn close_cart(&self, id: &str, _placement: &Placement) -> Result<(), OrdersError> {
+        self.cut_here()?;
+        self.end_cart(id, true);
+        self.cut_here()
     }
 
     async fn restock(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError> {

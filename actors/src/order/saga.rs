@@ -14,6 +14,8 @@
 
 use std::mem;
 
+use futures_util::future::join;
+
 use super::state::{refund_retry_at, OrderError, OrderEvent, OrderState, OrderStatus, Placement};
 use super::step::{Step, StepContext};
 use super::{Orders, OrdersError};
@@ -37,11 +39,11 @@ pub(super) trait SagaWorld {
     /// Lists the order (again) before it takes on new work; answers the
     /// listing's generation.
     async fn relist(&self, id: &str) -> Result<u64, OrdersError>;
-    /// Records `events` (bookkeeping of a settled saga), then unlists the
-    /// order if it is still listed under `listing`; nobody waits for either. If
-    /// the record fails, the order stays listed and the sweeper repeats its
-    /// last step.
-    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>);
+    /// Closes the cart of a sold order (if `close_cart`), records `events`
+    /// (bookkeeping of a settled saga), then unlists the order if it is still
+    /// listed under `listing`; nobody waits for any of it. If the close or the
+    /// record fails, the order stays listed and the sweeper finishes it again.
+    fn finish(&self, id: &str, events: Vec<OrderEvent>, listing: Option<u64>, close_cart: Option<Placement>);
     /// Whether something moved the order while this saga ran (and forgets it).
     fn take_nudge(&self, id: &str) -> bool;
     /// Counts a payment that landed after its order gave up.
@@ -56,6 +58,9 @@ pub(super) trait SagaWorld {
     async fn check_payment(&self, id: &str, order: &OrderState) -> Result<Option<OrderEvent>, OrdersError>;
     /// [`Step::Commit`]: `Confirmed`, or a refund owed for stock that ran out.
     async fn commit(&self, id: &str, placement: &Placement) -> Result<OrderEvent, OrdersError>;
+    /// Ends the cart's checkout as sold: closed for good (a cart that another
+    /// order or a refund holds now is left alone).
+    async fn close_cart(&self, id: &str, placement: &Placement) -> Result<(), OrdersError>;
     /// [`Step::Restock`].
     async fn restock(&self, id: &str, placement: &Placement, lines: &[usize]) -> Result<(), OrdersError>;
     /// [`Step::Refund`]: a gateway error means refused or not reached.
@@ -76,6 +81,9 @@ pub(super) async fn drive(
 ) -> Result<OrderState, OrdersError> {
     let mut order = world.get(id).await?;
     let mut unrecorded: Vec<OrderEvent> = Vec::new();
+    // Whether this run closed the cart of the order it confirmed; otherwise a
+    // sold order's cart is closed (again: idempotent) as it is finished.
+    let mut cart_closed = false;
     loop {
         let context = world.step_context(retry_refund_now);
         let step = order.next_step(&context);
@@ -92,7 +100,9 @@ pub(super) async fn drive(
                 }
                 if step == Step::Done && unrecorded.iter().all(|event| *event == OrderEvent::Released) {
                     // Only bookkeeping is left: nobody waits for it.
-                    world.finish(id, mem::take(&mut unrecorded), listing);
+                    let sold = order.status().is_some_and(OrderStatus::sold);
+                    let close_cart = (sold && !cart_closed).then_some(placement);
+                    world.finish(id, mem::take(&mut unrecorded), listing, close_cart);
                     return Ok(order);
                 }
                 if !unrecorded.is_empty() {
@@ -145,7 +155,17 @@ pub(super) async fn drive(
             must_record |= !event.deferrable(world.payment_moves_money());
             unrecorded.push(event);
         }
-        if must_record {
+        if must_record && unrecorded.last() == Some(&OrderEvent::Confirmed) {
+            // The cart closes in the group commit that confirms the order: one
+            // durable wait for both. A crash between them leaves the order
+            // listed, and finishing it closes the cart.
+            let (recorded, closed) = join(flush(world, id, &mut unrecorded), world.close_cart(id, &placement)).await;
+            if let Err(err) = &closed {
+                tracing::warn!(order = id, error = %err, "cart not closed at confirmation; closing it as the order finishes");
+            }
+            cart_closed = closed.is_ok();
+            order = recorded?;
+        } else if must_record {
             order = flush(world, id, &mut unrecorded).await?;
         }
     }

@@ -71,6 +71,14 @@ impl OrderStatus {
         }
     }
 
+    /// Whether the order sold (its cart is closed for good).
+    pub fn sold(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Confirmed | OrderStatus::Shipped | OrderStatus::Delivered
+        )
+    }
+
     /// Whether the order ended without selling (what it holds goes back).
     pub fn unsold(self) -> bool {
         matches!(

@@ -34,7 +34,8 @@ pub enum Step {
     StartPayment,
     /// Ask the gateway how the payment stands.
     CheckPayment,
-    /// Commit every line's reservation (and close the cart).
+    /// Commit every line's reservation (the cart closes as the order is
+    /// confirmed).
     Commit,
     /// The payment window has passed before the payment started.
     Expire,
