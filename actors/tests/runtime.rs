@@ -1,6 +1,7 @@
 //! The entity runtime without HTTP, through its observable state: activation is
 //! single-flight, every event reaches the global log in order, and an entity that
-//! was snapshotted and passivated comes back the same.
+//! was snapshotted and passivated comes back the same, also when it was
+//! passivated with a write in flight.
 
 use std::time::Duration;
 
@@ -225,5 +226,30 @@ fn a_new_actor_never_runs_beside_a_retiring_one() {
             1,
             "the retiring actor had stopped before the new one answered"
         );
+    });
+}
+
+#[test]
+fn a_reactivated_entity_loads_what_its_passivated_predecessor_was_still_writing() {
+    actix_rt::System::new().block_on(async {
+        // Relaxed durability answers before the write reaches sled: the actor is
+        // passivated with its last record still queued for the commit thread.
+        let harness = start_with(Durability::Relaxed, 65_536, Duration::from_millis(10));
+        let inventory = &harness.inventory;
+        for round in 0..50 {
+            let sku = format!("P{round}");
+            inventory.set_on_hand(&sku, 100).await.unwrap();
+            inventory.reserve(&sku, "r".into(), 7, 600_000).await.unwrap();
+            // This SKU's actor, and the previous round's second one.
+            assert!(inventory.registry().passivate_idle(Duration::ZERO) >= 1);
+
+            let level = inventory.level(&sku).await.unwrap();
+            assert_eq!(
+                (level.on_hand, level.reserved),
+                (100, 7),
+                "round {round}: the new activation loaded every write of the old one"
+            );
+        }
+        assert_eq!(counter(&harness.prometheus, "mercato_actor_activations_total"), 100.0);
     });
 }
