@@ -23,7 +23,8 @@
 //! the carts run out. Printed: checkouts/s (201), p50/p90/p99/p99.9/max of the
 //! 201 answers, the other answers by status and error code, the target (5,000/s
 //! at p99 <= 20 ms), the server's group commits over the measured part (from
-//! `/metrics`), and how busy the machine was.
+//! `/metrics`), how busy the machine was, and (in-process) the server's CPU
+//! time per checkout.
 //!
 //! `flash`: one fresh SKU `FLASH-<millis>` with `--units` (100) on hand,
 //! `--buyers` (10,000) carts holding one unit each; `--in-flight` (512)
@@ -195,6 +196,7 @@ async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
         args.connections.max(1),
         Duration::from_secs(args.warmup),
         Duration::from_secs(args.duration),
+        args.url.is_none(),
     )
     .await
 }

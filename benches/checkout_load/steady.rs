@@ -128,13 +128,15 @@ async fn client(shared: Arc<Shared>) -> ClientReport {
     report
 }
 
-/// Runs the clients over `carts` and prints the summary.
+/// Runs the clients over `carts` and prints the summary (with the server's CPU
+/// per checkout when it runs `in_process`).
 pub(crate) async fn run(
     target: Arc<Target>,
     carts: Arc<[String]>,
     connections: usize,
     warmup: Duration,
     duration: Duration,
+    in_process: bool,
 ) -> anyhow::Result<()> {
     let measure_from = Instant::now() + warmup;
     let shared = Arc::new(Shared {
@@ -210,6 +212,13 @@ pub(crate) async fn run(
     }
     if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
         println!("cpu           {}", after.describe_since(&before));
+        if in_process && rate > 0.0 {
+            let server = after.server_cores_since(&before);
+            println!(
+                "server cpu    {server:.2} cores, {:.0} µs per checkout (the in-process server's threads)",
+                server * 1e6 / rate
+            );
+        }
     }
     Ok(())
 }
