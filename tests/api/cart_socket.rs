@@ -263,9 +263,17 @@ async fn a_customers_cart_socket_needs_the_owners_token() {
     let other = access(&app.api.register("sam@example.com").await);
     let cart: Value = app.api.my_cart(&owner).await;
     let id = cart["id"].as_str().unwrap();
-    for token in [None, Some(other.as_str()), Some("garbage")] {
-        let refused = connect(&app.api, id, token).await;
-        assert!(refused.is_err(), "{token:?} may not follow the cart");
+    // As over REST: a token that does not verify is 401; anyone but the owner,
+    // signed in or not, is 403.
+    let refusals = [(None, 403), (Some(other.as_str()), 403), (Some("garbage"), 401)];
+    for (token, expected) in refusals {
+        match connect(&app.api, id, token).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => {
+                assert_eq!(answer.status().as_u16(), expected, "{token:?}: the handshake's answer");
+            }
+            Err(other) => panic!("{token:?}: refused by {other}, not by an HTTP answer"),
+            Ok(_) => panic!("{token:?} may not follow the cart"),
+        }
     }
     let mut socket = connect(&app.api, id, Some(&owner)).await.unwrap();
     assert_eq!(next_version(&mut socket).await, 1);
