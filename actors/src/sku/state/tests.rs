@@ -68,9 +68,31 @@ fn check_invariants(stock: &SkuStock, received: i128) {
     );
 }
 
-proptest! {
-    #[test]
-    fn random_operations_keep_the_invariants(ops in proptest::collection::vec(op(), 1..200)) {
+/// The kinds of [`Op`], in the order of [`kind`].
+const KINDS: [&str; 8] = [
+    "set", "adjust", "reserve", "commit", "release", "return", "sell", "expire",
+];
+
+fn kind(op: &Op) -> usize {
+    match op {
+        Op::Set(_) => 0,
+        Op::Adjust(_) => 1,
+        Op::Reserve(..) => 2,
+        Op::Commit(_) => 3,
+        Op::Release(_) => 4,
+        Op::Return(..) => 5,
+        Op::Sell(..) => 6,
+        Op::Expire(_) => 7,
+    }
+}
+
+#[test]
+fn random_operations_keep_the_invariants() {
+    // Per kind of operation, over every case: tried, and changed the stock. A
+    // stock that refused everything would keep the invariants trivially.
+    let tally = std::cell::RefCell::new([(0usize, 0usize); KINDS.len()]);
+    let mut runner = proptest::test_runner::TestRunner::default();
+    let ran = runner.run(&proptest::collection::vec(op(), 1..200), |ops| {
         let mut stock = SkuStock::default();
         let mut now: UnixMillis = 1_000;
         let mut received: i128 = 0;
@@ -78,9 +100,15 @@ proptest! {
             if let Op::Expire(step) = op {
                 now += step;
             }
-            for event in decide(&stock, op, now) {
+            let events = decide(&stock, op, now);
+            let counts = &mut tally.borrow_mut()[kind(op)];
+            counts.0 += 1;
+            counts.1 += usize::from(!events.is_empty());
+            for event in events {
                 match &event {
-                    SkuEvent::OnHandSet { on_hand } => received += i128::from(*on_hand) - i128::from(stock.level().on_hand),
+                    SkuEvent::OnHandSet { on_hand } => {
+                        received += i128::from(*on_hand) - i128::from(stock.level().on_hand)
+                    }
                     SkuEvent::Adjusted { delta, .. } => received += i128::from(*delta),
                     _ => {}
                 }
@@ -88,8 +116,25 @@ proptest! {
             }
             check_invariants(&stock, received);
         }
+        Ok(())
+    });
+    ran.unwrap();
+    let tally = tally.into_inner();
+    for (name, (tried, changed)) in KINDS.iter().zip(tally) {
+        // Commits and releases name a random id: ~7 % of them find one open.
+        assert!(
+            changed * 50 >= tried,
+            "{name}: only {changed} of {tried} changed the stock"
+        );
     }
+    let (tried, changed) = tally.iter().fold((0, 0), |sum, (t, c)| (sum.0 + t, sum.1 + c));
+    assert!(
+        changed * 4 >= tried,
+        "only {changed} of {tried} operations changed the stock"
+    );
+}
 
+proptest! {
     #[test]
     fn replaying_events_from_a_snapshot_gives_the_same_state(ops in proptest::collection::vec(op(), 1..100), cut in 0usize..100) {
         let mut stock = SkuStock::default();
