@@ -232,14 +232,21 @@ fn arb_promotions() -> impl Strategy<Value = Vec<Promotion>> {
     })
 }
 
-proptest! {
-    #[test]
-    fn totals_add_up_and_no_discount_exceeds_what_it_applies_to(
-        lines in arb_lines(),
-        coupon in arb_coupon(),
-        promotions in arb_promotions(),
-    ) {
-        let eligible: u64 = lines.iter().filter(|l| super::in_scope(&coupon.scope, l)).map(Line::total).sum();
+#[test]
+fn totals_add_up_and_no_discount_exceeds_what_it_applies_to() {
+    // Over every case: how many priced a coupon in, so that a generator whose
+    // coupons never apply cannot pass for a test of them.
+    let (cases, with_coupon) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
+    let mut runner = proptest::test_runner::TestRunner::default();
+    let strategy = (arb_lines(), arb_coupon(), arb_promotions());
+    let ran = runner.run(&strategy, |(lines, coupon, promotions)| {
+        let eligible: u64 = lines
+            .iter()
+            .filter(|l| super::in_scope(&coupon.scope, l))
+            .map(Line::total)
+            .sum();
+        let no_promotions = promotions.is_empty();
+        let (amount, scope) = (coupon.amount.clone(), coupon.scope.clone());
         let rules = rules(vec![coupon], promotions);
         let (totals, error) = price(&lines, Some("CODE"), None, &rules, 0);
         let subtotal: u64 = lines.iter().map(Line::total).sum();
@@ -248,9 +255,48 @@ proptest! {
         prop_assert_eq!(totals.total + totals.discount, totals.subtotal);
         prop_assert_eq!(totals.applied.iter().map(|a| a.amount).sum::<u64>(), totals.discount);
         prop_assert_eq!(totals.lines.iter().map(|l| l.line_total).sum::<u64>(), totals.subtotal);
-        for applied in totals.applied.iter().filter(|a| a.kind == "coupon") {
-            prop_assert!(error.is_none());
-            prop_assert!(applied.amount <= eligible, "coupon {} > eligible {}", applied.amount, eligible);
+        cases.set(cases.get() + 1);
+        let coupons: Vec<_> = totals.applied.iter().filter(|a| a.kind == "coupon").collect();
+        let Some(applied) = coupons.first() else {
+            return Ok(());
+        };
+        with_coupon.set(with_coupon.get() + 1);
+        prop_assert!(error.is_none());
+        prop_assert_eq!(coupons.len(), 1);
+        prop_assert!(
+            applied.amount <= eligible,
+            "coupon {} > eligible {}",
+            applied.amount,
+            eligible
+        );
+        // Stacking: promotions first, the coupon on what they leave.
+        prop_assert_eq!(totals.applied.last().map(|a| a.kind), Some("coupon"));
+        if let (true, Amount::Percent(percent), Scope::Cart) = (no_promotions, &amount, &scope) {
+            // Rounded down: never a fraction of a cent more than the percentage.
+            let exact = u128::from(subtotal) * u128::from(*percent);
+            prop_assert_eq!(u128::from(applied.amount), exact / 100);
         }
+        Ok(())
+    });
+    ran.unwrap();
+    assert!(
+        with_coupon.get() * 4 >= cases.get(),
+        "the coupon applied in only {} of {} cases",
+        with_coupon.get(),
+        cases.get()
+    );
+}
+
+proptest! {
+    #[test]
+    fn a_percentage_coupon_rounds_down_to_the_cent(lines in arb_lines(), percent in 1u8..=100) {
+        let rules = rules(vec![coupon("CODE", Amount::Percent(percent), Scope::Cart)], Vec::new());
+        let (totals, error) = price(&lines, Some("CODE"), None, &rules, 0);
+        let subtotal: u64 = lines.iter().map(Line::total).sum();
+        let expected = (u128::from(subtotal) * u128::from(percent) / 100) as u64;
+        let applied: u64 = totals.applied.iter().filter(|a| a.kind == "coupon").map(|a| a.amount).sum();
+        prop_assert_eq!(applied, expected, "{}% of {}", percent, subtotal);
+        prop_assert_eq!(totals.total, subtotal - expected);
+        prop_assert!(error.is_none() || subtotal == 0, "{:?}", error);
     }
 }
