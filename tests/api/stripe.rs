@@ -130,6 +130,20 @@ async fn a_webhook_signed_by_stripes_documented_scheme_is_applied() {
 }
 
 #[actix_web::test]
+async fn a_webhook_for_another_payment_of_the_order_changes_nothing() {
+    let (app, _fake) = stripe_app(|_| {}).await;
+    shop(&app.api, &[("TEE", 1_000)], 5).await;
+    let order = place_order(&app.api, "TEE", 1).await;
+    let id = order["id"].as_str().unwrap();
+    let foreign = event("evt_foreign", "payment_intent.succeeded", "pi_not_this_orders", id);
+    let response = webhook(&app.api, &foreign).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["outcome"], "ignored");
+    assert_eq!(order_status(&app.api, id).await, "awaiting_payment");
+    assert_eq!(level(&app.api, "TEE").await, (5, 1, 0), "still held, not sold");
+}
+
+#[actix_web::test]
 async fn a_failed_payment_releases_the_stock() {
     let (app, _fake) = stripe_app(|_| {}).await;
     shop(&app.api, &[("TEE", 1_000)], 5).await;
