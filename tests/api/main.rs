@@ -15,6 +15,7 @@ mod inventory;
 mod lifecycle;
 mod notifications;
 mod ops;
+mod order_access;
 mod order_crashes;
 mod orders;
 mod rate_limits;
