@@ -7,6 +7,7 @@ mod cart_socket;
 mod carts;
 mod catalog;
 mod checkout_cart;
+mod checkout_prices;
 mod checkout_races;
 mod durability;
 mod fake_stripe;
