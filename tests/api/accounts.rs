@@ -84,6 +84,31 @@ async fn a_taken_email_is_409_in_any_case_and_bad_values_are_422() {
 }
 
 #[actix_web::test]
+async fn concurrent_refreshes_of_one_token_let_one_win_and_revoke_the_session() {
+    let app = spawn_app().await;
+    let session = app.api.register("cora@example.com").await;
+    let token = refresh_token(&session);
+    let answers = futures_util::future::join_all((0..8).map(|_| app.api.refresh(&token))).await;
+    let mut winners = Vec::new();
+    for answer in answers {
+        match answer.status() {
+            StatusCode::OK => winners.push(refresh_token(&answer.json::<Value>().await.unwrap())),
+            status => {
+                assert_eq!(status, StatusCode::UNAUTHORIZED);
+                assert_eq!(error_code(answer).await, "refresh_token_reused");
+            }
+        }
+    }
+    assert_eq!(winners.len(), 1, "one rotation wins");
+    let after = app.api.refresh(&winners[0]).await;
+    assert_eq!(
+        after.status(),
+        StatusCode::UNAUTHORIZED,
+        "the reuse revoked the whole family, the winner's new token too"
+    );
+}
+
+#[actix_web::test]
 async fn refresh_tokens_rotate_once_and_a_replay_revokes_the_session() {
     let app = spawn_app().await;
     let first = app.api.register("carol@example.com").await;
