@@ -1,5 +1,6 @@
 //! Supervision and passivation seen from outside: an injected panic, an operator
-//! restart, and an idle actor that is stopped and comes back with its state.
+//! restart, an idle actor that is stopped and comes back with its state, and a
+//! full mailbox that refuses with 503 instead of queueing without bound.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -147,5 +148,45 @@ async fn an_idle_actor_is_passivated_and_comes_back_with_its_state() {
     assert_eq!(
         app.api.metric("mercato_actor_activations_total{kind=\"sku\"}").await,
         2.0
+    );
+}
+
+#[actix_web::test]
+async fn a_full_mailbox_answers_503_actor_overloaded_and_loses_nothing_it_accepted() {
+    let app = spawn_app_with(|settings| settings.runtime.mailbox_capacity = 2).await;
+    app.api.set_on_hand("BUSY", 1_000).await;
+    let attempts = (0..64).map(|n| {
+        let api = app.api.clone();
+        async move {
+            let body = json!({"qty": 1, "ttl_secs": 600, "reservation_id": format!("r{n}")});
+            let response = api.reserve("BUSY", body).await;
+            let status = response.status();
+            let retry_after = response.headers().get("retry-after").cloned();
+            let code = match status {
+                StatusCode::CREATED => String::new(),
+                _ => error_code(response).await,
+            };
+            (status, retry_after, code)
+        }
+    });
+    let mut accepted = 0;
+    let mut overloaded = 0;
+    for (status, retry_after, code) in futures_util::future::join_all(attempts).await {
+        match status {
+            StatusCode::CREATED => accepted += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(code, "actor_overloaded");
+                assert!(retry_after.is_some(), "503 says when to retry");
+                overloaded += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(overloaded > 0, "64 at once overflowed a mailbox of 2");
+    assert!(accepted > 0);
+    let level = app.api.level("BUSY").await;
+    assert_eq!(
+        level["reserved"], accepted,
+        "every accepted reservation is held, no refused one"
     );
 }
