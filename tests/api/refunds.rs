@@ -1,6 +1,7 @@
 //! Refunds that the gateway refuses: the order stays `refund_pending`, its
 //! units come back exactly once, and one refund is paid out when the gateway
-//! accepts — through retries, the sweeper, and a `kill -9` in between.
+//! accepts — through retries, the sweeper, and a `kill -9` in between. And the
+//! amounts: a discounted multi-line order is charged and refunded its total.
 
 use std::time::Duration;
 
@@ -163,4 +164,60 @@ async fn a_refund_stripe_already_made_under_a_forgotten_key_counts_as_made() {
     );
     assert_eq!(refunds(&fake).len(), 1, "no second refund");
     assert_eq!(level(&app.api, "TEE").await, (5, 0, 0));
+}
+
+#[actix_web::test]
+async fn a_discounted_multi_line_order_is_charged_and_refunded_its_discounted_total() {
+    let (app, fake) = crate::fake_stripe::stripe_app(|_| {}).await;
+    shop(&app.api, &[("TEE", 1_250), ("CAP", 500)], 5).await;
+    let coupon = app
+        .api
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/coupons",
+            Some(serde_json::json!({"code": "SAVE10", "percent": 10})),
+        )
+        .await;
+    assert_eq!(coupon.status(), StatusCode::CREATED);
+    let cart = crate::orders::guest_cart_with(&app.api, &[("TEE", 2), ("CAP", 3)]).await;
+    let applied = app
+        .api
+        .post(
+            &format!("/v1/carts/{cart}/coupons"),
+            serde_json::json!({"code": "SAVE10"}),
+        )
+        .await;
+    assert_eq!(applied.status(), StatusCode::OK);
+    let body = crate::orders::checkout_body("dora@example.com");
+    let placed = crate::orders::checkout(&app.api, &cart, Some("k"), &body, None).await;
+    assert_eq!(placed.status(), StatusCode::CREATED);
+    let order: Value = placed.json().await.unwrap();
+    // 2 × 1,250 + 3 × 500 = 4,000, less 10 %.
+    assert_eq!(
+        (order["subtotal"].as_u64(), order["total"].as_u64()),
+        (Some(4_000), Some(3_600))
+    );
+    let (id, intent) = (order["id"].as_str().unwrap(), order["payment"]["id"].as_str().unwrap());
+    assert_eq!(
+        fake.lock().unwrap().intents[intent].0,
+        3_600,
+        "charged the discounted total"
+    );
+
+    let paid = crate::fake_stripe::event("evt_paid", "payment_intent.succeeded", intent, id);
+    assert_eq!(webhook(&app.api, &paid).await.status(), StatusCode::OK);
+    assert_eq!(order_status(&app.api, id).await, "confirmed");
+    let cancelled = cancel(&app.api, id, order["order_token"].as_str().unwrap()).await;
+    assert_eq!(cancelled["status"], "refunded");
+    assert_eq!(
+        refunds(&fake),
+        vec![Refund {
+            intent: intent.to_string(),
+            amount: 3_600,
+            key: format!("refund-{id}"),
+        }],
+        "refunded what was charged, once"
+    );
+    assert_eq!(level(&app.api, "TEE").await, (5, 0, 0));
+    assert_eq!(level(&app.api, "CAP").await, (5, 0, 0));
 }
