@@ -121,68 +121,114 @@ struct Protected {
     needs: &'static str,
     method: Method,
     path: String,
-    /// The body of the `n`th call: valid every time (a new category name each time).
-    body: fn(usize) -> Option<Value>,
+    /// The body of the `n`th call: valid every time (a new name or code each time).
+    body: Box<dyn Fn(usize) -> Option<Value>>,
     success: StatusCode,
 }
 
-/// One protected route per family.
-fn protected_routes(user_id: &str) -> Vec<Protected> {
-    let route = |needs, method, path: String, body, success| Protected {
+/// One protected route per family, and every route that creates or changes
+/// coupons, promotions, products, categories, stock and users; `category` and
+/// `product` exist.
+fn protected_routes(user_id: &str, category: u64, product: u64) -> Vec<Protected> {
+    let route = |needs, method, path: String, body: Box<dyn Fn(usize) -> Option<Value>>, success| Protected {
         needs,
         method,
         path,
         body,
         success,
     };
+    let none = || -> Box<dyn Fn(usize) -> Option<Value>> { Box::new(|_| None) };
     vec![
         route(
             "operator",
             Method::PUT,
             "/v1/inventory/SKU-1".into(),
-            |_| Some(json!({"on_hand": 5})),
+            Box::new(|_| Some(json!({"on_hand": 5}))),
             StatusCode::OK,
         ),
         route(
             "operator",
             Method::POST,
             "/v1/inventory/SKU-1/adjust".into(),
-            |_| Some(json!({"delta": 1, "reason": "count"})),
+            Box::new(|_| Some(json!({"delta": 1, "reason": "count"}))),
             StatusCode::OK,
         ),
         route(
             "operator",
             Method::POST,
             "/v1/inventory/SKU-1/reservations".into(),
-            |_| Some(json!({"qty": 1, "ttl_secs": 60})),
+            Box::new(|_| Some(json!({"qty": 1, "ttl_secs": 60}))),
             StatusCode::CREATED,
         ),
         route(
             "operator",
             Method::POST,
             "/v1/categories".into(),
-            |n| Some(json!({"name": format!("Tools {n}"), "slug": format!("tools-{n}")})),
+            Box::new(|n| Some(json!({"name": format!("Tools {n}"), "slug": format!("tools-{n}")}))),
             StatusCode::CREATED,
+        ),
+        route(
+            "operator",
+            Method::PATCH,
+            format!("/v1/categories/{category}"),
+            Box::new(|n| Some(json!({"name": format!("Renamed {n}")}))),
+            StatusCode::OK,
+        ),
+        route(
+            "operator",
+            Method::POST,
+            "/v1/products".into(),
+            Box::new(move |n| {
+                Some(json!({
+                    "sku": format!("P-{n}"), "name": format!("Product {n}"), "category_id": category,
+                    "price": 100, "currency": "EUR"
+                }))
+            }),
+            StatusCode::CREATED,
+        ),
+        route(
+            "operator",
+            Method::PATCH,
+            format!("/v1/products/{product}"),
+            Box::new(|n| Some(json!({"price": 100 + n}))),
+            StatusCode::OK,
         ),
         route(
             "operator",
             Method::GET,
             "/v1/admin/actors".into(),
-            |_| None,
+            none(),
             StatusCode::OK,
+        ),
+        route(
+            "admin",
+            Method::POST,
+            "/v1/admin/coupons".into(),
+            Box::new(|n| Some(json!({"code": format!("CODE{n}"), "percent": 10}))),
+            StatusCode::CREATED,
+        ),
+        route("admin", Method::GET, "/v1/admin/coupons".into(), none(), StatusCode::OK),
+        route(
+            "admin",
+            Method::POST,
+            "/v1/admin/promotions".into(),
+            Box::new(|n| {
+                Some(json!({"name": format!("Promotion {n}"), "buy_x_get_y": {"sku": "SKU-1", "buy": 2, "get": 1}}))
+            }),
+            StatusCode::CREATED,
         ),
         route(
             "admin",
             Method::GET,
             format!("/v1/admin/users/{user_id}"),
-            |_| None,
+            none(),
             StatusCode::OK,
         ),
         route(
             "admin",
             Method::PATCH,
             format!("/v1/admin/users/{user_id}"),
-            |_| Some(json!({"role": "customer"})),
+            Box::new(|_| Some(json!({"role": "customer"}))),
             StatusCode::OK,
         ),
     ]
@@ -215,8 +261,19 @@ async fn every_role_meets_every_protected_route_family() {
         staff.push((role, access(&session)));
     }
 
+    let category = app.api.create_category("Owned", "owned", None).await["id"]
+        .as_u64()
+        .unwrap();
+    let product = app
+        .api
+        .create_product(json!({
+            "sku": "OWNED-1", "name": "Owned", "category_id": category, "price": 100, "currency": "EUR"
+        }))
+        .await["id"]
+        .as_u64()
+        .unwrap();
     let mut calls = 0;
-    for route in protected_routes(&customer_id) {
+    for route in protected_routes(&customer_id, category, product) {
         let Protected {
             needs,
             method,
