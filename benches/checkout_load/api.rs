@@ -198,6 +198,33 @@ pub(crate) async fn set_on_hand(target: &Target, sku: &str, on_hand: u64) -> any
     expect(&format!("PUT {path}"), status, &body, &[StatusCode::OK])
 }
 
+/// The stock of every SKU of `skus`, summed: `(on_hand + sold, reserved, sold)`.
+pub(crate) async fn stock_totals(
+    target: &Arc<Target>,
+    skus: Arc<[String]>,
+    connections: usize,
+) -> anyhow::Result<(u64, u64, u64)> {
+    let names = Arc::clone(&skus);
+    let build = move |target: &Target, index: usize| {
+        let path = format!("/v1/inventory/{}", names[index]);
+        request(target, Method::GET, &path, None, false)
+    };
+    let check = |_, status, body: &Bytes| {
+        expect("GET /v1/inventory/{sku}", status, body, &[StatusCode::OK])?;
+        let level: Value = serde_json::from_slice(body).context("a stock level is not JSON")?;
+        let field = |name: &str| {
+            level[name]
+                .as_u64()
+                .with_context(|| format!("a stock level without {name}"))
+        };
+        Ok((field("on_hand")? + field("sold")?, field("reserved")?, field("sold")?))
+    };
+    let levels = send_all(target, skus.len(), connections, build, check).await?;
+    Ok(levels.into_iter().fold((0, 0, 0), |sum, level| {
+        (sum.0 + level.0, sum.1 + level.1, sum.2 + level.2)
+    }))
+}
+
 /// `GET /v1/inventory/{sku}`.
 pub(crate) async fn stock_level(target: &Target, sku: &str) -> anyhow::Result<Value> {
     let path = format!("/v1/inventory/{sku}");

@@ -24,7 +24,9 @@
 //! 201 answers, the other answers by status and error code, the target (5,000/s
 //! at p99 <= 20 ms), the server's group commits over the measured part (from
 //! `/metrics`), how busy the machine was, and (in-process) the server's CPU
-//! time per checkout.
+//! time per checkout. Exits non-zero unless the SKUs, read before and after,
+//! sold exactly one unit per line of each confirmed order, hold nothing, and
+//! kept on_hand + sold. `--skus 100` makes the SKUs contended.
 //!
 //! `flash`: one fresh SKU `FLASH-<millis>` with `--units` (100) on hand,
 //! `--buyers` (10,000) carts holding one unit each; `--in-flight` (512)
@@ -190,15 +192,31 @@ async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
         "scenario      steady: POST /v1/carts/{{id}}/checkout, {per_cart} line(s) per cart over {} SKUs",
         skus.len()
     );
-    steady::run(
-        target,
+    let before = api::stock_totals(&target, Arc::clone(&skus), connections).await?;
+    let confirmed = steady::run(
+        Arc::clone(&target),
         carts,
         args.connections.max(1),
         Duration::from_secs(args.warmup),
         Duration::from_secs(args.duration),
         args.url.is_none(),
     )
-    .await
+    .await?;
+    // Every confirmed order sold one unit of each of its lines, and nothing
+    // else moved: no unit created or lost, none left held.
+    let after = api::stock_totals(&target, skus, connections).await?;
+    let sold = after.2 - before.2;
+    let expected = confirmed * per_cart as u64;
+    if after.0 != before.0 || after.1 != 0 || sold != expected {
+        bail!(
+            "stock invariant broken: on_hand + sold {} -> {}, reserved {} after the run, {sold} units sold for {confirmed} confirmed orders of {per_cart} line(s)",
+            before.0,
+            after.0,
+            after.1
+        );
+    }
+    println!("invariant     held: {confirmed} confirmed orders sold {sold} units, none held, on_hand + sold unchanged");
+    Ok(())
 }
 
 /// flash: the SKU, its units, the buyers' carts; then the sale.

@@ -45,6 +45,8 @@ struct ClientReport {
     errors: BTreeMap<(u16, String), u64>,
     /// 201 answers whose order is not `confirmed`.
     unconfirmed: u64,
+    /// Confirmed orders, the warm-up's included (for the stock check).
+    confirmed: u64,
     /// Checkouts sent during the warm-up.
     warmup: u64,
     /// When the last recorded answer came.
@@ -59,6 +61,7 @@ impl ClientReport {
             http: Report::new(),
             errors: BTreeMap::new(),
             unconfirmed: 0,
+            confirmed: 0,
             warmup: 0,
             last_answer: None,
             exhausted: false,
@@ -71,6 +74,7 @@ impl ClientReport {
             *self.errors.entry(key).or_default() += count;
         }
         self.unconfirmed += other.unconfirmed;
+        self.confirmed += other.confirmed;
         self.warmup += other.warmup;
         self.last_answer = self.last_answer.max(other.last_answer);
         self.exhausted |= other.exhausted;
@@ -105,6 +109,9 @@ async fn client(shared: Arc<Shared>) -> ClientReport {
         if outcome.is_err() {
             connection = None;
         }
+        if let Ok((StatusCode::CREATED, body)) = &outcome {
+            report.confirmed += u64::from(is_confirmed(body));
+        }
         if started < shared.measure_from {
             report.warmup += 1;
             continue;
@@ -129,7 +136,8 @@ async fn client(shared: Arc<Shared>) -> ClientReport {
 }
 
 /// Runs the clients over `carts` and prints the summary (with the server's CPU
-/// per checkout when it runs `in_process`).
+/// per checkout when it runs `in_process`); answers how many orders were
+/// confirmed, the warm-up's included.
 pub(crate) async fn run(
     target: Arc<Target>,
     carts: Arc<[String]>,
@@ -137,7 +145,7 @@ pub(crate) async fn run(
     warmup: Duration,
     duration: Duration,
     in_process: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let measure_from = Instant::now() + warmup;
     let shared = Arc::new(Shared {
         target: Arc::clone(&target),
@@ -220,5 +228,5 @@ pub(crate) async fn run(
             );
         }
     }
-    Ok(())
+    Ok(report.confirmed)
 }
