@@ -175,13 +175,6 @@ impl Storage {
         let snapshot = self.load_snapshot(kind, id)?;
         let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
         let mut journal = Vec::new();
-        // Journal numbers run on without gaps from the snapshot (or from 1), so
-        // one point read tells an entity that wrote nothing since: most loads are
-        // of new entities (an order, a checkout key), and a range scan over a
-        // large tree costs several times a lookup.
-        if !self.inner.db.contains_key(keys::journal_key(kind, id, after + 1))? {
-            return Ok(StoredEntity { snapshot, journal });
-        }
         for item in self
             .inner
             .db
