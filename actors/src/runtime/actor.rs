@@ -53,6 +53,17 @@ pub enum Control {
     StorageFailed(StorageError),
 }
 
+/// The actor of the same id that ran before a new one.
+pub enum Predecessor {
+    /// None is known: the entity has nothing in flight.
+    None,
+    /// A passivated actor; `true` once it stopped with its writes durable.
+    Retiring(watch::Receiver<bool>),
+    /// An actor that stopped without passivating (a panic outside a
+    /// handler): its last writes may still be queued.
+    Died,
+}
+
 /// Internal: the mailbox ran dry, submit what is pending.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -84,8 +95,9 @@ pub struct EntityActor<E: Entity> {
     fault_armed: bool,
     /// The armed expiry timer and the instant it fires for.
     deadline: Option<(UnixMillis, SpawnHandle)>,
-    /// A retiring actor of the same id that must stop before this one loads.
-    predecessor: Option<watch::Receiver<bool>>,
+    /// The actor of the same id before this one, if it may still have writes
+    /// in flight.
+    predecessor: Predecessor,
     /// Consecutive restarts, for the back-off, and when the last one happened.
     restart_streak: u32,
     last_restart: Option<Instant>,
@@ -98,7 +110,7 @@ impl<E: Entity> EntityActor<E> {
         storage: Storage,
         config: Arc<RuntimeConfig>,
         metrics: KindMetrics,
-        predecessor: Option<watch::Receiver<bool>>,
+        predecessor: Predecessor,
     ) -> Self {
         let journal = Journal::new(
             E::KIND,
@@ -138,20 +150,22 @@ impl<E: Entity> EntityActor<E> {
         self.slot.status.store(status as u8, Ordering::Relaxed);
     }
 
-    /// A first activation: loads once the retiring actor of the same id (if
-    /// any) has stopped, which it signals only when its last write is durable
-    /// (see `stopped`). An entity without a live or retiring actor has no write
-    /// in flight, so a first load reads everything it wrote without waiting for
-    /// a group commit.
+    /// A first activation. With no actor of this id before it, nothing of the
+    /// entity is in flight and it loads at once; after a retiring one, once
+    /// that has stopped, which it signals only when its last write is durable
+    /// (see `stopped`); after one that died, once every earlier write is.
     fn activate(&mut self, ctx: &mut Context<Self>) {
         self.life = Life::Loading;
-        let Some(mut stopped) = self.predecessor.take() else {
-            return self.load(ctx);
-        };
-        let wait = async move {
-            let _ = stopped.wait_for(|stopped| *stopped).await;
-        };
-        ctx.wait(wait.into_actor(self).map(|(), actor, ctx| actor.load(ctx)));
+        match std::mem::replace(&mut self.predecessor, Predecessor::None) {
+            Predecessor::None => self.load(ctx),
+            Predecessor::Died => self.load_after(ctx, Duration::ZERO),
+            Predecessor::Retiring(mut stopped) => {
+                let wait = async move {
+                    let _ = stopped.wait_for(|stopped| *stopped).await;
+                };
+                ctx.wait(wait.into_actor(self).map(|(), actor, ctx| actor.load(ctx)));
+            }
+        }
     }
 
     /// Waits until every earlier write (this actor's own, submitted before a

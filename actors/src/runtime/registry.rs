@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
-use super::actor::{Control, EntityActor, Envelope};
+use super::actor::{Control, EntityActor, Envelope, Predecessor};
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::placement::hash_id;
 use super::supervision::ActorStatus;
@@ -161,8 +161,12 @@ impl<E: Entity> Registry<E> {
         let mut shard = self.shard(id).lock();
         let predecessor = match shard.get(id) {
             Some(entry) if entry.serving() => return f(entry),
-            Some(entry) if entry.retiring => entry.slot.retired.lock().as_ref().map(watch::Sender::subscribe),
-            _ => None,
+            Some(entry) if entry.retiring => match entry.slot.retired.lock().as_ref() {
+                Some(retired) => Predecessor::Retiring(retired.subscribe()),
+                None => Predecessor::Died,
+            },
+            Some(_) => Predecessor::Died,
+            None => Predecessor::None,
         };
         let entry = self.activate(id, predecessor);
         let result = f(&entry);
@@ -170,9 +174,9 @@ impl<E: Entity> Registry<E> {
         result
     }
 
-    /// Starts an actor for `id`; it loads only once `predecessor` (a retiring actor
-    /// of the same id) has stopped.
-    fn activate(&self, id: &str, predecessor: Option<watch::Receiver<bool>>) -> Entry<E> {
+    /// Starts an actor for `id`; it loads only once what `predecessor` (the
+    /// actor of the same id before it) wrote is durable.
+    fn activate(&self, id: &str, predecessor: Predecessor) -> Entry<E> {
         let slot = Arc::new(Slot::new(id));
         let runtime = &self.inner.runtime;
         let arbiter = runtime.pool().pick(hash_id(id));
@@ -283,6 +287,11 @@ fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
                     .lock()
                     .as_ref()
                     .is_some_and(|stopped| !*stopped.borrow());
+            }
+            if !entry.addr.connected() {
+                // Died without passivating: kept, so that its next activation
+                // waits for what it may have left in flight.
+                return true;
             }
             let idle = entry.slot.last_active.load(Ordering::Relaxed) <= cutoff
                 && entry.slot.mailbox.load(Ordering::Relaxed) == 0;
