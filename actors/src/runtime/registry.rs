@@ -161,10 +161,12 @@ impl<E: Entity> Registry<E> {
         let mut shard = self.shard(id).lock();
         let predecessor = match shard.get(id) {
             Some(entry) if entry.serving() => return f(entry),
-            Some(entry) if entry.retiring => match entry.slot.retired.lock().as_ref() {
+            Some(entry) if entry.retiring && entry.addr.connected() => match entry.slot.retired.lock().as_ref() {
                 Some(retired) => Predecessor::Retiring(retired.subscribe()),
                 None => Predecessor::Died,
             },
+            // Gone: stopped and signalling soon, or died while retiring (it
+            // never will); a barrier covers both.
             Some(_) => Predecessor::Died,
             None => Predecessor::None,
         };
