@@ -17,15 +17,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use tokio::sync::watch;
 
 use super::entity::{now_millis, Entity, UnixMillis};
-use super::journal::{Journal, JournalPosition, ReplyTo};
+use super::journal::{Journal, ReplyTo};
+use super::loading::{load_entity, Predecessor};
 use super::registry::Slot;
-use super::supervision::{restart_delay, ActorStatus, RESTART_STREAK_WINDOW};
+use super::supervision::{panic_message, restart_delay, ActorStatus, RESTART_STREAK_WINDOW};
 use super::{ActorError, RuntimeConfig};
 use crate::metrics::KindMetrics;
-use crate::storage::{codec, Storage, StorageError};
+use crate::storage::{Storage, StorageError};
 
 /// A command for an entity and where its reply goes.
 pub struct Envelope<E: Entity> {
@@ -51,17 +51,6 @@ pub enum Control {
     InjectFault,
     /// A submission failed: in-memory state is ahead of storage.
     StorageFailed(StorageError),
-}
-
-/// The actor of the same id that ran before a new one.
-pub enum Predecessor {
-    /// None is known: the entity has nothing in flight.
-    None,
-    /// A passivated actor; `true` once it stopped with its writes durable.
-    Retiring(watch::Receiver<bool>),
-    /// An actor that stopped without passivating (a panic outside a
-    /// handler): its last writes may still be queued.
-    Died,
 }
 
 /// Internal: the mailbox ran dry, submit what is pending.
@@ -304,38 +293,6 @@ fn record_all<E: Entity>(events: &mut Vec<E::Event>, journal: &mut Journal<E::Re
         journal.record(&event)?;
     }
     Ok(())
-}
-
-/// Loads an entity: its snapshot, then every journal record after it.
-pub fn load_entity<E: Entity>(storage: &Storage, id: &str) -> Result<(E, JournalPosition), StorageError> {
-    let stored = storage.load(E::KIND, id)?;
-    let mut position = JournalPosition::default();
-    let mut state = match stored.snapshot {
-        Some((seq, bytes)) => {
-            let (mut state, _) = codec::decode_one::<E>(&bytes)?;
-            state.restored();
-            position.snapshot_seq = seq;
-            position.snapshot_len = bytes.len();
-            state
-        }
-        None => E::new(id),
-    };
-    let mut last_seq = position.snapshot_seq;
-    for (seq, bytes) in &stored.journal {
-        codec::decode_all::<E::Event>(bytes, |event| state.apply(&event))?;
-        position.bytes_since_snapshot += bytes.len();
-        last_seq = *seq;
-    }
-    position.next_seq = last_seq + 1;
-    Ok((state, position))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".to_string())
 }
 
 impl<E: Entity> Actor for EntityActor<E> {

@@ -5,6 +5,7 @@
 //! - [`actor`]: the generic actor that runs an [`Entity`], journals its events and
 //!   supervises itself (restart from persisted state with back-off).
 //! - [`journal`]: when a reply may leave (after the flush that covers it).
+//! - `loading`: what a new actor waits for, then its snapshot and journal.
 //! - [`placement`]: the arbiter pool and the id hash.
 //! - [`supervision`]: statuses and the back-off policy.
 //! - [`background`]: background loops with a stop signal, ended before shutdown.
@@ -15,6 +16,7 @@ pub mod actor;
 pub mod background;
 pub mod entity;
 pub mod journal;
+mod loading;
 pub mod placement;
 pub mod registry;
 pub mod supervision;

@@ -18,8 +18,9 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
-use super::actor::{Control, EntityActor, Envelope, Predecessor};
+use super::actor::{Control, EntityActor, Envelope};
 use super::entity::{now_millis, Entity, UnixMillis};
+use super::loading::Predecessor;
 use super::placement::hash_id;
 use super::supervision::ActorStatus;
 use super::{ActorError, ActorInfo, Runtime};

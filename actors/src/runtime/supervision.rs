@@ -49,6 +49,15 @@ pub fn restart_delay(streak: u32, min: Duration, max: Duration) -> Duration {
     min.saturating_mul(1 << doublings).min(max)
 }
 
+/// What a caught panic said, for the log and the restart reason.
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
