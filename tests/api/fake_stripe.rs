@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::carts::{add, new_cart};
-use crate::helpers::{spawn_app_with, Api, TestApp};
+use crate::helpers::{spawn_app_with, Api, ServerProcess, TestApp};
 
 pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
@@ -29,6 +29,9 @@ pub struct FakeStripe {
     pub refuse_refunds: bool,
     /// Refund requests seen, refused ones included.
     pub refund_requests: usize,
+    /// While set, a new PaymentIntent is made but its answer never comes: the
+    /// caller is cut between Stripe creating the intent and hearing of it.
+    pub stall_creates: bool,
 }
 
 /// A refund the fake made.
@@ -57,7 +60,8 @@ async fn create_intent(req: HttpRequest, body: web::Bytes, fake: web::Data<Share
     let form: HashMap<String, String> = url_decode(&body);
     let key = idempotency_key(&req);
     let mut fake = fake.lock().unwrap();
-    if let Some(id) = fake.keys.get(&key).cloned() {
+    // Like Stripe: only a request with a key is deduplicated.
+    if let Some(id) = fake.keys.get(&key).filter(|_| !key.is_empty()).cloned() {
         return HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]));
     }
     let id = format!("pi_{}", fake.intents.len() + 1);
@@ -69,7 +73,12 @@ async fn create_intent(req: HttpRequest, body: web::Bytes, fake: web::Data<Share
     );
     fake.keys.insert(key, id.clone());
     fake.intents.insert(id.clone(), intent);
-    HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]))
+    let answer = HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]));
+    if fake.stall_creates {
+        drop(fake);
+        actix_web::rt::time::sleep(Duration::from_secs(600)).await;
+    }
+    answer
 }
 
 async fn get_intent(path: web::Path<String>, fake: web::Data<Shared>) -> HttpResponse {
@@ -147,6 +156,24 @@ pub fn fake_stripe() -> (String, Shared) {
     let url = format!("http://{}", server.addrs()[0]);
     actix_web::rt::spawn(server.run());
     (url, shared)
+}
+
+/// The environment that points a server process at the fake on `url`.
+pub fn stripe_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("MERCATO__PAYMENTS__GATEWAY", "stripe".into()),
+        ("MERCATO__STRIPE__API_BASE", url.into()),
+        ("MERCATO__STRIPE__SECRET_KEY", "sk_test_123".into()),
+        ("MERCATO__STRIPE__WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
+        ("MERCATO__CHECKOUT__SWEEP_INTERVAL", "100ms".into()),
+        ("MERCATO__CHECKOUT__REFUND_RETRY_MIN", "50ms".into()),
+    ]
+}
+
+/// Starts the binary on `dir` with `env`.
+pub fn start(dir: &std::path::Path, env: &[(&'static str, String)]) -> ServerProcess {
+    let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
+    ServerProcess::start(dir, &env)
 }
 
 pub async fn stripe_app(configure: impl FnOnce(&mut mercato::settings::Settings)) -> (TestApp, Shared) {

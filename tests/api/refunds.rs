@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::carts::shop;
-use crate::fake_stripe::{fake_stripe, order_status, place_order, webhook, Refund, Shared};
-use crate::helpers::{eventually, Api, ServerProcess};
+use crate::fake_stripe::{fake_stripe, order_status, place_order, start, stripe_env, webhook, Refund, Shared};
+use crate::helpers::{eventually, Api};
 use crate::orders::level;
 
 /// A confirmed Stripe order of 2 × TEE at 1,250; answers its id and token.
@@ -49,25 +49,6 @@ fn one_refund_of(id: &str, fake: &Shared) -> Vec<Refund> {
         amount: 2_500,
         key: format!("refund-{id}"),
     }]
-}
-
-fn stripe_env(url: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("MERCATO__PAYMENTS__GATEWAY", "stripe".into()),
-        ("MERCATO__STRIPE__API_BASE", url.into()),
-        ("MERCATO__STRIPE__SECRET_KEY", "sk_test_123".into()),
-        (
-            "MERCATO__STRIPE__WEBHOOK_SECRET",
-            crate::fake_stripe::WEBHOOK_SECRET.into(),
-        ),
-        ("MERCATO__CHECKOUT__SWEEP_INTERVAL", "100ms".into()),
-        ("MERCATO__CHECKOUT__REFUND_RETRY_MIN", "50ms".into()),
-    ]
-}
-
-fn start(dir: &std::path::Path, env: &[(&'static str, String)]) -> ServerProcess {
-    let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
-    ServerProcess::start(dir, &env)
 }
 
 #[actix_web::test]

@@ -1,6 +1,7 @@
 //! Stripe payments against the fake Stripe: PaymentIntents keyed by order id,
 //! webhooks with signatures, replays, out-of-order and late events,
-//! reconciliation, refunds.
+//! reconciliation, refunds, and a `kill -9` between Stripe making an intent
+//! and Mercato recording it.
 
 use std::time::Duration;
 
@@ -10,9 +11,13 @@ use serde_json::Value;
 use crate::carts::shop;
 use mercato_actors::payment::webhook::sign;
 
-use crate::fake_stripe::{deliver, event, now, order_status, place_order, stripe_app, webhook, Refund, WEBHOOK_SECRET};
+use crate::fake_stripe::{
+    deliver, event, fake_stripe, now, order_status, place_order, start, stripe_app, stripe_env, webhook, Refund,
+    WEBHOOK_SECRET,
+};
 use crate::helpers::{error_code, eventually};
-use crate::orders::level;
+use crate::orders::{checkout, checkout_body, guest_cart_with, level};
+use futures_util::future::{select, Either};
 
 #[actix_web::test]
 async fn a_stripe_payment_confirms_by_webhook_once() {
@@ -223,4 +228,45 @@ async fn a_lost_webhook_is_reconciled_and_a_late_payment_refunded() {
         (level(&app.api, "TEE").await == (4, 0, 1)).then_some(())
     })
     .await;
+}
+
+#[actix_web::test]
+async fn a_kill_9_after_stripe_made_the_intent_but_before_it_was_recorded_charges_once() {
+    let (url, fake) = fake_stripe();
+    let dir = tempfile::tempdir().unwrap();
+    let env = stripe_env(&url);
+    let server = start(dir.path(), &env);
+    shop(&server.api, &[("TEE", 1_250)], 5).await;
+    let cart = guest_cart_with(&server.api, &[("TEE", 2)]).await;
+    let body = checkout_body("ivy@example.com");
+    fake.lock().unwrap().stall_creates = true;
+    let in_flight = Box::pin(checkout(&server.api, &cart, Some("k"), &body, None));
+    let intent_made = Box::pin(eventually(Duration::from_secs(15), || async {
+        (fake.lock().unwrap().intents.len() == 1).then_some(())
+    }));
+    if let Either::Left((answer, _)) = select(in_flight, intent_made).await {
+        panic!("answered before Stripe did: {}", answer.status());
+    }
+    server.kill();
+    fake.lock().unwrap().stall_creates = false;
+
+    let server = start(dir.path(), &env);
+    // The client retries with its key (409 `checkout_in_progress` while the
+    // sweeper resumes the order); the order asks Stripe again under its
+    // idempotency key and gets the intent already made.
+    let retried = eventually(Duration::from_secs(15), || async {
+        let answer = checkout(&server.api, &cart, Some("k"), &body, None).await;
+        (answer.status() != StatusCode::CONFLICT).then_some(answer)
+    })
+    .await;
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    let order: Value = retried.json().await.unwrap();
+    let (id, intent) = (order["id"].as_str().unwrap(), order["payment"]["id"].as_str().unwrap());
+    assert_eq!(intent, "pi_1");
+    assert_eq!(fake.lock().unwrap().intents.len(), 1, "no second PaymentIntent");
+    let paid = event("evt_paid", "payment_intent.succeeded", intent, id);
+    assert_eq!(webhook(&server.api, &paid).await.status(), StatusCode::OK);
+    assert_eq!(order_status(&server.api, id).await, "confirmed");
+    assert_eq!(level(&server.api, "TEE").await, (3, 0, 2));
+    assert_eq!(fake.lock().unwrap().intents.len(), 1);
 }
