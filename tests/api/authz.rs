@@ -234,7 +234,7 @@ fn protected_routes(user_id: &str, category: u64, product: u64) -> Vec<Protected
     ]
 }
 
-async fn status(api: &Api, token: Option<&str>, method: &Method, path: &str, body: &Option<Value>) -> StatusCode {
+pub async fn status(api: &Api, token: Option<&str>, method: &Method, path: &str, body: &Option<Value>) -> StatusCode {
     let mut request = api.client.request(method.clone(), api.url(path));
     if let Some(token) = token {
         request = request.bearer_auth(token);

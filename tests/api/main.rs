@@ -3,6 +3,7 @@
 mod account_durability;
 mod accounts;
 mod authz;
+mod authz_removals;
 mod cart_socket;
 mod carts;
 mod catalog;
