@@ -11,8 +11,8 @@
 //! - [`keys`]: the JWT signing secret (config or a key file in the data dir);
 //! - [`seed`]: demo data;
 //! - [`Application`]: the core behind the HTTP server;
-//!   [`Application::run_until_stopped`] serves until SIGTERM, then drains requests,
-//!   stops the actors and flushes storage.
+//!   [`Application::run_until_stopped`] serves until SIGTERM, then drains requests
+//!   (`shutdown`: `/readyz` 503 first), stops the actors and flushes storage.
 //!
 //! The entity runtime lives in `mercato-actors`, the routes in `mercato-http`.
 
@@ -20,6 +20,7 @@ pub mod core;
 pub mod keys;
 pub mod seed;
 pub mod settings;
+mod shutdown;
 pub mod telemetry;
 
 use std::net::TcpListener;
@@ -50,6 +51,8 @@ pub struct Application {
     core: Core,
     /// Set to false when shutdown begins, so `/readyz` turns 503.
     ready: Arc<AtomicBool>,
+    /// How long SIGTERM keeps serving (not ready) before the listener closes.
+    drain_delay: std::time::Duration,
     /// The operator token in force (generated if none was configured).
     admin_token: SecretString,
 }
@@ -105,7 +108,8 @@ impl Application {
                 .wrap(from_fn(mercato_http::middleware::observe))
                 .configure(mercato_http::configure(state.clone(), options))
         })
-        .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1));
+        .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1))
+        .disable_signals();
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
@@ -116,6 +120,7 @@ impl Application {
             server,
             core,
             ready,
+            drain_delay: settings.server.drain_delay,
             admin_token,
         })
     }
@@ -135,15 +140,28 @@ impl Application {
         &self.admin_token
     }
 
-    /// Serves until the server is stopped (SIGTERM or SIGINT), then shuts the core
-    /// down: every actor submits what it holds, storage is flushed.
+    /// Serves until SIGTERM or SIGINT, drains (see `shutdown`), then shuts the
+    /// core down: every actor submits what it holds, storage is flushed.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
-            server, core, ready, ..
+            server,
+            core,
+            ready,
+            drain_delay,
+            ..
         } = self;
-        let served = server.await;
+        let handle = server.handle();
+        let mut serving = actix_web::rt::spawn(server);
+        let served = tokio::select! {
+            served = &mut serving => served,
+            drained = shutdown::on_signal(handle, &ready, drain_delay) => {
+                drained.context("cannot listen for signals")?;
+                serving.await
+            }
+        };
         ready.store(false, Ordering::Release);
         tracing::info!("http server stopped");
+        let served = served.context("http server task failed")?;
         core.shutdown().await?;
         served.context("http server failed")
     }

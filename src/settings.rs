@@ -66,6 +66,10 @@ pub struct ServerSettings {
     /// Grace period for in-flight requests on SIGTERM.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// On SIGTERM, how long to keep serving with `/readyz` at 503 before the
+    /// listener closes (so load balancers stop sending first).
+    #[serde(with = "humantime_serde")]
+    pub drain_delay: Duration,
 }
 
 /// `[admin]`.

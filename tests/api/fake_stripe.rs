@@ -29,9 +29,9 @@ pub struct FakeStripe {
     pub refuse_refunds: bool,
     /// Refund requests seen, refused ones included.
     pub refund_requests: usize,
-    /// While set, a new PaymentIntent is made but its answer never comes: the
-    /// caller is cut between Stripe creating the intent and hearing of it.
-    pub stall_creates: bool,
+    /// How long the answer to a new PaymentIntent takes, once it is made (a
+    /// long one cuts the caller between Stripe making the intent and hearing of it).
+    pub create_delay: Duration,
 }
 
 /// A refund the fake made.
@@ -74,10 +74,9 @@ async fn create_intent(req: HttpRequest, body: web::Bytes, fake: web::Data<Share
     fake.keys.insert(key, id.clone());
     fake.intents.insert(id.clone(), intent);
     let answer = HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]));
-    if fake.stall_creates {
-        drop(fake);
-        actix_web::rt::time::sleep(Duration::from_secs(600)).await;
-    }
+    let delay = fake.create_delay;
+    drop(fake);
+    actix_web::rt::time::sleep(delay).await;
     answer
 }
 

@@ -259,6 +259,7 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .env("MERCATO__RUNTIME__ARBITERS", "2")
             .env("MERCATO__SERVER__WORKERS", "2")
+            .env("MERCATO__SERVER__DRAIN_DELAY", "0s")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
@@ -286,12 +287,22 @@ impl ServerProcess {
     }
 
     /// SIGTERM, then the exit status once it has drained and flushed.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.signal_terminate();
+        self.exit_status()
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn signal_terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill -TERM");
         assert!(status.success());
+    }
+
+    /// Waits (30 s at most) for the process to exit; answers its status.
+    pub fn exit_status(mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {

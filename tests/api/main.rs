@@ -24,5 +24,6 @@ mod rate_limits;
 mod refunds;
 mod search;
 mod seed;
+mod shutdown;
 mod stripe;
 mod validation;

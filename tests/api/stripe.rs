@@ -239,7 +239,7 @@ async fn a_kill_9_after_stripe_made_the_intent_but_before_it_was_recorded_charge
     shop(&server.api, &[("TEE", 1_250)], 5).await;
     let cart = guest_cart_with(&server.api, &[("TEE", 2)]).await;
     let body = checkout_body("ivy@example.com");
-    fake.lock().unwrap().stall_creates = true;
+    fake.lock().unwrap().create_delay = Duration::from_secs(600);
     let in_flight = Box::pin(checkout(&server.api, &cart, Some("k"), &body, None));
     let intent_made = Box::pin(eventually(Duration::from_secs(15), || async {
         (fake.lock().unwrap().intents.len() == 1).then_some(())
@@ -248,7 +248,7 @@ async fn a_kill_9_after_stripe_made_the_intent_but_before_it_was_recorded_charge
         panic!("answered before Stripe did: {}", answer.status());
     }
     server.kill();
-    fake.lock().unwrap().stall_creates = false;
+    fake.lock().unwrap().create_delay = Duration::ZERO;
 
     let server = start(dir.path(), &env);
     // The client retries with its key (409 `checkout_in_progress` while the
