@@ -57,12 +57,20 @@ fn intent_json(id: &str, (amount, currency, order, status): &(i64, String, Strin
 }
 
 async fn create_intent(req: HttpRequest, body: web::Bytes, fake: web::Data<Shared>) -> HttpResponse {
-    let form: HashMap<String, String> = url_decode(&body);
-    let key = idempotency_key(&req);
-    let mut fake = fake.lock().unwrap();
+    let (answer, delay) = make_intent(&url_decode(&body), idempotency_key(&req), &mut fake.lock().unwrap());
+    actix_web::rt::time::sleep(delay).await;
+    answer
+}
+
+/// Makes an intent (or finds the one made under `key`); answers the reply and
+/// how long it takes.
+fn make_intent(form: &HashMap<String, String>, key: String, fake: &mut FakeStripe) -> (HttpResponse, Duration) {
     // Like Stripe: only a request with a key is deduplicated.
     if let Some(id) = fake.keys.get(&key).filter(|_| !key.is_empty()).cloned() {
-        return HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]));
+        return (
+            HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id])),
+            Duration::ZERO,
+        );
     }
     let id = format!("pi_{}", fake.intents.len() + 1);
     let intent = (
@@ -73,11 +81,10 @@ async fn create_intent(req: HttpRequest, body: web::Bytes, fake: web::Data<Share
     );
     fake.keys.insert(key, id.clone());
     fake.intents.insert(id.clone(), intent);
-    let answer = HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id]));
-    let delay = fake.create_delay;
-    drop(fake);
-    actix_web::rt::time::sleep(delay).await;
-    answer
+    (
+        HttpResponse::Ok().json(intent_json(&id, &fake.intents[&id])),
+        fake.create_delay,
+    )
 }
 
 async fn get_intent(path: web::Path<String>, fake: web::Data<Shared>) -> HttpResponse {
