@@ -10,28 +10,27 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, ServerProcess, TOKEN};
+use crate::helpers::{eventually, Api, ServerProcess, TOKEN};
 
 const SKUS: [&str; 4] = ["K-HOT", "K-1", "K-2", "K-3"];
+const STOCK: u64 = 1_000_000;
 
-#[actix_web::test]
-async fn acknowledged_reservations_survive_kill_9_mid_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(dir.path(), &[]);
+/// Reservations on [`SKUS`] from 32 concurrent clients for 1.5 s, then `cut`
+/// (which must end the server); answers the acknowledged ones (sku, id). Any
+/// refusal before the cut fails the test.
+pub async fn reservations_until(server: ServerProcess, cut: impl FnOnce(ServerProcess)) -> Vec<(&'static str, String)> {
+    let api = &server.api.clone();
     for sku in SKUS {
-        server.api.set_on_hand(sku, 1_000_000).await;
+        api.set_on_hand(sku, STOCK).await;
     }
-
-    let stop = Arc::new(AtomicBool::new(false));
+    let cutting = Arc::new(AtomicBool::new(false));
     let workers = (0..32).map(|worker| {
-        let (api, stop) = (server.api.clone(), Arc::clone(&stop));
+        let (api, cutting) = (api.clone(), Arc::clone(&cutting));
         actix_web::rt::spawn(async move {
             let mut acknowledged = Vec::new();
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
+            for n in 0.. {
                 let sku = SKUS[(worker + n) % SKUS.len()];
                 let id = format!("w{worker}-{n}");
-                n += 1;
                 let body = json!({"qty": 1, "ttl_secs": 3600, "reservation_id": id});
                 let sent = api
                     .client
@@ -42,10 +41,10 @@ async fn acknowledged_reservations_survive_kill_9_mid_load() {
                     .await;
                 match sent {
                     Ok(response) if response.status() == StatusCode::CREATED => acknowledged.push((sku, id)),
-                    Ok(response) => {
-                        panic!("unexpected status {} before the crash", response.status())
-                    }
-                    Err(_) => break, // the server died under this request: not acknowledged
+                    // Under or after the cut: not acknowledged.
+                    _ if cutting.load(Ordering::Acquire) => break,
+                    Ok(response) => panic!("unexpected status {} before the cut", response.status()),
+                    Err(err) => panic!("no answer before the cut: {err}"),
                 }
             }
             acknowledged
@@ -53,9 +52,9 @@ async fn acknowledged_reservations_survive_kill_9_mid_load() {
     });
     let workers: Vec<_> = workers.collect();
     actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
-    server.kill();
-    stop.store(true, Ordering::Relaxed);
-    let acknowledged: Vec<(&str, String)> = join_all(workers)
+    cutting.store(true, Ordering::Release);
+    cut(server);
+    let acknowledged: Vec<_> = join_all(workers)
         .await
         .into_iter()
         .flat_map(|worker| worker.unwrap())
@@ -65,41 +64,56 @@ async fn acknowledged_reservations_survive_kill_9_mid_load() {
         "load ran: {} acknowledged",
         acknowledged.len()
     );
+    acknowledged
+}
 
-    let restarted = ServerProcess::start(dir.path(), &[]);
-    let mut reserved_total = 0;
+/// The acknowledged reservations the restarted server at `api` has lost:
+/// reserving each again by id must replay it (200), not make it anew.
+pub async fn lost(api: &Api, acknowledged: &[(&'static str, String)]) -> Vec<String> {
+    let mut lost = Vec::new();
+    for chunk in acknowledged.chunks(64) {
+        let replays = chunk.iter().map(|(sku, id)| async move {
+            let response = api
+                .reserve(sku, json!({"qty": 1, "ttl_secs": 3600, "reservation_id": id}))
+                .await;
+            (id.clone(), response.status())
+        });
+        lost.extend(
+            join_all(replays)
+                .await
+                .into_iter()
+                .filter(|(_, status)| *status != StatusCode::OK)
+                .map(|(id, _)| id),
+        );
+    }
+    lost
+}
+
+/// Every SKU's figures after a crash: at least the acknowledged reservations
+/// held, none beyond the stock.
+pub async fn check_levels(api: &Api, acknowledged: &[(&'static str, String)]) {
     for sku in SKUS {
-        let level = restarted.api.level(sku).await;
+        let level = api.level(sku).await;
         let reserved = level["reserved"].as_u64().unwrap();
         let acked_here = acknowledged.iter().filter(|(s, _)| *s == sku).count() as u64;
         assert!(
             reserved >= acked_here,
             "{sku}: reserved {reserved} < acknowledged {acked_here}"
         );
-        assert!(
-            reserved <= level["on_hand"].as_u64().unwrap(),
-            "{sku}: reserved exceeds on_hand"
-        );
-        assert_eq!(level["available"].as_u64().unwrap() + reserved, 1_000_000);
-        reserved_total += reserved;
+        assert_eq!(level["on_hand"].as_u64().unwrap(), STOCK, "{sku}: on_hand kept");
+        assert_eq!(level["available"].as_u64().unwrap() + reserved, STOCK);
     }
-    assert!(reserved_total >= acknowledged.len() as u64);
-    // Each acknowledged reservation is there by id: reserving it again replays it (200).
-    let replays = acknowledged
-        .iter()
-        .step_by((acknowledged.len() / 300).max(1))
-        .map(|(sku, id)| {
-            let api = restarted.api.clone();
-            async move {
-                let response = api
-                    .reserve(sku, json!({"qty": 1, "ttl_secs": 3600, "reservation_id": id}))
-                    .await;
-                (id.clone(), response.status())
-            }
-        });
-    for (id, status) in join_all(replays).await {
-        assert_eq!(status, StatusCode::OK, "acknowledged reservation {id} was lost");
-    }
+}
+
+#[actix_web::test]
+async fn acknowledged_reservations_survive_kill_9_mid_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[]);
+    let acknowledged = reservations_until(server, ServerProcess::kill).await;
+
+    let restarted = ServerProcess::start(dir.path(), &[]);
+    check_levels(&restarted.api, &acknowledged).await;
+    assert_eq!(lost(&restarted.api, &acknowledged).await, Vec::<String>::new());
 }
 
 #[actix_web::test]

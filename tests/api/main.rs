@@ -21,6 +21,7 @@ mod ops;
 mod order_access;
 mod order_crashes;
 mod orders;
+mod power_loss;
 mod rate_limits;
 mod refunds;
 mod search;

@@ -12,10 +12,11 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::disk::DiskSync;
 use super::event_log;
 use super::keys;
 use super::snapshots::SnapshotJob;
-use super::{Durability, StorageError, TARGET_VALUE_BYTES};
+use super::{StorageError, TARGET_VALUE_BYTES};
 use crate::metrics::StorageMetrics;
 
 /// Most submissions written in one batch: bounds the latency of the first one.
@@ -67,8 +68,8 @@ impl Submission {
 pub struct GroupCommitter {
     /// The database every batch goes to.
     pub db: sled::Db,
-    /// Whether to fsync before completing.
-    pub durability: Durability,
+    /// Set under sync durability: what to fsync after each flush, before completing.
+    pub disk: Option<DiskSync>,
     /// Next global event sequence number to hand out.
     pub next_global_seq: u64,
     /// Flush timing and batch sizes.
@@ -151,8 +152,9 @@ impl GroupCommitter {
             records += 1;
         }
         self.db.apply_batch(batch)?;
-        if self.durability == Durability::Sync {
+        if let Some(disk) = &mut self.disk {
             self.db.flush()?;
+            disk.sync()?;
         }
         self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
         self.metrics.batch_records.observe(records as f64);

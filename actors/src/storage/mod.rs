@@ -6,6 +6,7 @@
 //! entity. The key layout is in [`keys`], the commit protocol in [`group_commit`].
 
 pub mod codec;
+pub mod disk;
 pub mod event_log;
 pub mod group_commit;
 pub mod keys;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use self::disk::DiskSync;
 use self::event_log::LoggedEvents;
 use self::group_commit::{GroupCommitter, Submission};
 use self::snapshots::SnapshotWriter;
@@ -116,10 +118,14 @@ impl Storage {
         let next_global_seq = last_global_seq(&db)?.map_or(1, |seq| seq + 1);
         let durability = config.durability;
         let snapshot_tree = db.open_tree(SNAPSHOT_TREE)?;
+        let disk = || match durability {
+            Durability::Sync => DiskSync::open(&config.data_dir).map(Some),
+            Durability::Relaxed => Ok(None),
+        };
         let writer = SnapshotWriter {
             db: db.clone(),
             tree: snapshot_tree.clone(),
-            durability,
+            disk: disk()?,
         };
         let (snapshots, snapshot_jobs) = std::sync::mpsc::channel();
         std::thread::Builder::new()
@@ -129,7 +135,7 @@ impl Storage {
         let (jobs, receiver) = std::sync::mpsc::channel();
         let committer = GroupCommitter {
             db: db.clone(),
-            durability,
+            disk: disk()?,
             next_global_seq,
             metrics,
             snapshots,

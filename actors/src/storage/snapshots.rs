@@ -16,8 +16,9 @@
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
+use super::disk::DiskSync;
 use super::keys;
-use super::{Durability, StorageError, TARGET_VALUE_BYTES};
+use super::{StorageError, TARGET_VALUE_BYTES};
 
 /// A snapshot to write.
 pub struct SnapshotJob {
@@ -37,8 +38,8 @@ pub struct SnapshotWriter {
     pub db: sled::Db,
     /// The `snapshots` tree.
     pub tree: sled::Tree,
-    /// Whether to flush the manifest before pruning.
-    pub durability: Durability,
+    /// Set under sync durability: the manifest is flushed and fsynced before pruning.
+    pub disk: Option<DiskSync>,
 }
 
 /// Reads the manifest value: which snapshot is current and how many chunks it has.
@@ -49,7 +50,7 @@ pub fn parse_manifest(value: &[u8]) -> Option<(u64, u32)> {
 
 impl SnapshotWriter {
     /// Runs until every sender of `jobs` is gone.
-    pub fn run(self, jobs: Receiver<SnapshotJob>) {
+    pub fn run(mut self, jobs: Receiver<SnapshotJob>) {
         while let Ok(job) = jobs.recv() {
             if let Err(err) = self.write(&job) {
                 // The journal still holds everything: the entity loads correctly, only slower.
@@ -59,7 +60,7 @@ impl SnapshotWriter {
         tracing::debug!("snapshot thread exiting");
     }
 
-    fn write(&self, job: &SnapshotJob) -> Result<(), StorageError> {
+    fn write(&mut self, job: &SnapshotJob) -> Result<(), StorageError> {
         let (kind, id, covers) = (job.kind, &*job.id, job.covers);
         let manifest_key = keys::snapshot_manifest_key(kind, id);
         let current = self.tree.get(&manifest_key)?.and_then(|value| parse_manifest(&value));
@@ -75,8 +76,9 @@ impl SnapshotWriter {
         let mut manifest = covers.to_be_bytes().to_vec();
         manifest.extend_from_slice(&chunks.to_be_bytes());
         self.tree.insert(manifest_key, manifest)?;
-        if self.durability == Durability::Sync {
+        if let Some(disk) = &mut self.disk {
             self.db.flush()?;
+            disk.sync()?;
         }
         for item in self.tree.scan_prefix(keys::snapshot_chunk_prefix(kind, id)) {
             let (key, _) = item?;
