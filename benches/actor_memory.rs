@@ -1,9 +1,22 @@
-//! Memory and time to activate many SKU actors in process: activates N actors
-//! (default 1,000,000) by reading each SKU's level once, then reports the
-//! resident set size growth per actor and the activation rate.
+//! Memory and time of many live SKU actors, in process, two ways:
 //!
-//! `cargo bench --bench actor_memory -- [--actors N] [--batch B]`
+//! 1. **empty**: N never-stocked SKUs (default 1,000,000) activated by reading
+//!    each one's level once: the runtime's floor per actor;
+//! 2. **stocked**: M SKUs (default 100,000) each given stock and three open
+//!    reservations (ids, quantities, expiries), all passivated, then activated
+//!    again by a read, so each live actor holds a realistic state loaded from
+//!    storage.
+//!
+//! Each phase reports bytes per *live* actor (as the registry counts them, not
+//! as requested) twice: the heap growth from a counting allocator (exact, and
+//! blind to memory the allocator keeps after the frees of a passivation) and the
+//! resident set growth (what the OS sees; it includes sled's page cache, capped
+//! at 64 MiB here). The counting costs a little of the activation rate.
+//!
+//! `cargo bench --bench actor_memory -- [--actors N] [--stocked M] [--batch B]`
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
@@ -12,13 +25,43 @@ use mercato_actors::runtime::{Runtime, RuntimeConfig};
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::{Durability, Storage, StorageConfig};
 
+/// The system allocator, counting the bytes it has handed out and not had back.
+struct Counting;
+
+static HEAP: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HEAP.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        HEAP.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HEAP.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HEAP.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 /// Flags.
 #[derive(clap::Parser)]
 struct Args {
-    /// Actors to activate.
+    /// Never-stocked actors to activate.
     #[arg(long, default_value_t = 1_000_000)]
     actors: usize,
-    /// Activations in flight at once.
+    /// Stocked actors, with three open reservations each.
+    #[arg(long, default_value_t = 100_000)]
+    stocked: usize,
+    /// Calls in flight at once.
     #[arg(long, default_value_t = 4096)]
     batch: usize,
     /// Passed by `cargo bench`; ignored.
@@ -27,9 +70,9 @@ struct Args {
 }
 
 /// Resident set size of this process, from /proc.
-fn rss_bytes() -> u64 {
+fn rss_bytes() -> i64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let kib: u64 = status
+    let kib: i64 = status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
@@ -37,11 +80,73 @@ fn rss_bytes() -> u64 {
     kib * 1024
 }
 
+/// Heap and resident bytes at one moment.
+#[derive(Clone, Copy)]
+struct Memory {
+    heap: isize,
+    rss: i64,
+}
+
+fn memory() -> Memory {
+    Memory {
+        heap: HEAP.load(Ordering::Relaxed),
+        rss: rss_bytes(),
+    }
+}
+
+/// Runs `call` for each of `ids`, `batch` at a time; answers how many failed.
+async fn for_each<F, Fut>(ids: impl Iterator<Item = String>, batch: usize, call: F) -> usize
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    stream::iter(ids)
+        .map(call)
+        .buffer_unordered(batch)
+        .filter(|failed| std::future::ready(*failed))
+        .count()
+        .await
+}
+
+/// Activates `ids` by reading their levels; prints the phase's figures.
+async fn activate(label: &str, inventory: &Inventory, ids: impl Iterator<Item = String>, batch: usize) {
+    let before = memory();
+    let started = Instant::now();
+    let failures = for_each(ids, batch, |id| async move { inventory.level(&id).await.is_err() }).await;
+    let elapsed = started.elapsed();
+    let after = memory();
+    let live = inventory.registry().active();
+    assert_eq!(failures, 0, "{label}: {failures} activations failed");
+    let per = |bytes: f64| bytes / live.max(1) as f64;
+    let (heap, rss) = ((after.heap - before.heap) as f64, (after.rss - before.rss) as f64);
+    println!(
+        "{label}: {live} live actors, {:.2} s ({:.0} activations/s)",
+        elapsed.as_secs_f64(),
+        live as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  heap growth {:.1} MiB: {:.0} bytes per live actor",
+        heap / 1048576.0,
+        per(heap)
+    );
+    println!(
+        "  rss growth  {:.1} MiB: {:.0} bytes per live actor",
+        rss / 1048576.0,
+        per(rss)
+    );
+}
+
+/// Passivates every actor and waits until they have all stopped.
+async fn passivate_all(inventory: &Inventory) {
+    while inventory.registry().live() > 0 || inventory.registry().active() > 0 {
+        inventory.registry().passivate_idle(Duration::ZERO);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn main() {
     let Args {
-        actors,
-        batch: in_flight,
-        ..
+        actors, stocked, batch, ..
     } = clap::Parser::parse();
     let dir = tempfile::tempdir().expect("temp dir");
     actix_rt::System::new().block_on(async move {
@@ -66,30 +171,32 @@ fn main() {
         let runtime = Runtime::start(config, storage, metrics.runtime);
         let inventory = Inventory::new(&runtime);
         inventory.level("WARMUP").await.expect("warm-up");
-        let rss_before = rss_bytes();
+
+        activate("empty", &inventory, (0..actors).map(|i| format!("SKU-{i:07}")), batch).await;
+        passivate_all(&inventory).await;
+
+        let stocked_ids = || (0..stocked).map(|i| format!("STOCKED-{i:07}"));
         let started = Instant::now();
-        let failures = stream::iter(0..actors)
-            .map(|i| {
-                let inventory = inventory.clone();
-                async move { inventory.level(&format!("SKU-{i:07}")).await.is_err() }
-            })
-            .buffer_unordered(in_flight)
-            .filter(|failed| std::future::ready(*failed))
-            .count()
-            .await;
-        let elapsed = started.elapsed();
-        let live = inventory.registry().active();
-        let grown = rss_bytes().saturating_sub(rss_before);
-        println!("actors activated: {live} (failures: {failures})");
+        let failures = for_each(stocked_ids(), batch, |id| {
+            let inventory = inventory.clone();
+            async move {
+                let mut failed = inventory.set_on_hand(&id, 100).await.is_err();
+                for n in 0..3 {
+                    let reservation = format!("order-{id}-{n}");
+                    failed |= inventory.reserve(&id, reservation, n + 1, 3_600_000).await.is_err();
+                }
+                failed
+            }
+        })
+        .await;
+        assert_eq!(failures, 0, "stocking: {failures} SKUs failed");
         println!(
-            "time: {:.2} s ({:.0} activations/s)",
-            elapsed.as_secs_f64(),
-            actors as f64 / elapsed.as_secs_f64()
+            "stocked {stocked} SKUs with 3 reservations each in {:.2} s",
+            started.elapsed().as_secs_f64()
         );
-        println!(
-            "rss growth: {:.1} MiB ({:.0} bytes per actor)",
-            grown as f64 / (1024.0 * 1024.0),
-            grown as f64 / actors as f64
-        );
+        passivate_all(&inventory).await;
+        activate("stocked", &inventory, stocked_ids(), batch).await;
+        let level = inventory.level("STOCKED-0000000").await.expect("a stocked level");
+        assert_eq!((level.on_hand, level.reserved), (100, 6), "the state came back");
     });
 }

@@ -101,6 +101,53 @@ const ADJECTIVES: &[&str] = &[
     "classic", "light", "rugged", "soft", "compact", "everyday", "premium", "vintage", "slim", "warm",
 ];
 
+/// Lowest seeded price and the step between seeded prices, in minor units.
+const PRICE_FLOOR: u64 = 500;
+const PRICE_STEP: u64 = 250;
+/// Seeded prices are `PRICE_FLOOR + k * PRICE_STEP`, `k < PRICE_STEPS`.
+const PRICE_STEPS: u64 = 400;
+
+/// A search a shopper of the demo catalog might make, for the benchmarks: an
+/// adjective and a product word of one root category, and two of three filters
+/// (that root category, a colour, a price window of about a quarter of the
+/// range). Drawn from the whole vocabulary: some 400 word pairs, 8 colours and
+/// 400 price windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleSearch {
+    /// Two words.
+    pub words: String,
+    /// Root category slug, if filtered by it.
+    pub category: Option<&'static str>,
+    /// Colour, if filtered by it.
+    pub colour: Option<&'static str>,
+    /// Price window (minor units), if filtered by it.
+    pub price: Option<(u64, u64)>,
+}
+
+/// The next [`SampleSearch`] from `random` (any generator: give it a bound,
+/// get a number below it).
+pub fn sample_search(random: &mut impl FnMut(u64) -> u64) -> SampleSearch {
+    let mut index = |len: usize| random(len as u64) as usize;
+    let (_, root, _, leaves) = TREE[index(TREE.len())];
+    let (_, _, nouns) = leaves[index(leaves.len())];
+    let adjective = ADJECTIVES[index(ADJECTIVES.len())];
+    let noun = nouns[index(nouns.len())].rsplit(' ').next().unwrap_or_default();
+    let colour = COLOURS[index(COLOURS.len())];
+    let min = PRICE_FLOOR + random(PRICE_STEPS) * PRICE_STEP;
+    let price = (min, min + PRICE_STEPS * PRICE_STEP / 4);
+    let (category, colour, price) = match random(3) {
+        0 => (Some(root), Some(colour), None),
+        1 => (Some(root), None, Some(price)),
+        _ => (None, Some(colour), Some(price)),
+    };
+    SampleSearch {
+        words: format!("{adjective} {noun}"),
+        category,
+        colour,
+        price,
+    }
+}
+
 /// What a seeding run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SeedReport {
@@ -171,7 +218,7 @@ fn product_fields(n: usize, category_id: u64, sized: bool, nouns: &[&str], rng: 
             if adjective.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" }
         ),
             category_id,
-            price: 500 + (rng.next() % 400) * 250,
+            price: PRICE_FLOOR + (rng.next() % PRICE_STEPS) * PRICE_STEP,
             currency: "EUR".to_string(),
             attributes,
             seller_id: None,

@@ -1,12 +1,13 @@
 //! The load generator's client side: one lean hyper HTTP/1.1 keep-alive
-//! connection per task, the closed loop each task runs, and what it measures.
+//! connection per task, the loop each task runs, and what it measures.
 //!
 //! The closed loop sends [`PreparedRequest`]s, parsed once before the run: a
 //! reservation (`POST`, JSON body, 201) or a search (`GET`, no body, 200).
 //! [`stock_all`] stocks the reservation scenarios' SKUs before the run (`PUT
 //! /v1/inventory/{sku}`); [`send_each`] sends a few requests once, for checks;
-//! [`run_connection`] sends random prepared requests back to back and returns a
-//! [`Report`], merged across connections by the caller. [`resolve`] turns
+//! [`run_connection`] sends random prepared requests back to back (closed loop)
+//! or on a fixed [`Schedule`] (open loop) and returns a [`Report`], merged
+//! across connections by the caller. [`resolve`] turns
 //! `--url` into an address, a `Host` value and a path prefix.
 
 use std::collections::BTreeMap;
@@ -199,19 +200,41 @@ pub(crate) async fn send_each(
     Ok(answers)
 }
 
-/// One closed-loop connection: random prepared requests back to back until
-/// `until`; only those started at or after `measure_from` are recorded.
-pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, measure_from: Instant, until: Instant) -> Report {
+/// One connection until `until`: closed loop (`interval` `None`: random
+/// prepared requests back to back) or open loop (one request every `interval`,
+/// from `first`; latency counts from the scheduled start, so time spent waiting
+/// behind a slow answer shows as latency instead of vanishing). Only requests
+/// scheduled (or started) at or after `measure_from` are recorded.
+pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, schedule: Schedule) -> Report {
+    let Schedule {
+        measure_from,
+        until,
+        interval,
+        mut next_at,
+    } = schedule;
     let mut report = Report::new();
     let mut random = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut connection = None;
-    while Instant::now() < until {
+    loop {
+        let started = match interval {
+            Some(interval) => {
+                let at = next_at;
+                next_at += interval;
+                tokio::time::sleep_until(at.into()).await;
+                at
+            }
+            None => Instant::now(),
+        };
+        if started >= until {
+            break;
+        }
+        let measured = started >= measure_from;
         let open = match connection.as_mut() {
             Some(open) => open,
             None => match Connection::open(target.addr).await {
                 Ok(open) => connection.insert(open),
                 Err(_) => {
-                    if Instant::now() >= measure_from {
+                    if measured {
                         report.transport_errors += 1;
                     }
                     tokio::time::sleep(RECONNECT_PAUSE).await;
@@ -223,11 +246,8 @@ pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, measure_from:
             1 => &target.requests[0],
             n => &target.requests[(next_random(&mut random) % n as u64) as usize],
         };
-        let request = prepared.to_request(&target);
-        let started = Instant::now();
-        let outcome = open.send(request).await;
+        let outcome = open.send(prepared.to_request(&target)).await;
         let latency = started.elapsed();
-        let measured = started >= measure_from;
         match outcome {
             Ok((status, _)) if measured => {
                 if status == prepared.success {
@@ -247,6 +267,18 @@ pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, measure_from:
         }
     }
     report
+}
+
+/// When a connection sends.
+pub(crate) struct Schedule {
+    /// Requests from here on are recorded.
+    pub(crate) measure_from: Instant,
+    /// No request starts after this.
+    pub(crate) until: Instant,
+    /// Open loop: the time between two requests of this connection.
+    pub(crate) interval: Option<Duration>,
+    /// Open loop: when the first request is due.
+    pub(crate) next_at: Instant,
 }
 
 /// Parses `--url` into an address, a `Host` value and a path prefix.

@@ -1,80 +1,41 @@
 //! The `search` scenario: pre-generated `GET /v1/products` queries over the demo
 //! catalog of `src/seed.rs`, and a check, before the run, that they find products.
 //!
-//! Each query is two words plus two filters: `q=<adjective>+<noun>` and two of
-//! `category=<root slug>`, `attr.colour=<colour>`, `min_price=..&max_price=..`.
-//! The noun belongs to the root category, so a seeded catalog of 100,000
-//! products gives tens of matches per query. The vocabulary is a copy of part of
-//! `src/seed.rs` (its constants are private): keep the two in step.
+//! Each query is `mercato::seed::sample_search`: two words plus two filters,
+//! `q=<adjective>+<noun>` and two of `category=<root slug>`,
+//! `attr.colour=<colour>`, `min_price=..&max_price=..`, drawn from the seed's
+//! whole vocabulary. The noun belongs to the root category, so a seeded catalog
+//! of 100,000 products gives matches for most queries.
 
 use anyhow::{bail, Context};
 use hyper::body::Bytes;
 use hyper::{Method, StatusCode, Uri};
 
+use mercato::seed::sample_search;
+
 use crate::client::{next_random, send_each, PreparedRequest, Target};
 
 /// Queries generated; each connection picks one at random per request.
-pub(crate) const QUERIES: usize = 1_000;
+pub(crate) const QUERIES: usize = 10_000;
 /// Generator seed of the queries: every run sends the same ones.
 const QUERY_SEED: u64 = 0x5EA2_C4ED;
 /// Queries sent once before the run to check that the catalog answers them.
 const PROBE_QUERIES: usize = 50;
-/// Adjectives of product names (`ADJECTIVES` in `src/seed.rs`).
-const ADJECTIVES: &[&str] = &[
-    "classic", "light", "rugged", "soft", "compact", "everyday", "premium", "vintage", "slim", "warm",
-];
-/// Values of the `colour` attribute (`COLOURS` in `src/seed.rs`).
-const COLOURS: &[&str] = &["black", "white", "navy", "red", "green", "grey", "sand", "olive"];
-/// Root category slugs and one-word nouns of products below them (`TREE` in
-/// `src/seed.rs`; "light" is left out, being an adjective too).
-const ROOTS: &[(&str, &[&str])] = &[
-    (
-        "clothing",
-        &[
-            "shirt", "polo", "chinos", "jeans", "trousers", "jacket", "parka", "sweater", "cardigan", "hoodie",
-        ],
-    ),
-    ("shoes", &["sneaker", "trainer", "boot", "sandal", "slide"]),
-    (
-        "home",
-        &[
-            "kettle", "mug", "knife", "pan", "lamp", "lantern", "blanket", "cushion", "towel",
-        ],
-    ),
-    (
-        "outdoor",
-        &["tent", "bag", "stove", "helmet", "vest", "bottle", "armband"],
-    ),
-    (
-        "electronics",
-        &["headphones", "speaker", "earbuds", "camera", "charger", "cable"],
-    ),
-];
-/// Lowest seeded price and the step between prices, in minor units.
-const PRICE_FLOOR: u64 = 500;
-const PRICE_STEP: u64 = 250;
-/// Width of a price filter: about a quarter of the seeded range.
-const PRICE_WINDOW: u64 = 25_000;
-
-/// Picks one of `items`.
-fn pick<'a, T>(random: &mut u64, items: &'a [T]) -> &'a T {
-    &items[(next_random(random) % items.len() as u64) as usize]
-}
 
 /// One query string (without `?`): two words and two filters.
 fn query(random: &mut u64) -> String {
-    let (root, nouns) = pick(random, ROOTS);
-    let words = format!("q={}+{}", pick(random, ADJECTIVES), pick(random, nouns));
-    let category = format!("category={root}");
-    let colour = format!("attr.colour={}", pick(random, COLOURS));
-    let min_price = PRICE_FLOOR + (next_random(random) % 300) * PRICE_STEP;
-    let price = format!("min_price={min_price}&max_price={}", min_price + PRICE_WINDOW);
-    let [first, second] = match next_random(random) % 3 {
-        0 => [category, colour],
-        1 => [category, price],
-        _ => [colour, price],
-    };
-    format!("{words}&{first}&{second}")
+    let search = sample_search(&mut |bound| next_random(random) % bound);
+    let mut query = format!("q={}", search.words.replace(' ', "+"));
+    if let Some(category) = search.category {
+        query.push_str(&format!("&category={category}"));
+    }
+    if let Some(colour) = search.colour {
+        query.push_str(&format!("&attr.colour={colour}"));
+    }
+    if let Some((min, max)) = search.price {
+        query.push_str(&format!("&min_price={min}&max_price={max}"));
+    }
+    query
 }
 
 /// The scenario's [`QUERIES`] searches, under `base_path`.
