@@ -129,7 +129,7 @@ impl Core {
             orders.clone(),
             mailer,
             settings.mail.poll_interval,
-            metrics.orders.mails.clone(),
+            &metrics.orders,
         );
         let background = vec![carts.start_repricer(), orders.start_sweeper(), notifier.start()];
         Ok(Core {

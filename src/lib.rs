@@ -82,6 +82,7 @@ impl Application {
             carts: core.carts.clone(),
             promotions: core.promotions.clone(),
             orders: core.orders.clone(),
+            notifier: core.notifier.clone(),
             stripe_webhook_secret: (settings.payments.gateway == settings::GatewayKind::Stripe)
                 .then(|| settings.stripe.webhook_secret.clone()),
             order_token_key: Sha256::digest(

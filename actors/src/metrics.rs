@@ -46,6 +46,8 @@ pub struct OrderMetrics {
     pub payments: IntCounterVec,
     /// `mercato_mails_sent_total{kind}`.
     pub mails: IntCounterVec,
+    /// `mercato_dead_letters_total{consumer}`: log events set aside for good.
+    pub dead_letters: IntCounterVec,
 }
 
 /// The metric groups of this crate.
@@ -119,6 +121,16 @@ impl ActorMetrics {
                 IntCounterVec::new(
                     Opts::new("mercato_mails_sent_total", "Mails sent (or written to the outbox)."),
                     &["kind"],
+                )?,
+            )?,
+            dead_letters: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "mercato_dead_letters_total",
+                        "Event-log events a consumer set aside because they can never be handled.",
+                    ),
+                    &["consumer"],
                 )?,
             )?,
         };

@@ -6,6 +6,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use mercato_actors::account::password::PasswordError;
 use mercato_actors::account::{AccountError, AccountsError, RefreshError, UserError};
 use mercato_actors::cart::{CartError, CartsError};
 use mercato_actors::catalog::{CatalogCallError, CatalogError};
@@ -157,6 +158,9 @@ impl From<AccountsError> for ApiError {
             }
             AccountsError::Refresh(RefreshError::Reused) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "refresh_token_reused", message)
+            }
+            AccountsError::Password(PasswordError::Busy) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
             }
             AccountsError::Password(err) => {
                 tracing::error!(error = %err, "password hashing failed");

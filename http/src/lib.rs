@@ -37,6 +37,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use mercato_actors::account::Accounts;
 use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
+use mercato_actors::notify::Notifier;
 use mercato_actors::order::Orders;
 use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::ActorDirectory;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub promotions: Promotions,
     /// Orders and the checkout saga.
     pub orders: Orders,
+    /// Order mails from the event log, and what it set aside.
+    pub notifier: Notifier,
     /// Key of the HMAC that makes guests' order tokens.
     pub order_token_key: [u8; 32],
     /// The Stripe webhook signing secret, when Stripe takes payments.
@@ -177,6 +180,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
         let mut admin = web::scope("/v1/admin")
             .service(routes::actors::list)
             .service(routes::actors::restart)
+            .service(routes::dead_letters::list)
             .service(routes::users::get_user)
             .service(routes::users::set_role)
             .service(routes::users::delete_user)

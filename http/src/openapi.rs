@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    actors, auth, carts, categories, coupons, inventory, me, ops, orders, payments, products, search, users,
+    actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, search,
+    users,
 };
 use crate::ws;
 
@@ -14,7 +15,7 @@ use crate::ws;
 #[openapi(
     info(title = "Mercato", description = "Actor-based commerce runtime: HTTP API v1."),
     paths(
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi, dead_letters::list,
         inventory::get_level, inventory::set_on_hand, inventory::adjust, inventory::reserve,
         inventory::commit, inventory::release,
         categories::list, categories::get_one, categories::create, categories::update, categories::remove,

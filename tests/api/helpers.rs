@@ -212,6 +212,8 @@ pub async fn error_code(response: Response) -> String {
 /// An application running in this process.
 pub struct TestApp {
     pub api: Api,
+    /// The orders behind the API, for what HTTP would refuse (a direct write).
+    pub orders: mercato_actors::order::Orders,
     /// Kept alive for the test: the sled directory.
     pub _dir: TempDir,
 }
@@ -239,8 +241,9 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     customize(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let api = Api::new(format!("http://{}", app.addr()));
+    let orders = app.core().orders.clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { api, _dir: dir }
+    TestApp { api, orders, _dir: dir }
 }
 
 /// The real `mercato` binary serving a data dir.
@@ -278,6 +281,17 @@ impl ServerProcess {
             api: Api::new(address),
             child,
         }
+    }
+
+    /// The server's resident set size, from /proc.
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("the server's status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS");
+        kib * 1024
     }
 
     /// `kill -9`.

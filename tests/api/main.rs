@@ -16,6 +16,8 @@ mod fake_stripe;
 mod helpers;
 mod inventory;
 mod lifecycle;
+mod login_memory;
+mod mail_poison;
 mod notifications;
 mod ops;
 mod order_access;

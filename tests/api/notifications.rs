@@ -13,7 +13,7 @@ use crate::carts::{add, new_cart, shop};
 use crate::helpers::{eventually, Api, ServerProcess};
 
 /// Checks out a new cart of one TEE for `email` and answers the order id.
-async fn order_one(api: &Api, email: &str, key: &str) -> String {
+pub async fn order_one(api: &Api, email: &str, key: &str) -> String {
     let cart = new_cart(api).await["id"].as_str().unwrap().to_string();
     add(api, &cart, "TEE", 1).await;
     let body = json!({
@@ -53,7 +53,7 @@ async fn only_a_new_orders_mail_goes_out(api: &Api, data_dir: &Path, key: &str) 
     name
 }
 
-fn mails(data_dir: &Path) -> Vec<(String, String)> {
+pub fn mails(data_dir: &Path) -> Vec<(String, String)> {
     let Ok(entries) = std::fs::read_dir(data_dir.join("outbox")) else {
         return Vec::new();
     };

@@ -41,7 +41,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 57] = [
+    let expected: [(&str, &str); 58] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -65,6 +65,7 @@ async fn openapi_lists_every_public_route() {
         ("/v1/admin/actors", "get"),
         ("/v1/admin/actors/{kind}/{id}/restart", "post"),
         ("/v1/admin/actors/{kind}/{id}/fault", "post"),
+        ("/v1/admin/dead-letters", "get"),
         ("/v1/auth/register", "post"),
         ("/v1/auth/login", "post"),
         ("/v1/auth/refresh", "post"),

@@ -212,7 +212,7 @@ impl Accounts {
             Err(_) => None,
         };
         let stored = holder.as_ref().map(|(_, _, hash)| hash.clone());
-        if !self.passwords.verify(password, stored).await {
+        if !self.passwords.verify(password, stored).await? {
             return Err(AccountsError::InvalidCredentials);
         }
         let (user_id, profile, _) = holder.ok_or(AccountsError::InvalidCredentials)?;
@@ -287,7 +287,7 @@ impl Accounts {
             UserOutcome::Credentials { profile, password_hash } => (profile, password_hash),
             UserOutcome::Profile(_) => unreachable!("credentials answer with the hash"),
         };
-        if !self.passwords.verify(password, Some(password_hash)).await {
+        if !self.passwords.verify(password, Some(password_hash)).await? {
             return Err(AccountsError::WrongPassword);
         }
         if profile.email == email {

@@ -5,8 +5,17 @@
 //! is deliberately slow (tens of milliseconds) and runs on tokio's blocking pool,
 //! never on an actor or HTTP worker thread. A dummy hash made at start lets a
 //! login for an unknown e-mail cost the same as a wrong password.
+//!
+//! Each hash holds `memory_kib` (19 MiB at the OWASP level) while it runs, so
+//! at most `max_concurrent` run at once (one per core by default); the others
+//! wait in line up to `queue_timeout` and are then refused with
+//! [`PasswordError::Busy`] (503 `busy`). The hash's memory is freed when it
+//! ends, and the binary's allocator (mimalloc) gives it back to the system.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -22,6 +31,11 @@ pub struct Argon2Config {
     pub iterations: u32,
     /// Lanes.
     pub parallelism: u32,
+    /// Hashes running at once; 0: one per core.
+    pub max_concurrent: usize,
+    /// How long a hash waits for its turn before it is refused.
+    #[serde(with = "humantime_serde")]
+    pub queue_timeout: Duration,
 }
 
 /// Why hashing failed.
@@ -33,6 +47,9 @@ pub enum PasswordError {
     /// Hashing itself failed (or its thread was lost).
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// Every hashing slot stayed taken for `queue_timeout`.
+    #[error("too many sign-ins at once; retry shortly")]
+    Busy,
 }
 
 /// Hashes and verifies passwords; cheap to clone.
@@ -45,6 +62,9 @@ struct PasswordsInner {
     argon2: Argon2<'static>,
     /// A hash of a random password, verified against when the user is unknown.
     dummy_hash: String,
+    /// One permit per hash allowed to run.
+    slots: Arc<Semaphore>,
+    queue_timeout: Duration,
 }
 
 impl Passwords {
@@ -54,31 +74,57 @@ impl Passwords {
             .map_err(|err| PasswordError::Params(err.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy_hash = hash_with(&argon2, &random_text()?)?;
+        let slots = match config.max_concurrent {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
         Ok(Passwords {
-            inner: Arc::new(PasswordsInner { argon2, dummy_hash }),
+            inner: Arc::new(PasswordsInner {
+                argon2,
+                dummy_hash,
+                slots: Arc::new(Semaphore::new(slots)),
+                queue_timeout: config.queue_timeout,
+            }),
         })
+    }
+
+    /// A hashing slot, or [`PasswordError::Busy`] after `queue_timeout`.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, PasswordError> {
+        let waiting = Arc::clone(&self.inner.slots).acquire_owned();
+        match tokio::time::timeout(self.inner.queue_timeout, waiting).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(PasswordError::Hashing(closed.to_string())),
+            Err(_) => Err(PasswordError::Busy),
+        }
     }
 
     /// Hashes `password` with a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let slot = self.slot().await?;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || hash_with(&inner.argon2, &password))
-            .await
-            .map_err(|err| PasswordError::Hashing(err.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            hash_with(&inner.argon2, &password)
+        })
+        .await
+        .map_err(|err| PasswordError::Hashing(err.to_string()))?
     }
 
     /// Whether `password` matches `stored`; with no stored hash, verifies against
     /// the dummy (same cost) and answers `false`.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> bool {
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, PasswordError> {
+        let slot = self.slot().await?;
         let inner = Arc::clone(&self.inner);
         let known = stored.is_some();
         let checked = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let hash = stored.as_deref().unwrap_or(&inner.dummy_hash);
             PasswordHash::new(hash)
                 .is_ok_and(|parsed| inner.argon2.verify_password(password.as_bytes(), &parsed).is_ok())
         })
-        .await;
-        known && checked.unwrap_or(false)
+        .await
+        .map_err(|err| PasswordError::Hashing(err.to_string()))?;
+        Ok(known && checked)
     }
 }
 
@@ -107,6 +153,8 @@ mod tests {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
+            max_concurrent: 1,
+            queue_timeout: Duration::from_millis(50),
         }
     }
 
@@ -115,13 +163,10 @@ mod tests {
         let passwords = Passwords::new(&small()).expect("valid params");
         let hash = passwords.hash("correct horse battery".into()).await.expect("hashed");
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
-        assert!(
-            passwords
-                .verify("correct horse battery".into(), Some(hash.clone()))
-                .await
-        );
-        assert!(!passwords.verify("correct horse battery!".into(), Some(hash)).await);
-        assert!(!passwords.verify("anything at all".into(), None).await);
+        let verify = |password: &str, stored: Option<String>| passwords.verify(password.into(), stored);
+        assert!(verify("correct horse battery", Some(hash.clone())).await.unwrap());
+        assert!(!verify("correct horse battery!", Some(hash)).await.unwrap());
+        assert!(!verify("anything at all", None).await.unwrap());
     }
 
     #[tokio::test]
@@ -131,10 +176,31 @@ mod tests {
         let new = Passwords::new(&Argon2Config {
             memory_kib: 2048,
             iterations: 2,
-            parallelism: 1,
+            ..small()
         })
         .expect("valid params");
-        assert!(new.verify("correct horse battery".into(), Some(hash)).await);
+        assert!(new.verify("correct horse battery".into(), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_hash_waits_for_a_slot_and_is_refused_when_none_frees_in_time() {
+        let passwords = Passwords::new(&small()).expect("valid params");
+        let taken = passwords.slot().await.expect("the one slot");
+        assert!(matches!(
+            passwords.hash("correct horse battery".into()).await,
+            Err(PasswordError::Busy)
+        ));
+        assert!(matches!(
+            passwords.verify("x".repeat(10), None).await,
+            Err(PasswordError::Busy)
+        ));
+        let waiting = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.hash("correct horse battery".into()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(taken);
+        assert!(waiting.await.unwrap().is_ok(), "a slot freed within the wait is taken");
     }
 
     #[test]
@@ -142,7 +208,7 @@ mod tests {
         let config = Argon2Config {
             memory_kib: 1,
             iterations: 0,
-            parallelism: 1,
+            ..small()
         };
         assert!(matches!(Passwords::new(&config), Err(PasswordError::Params(_))));
     }

@@ -68,18 +68,35 @@ pub enum AccountError {
     WeakPassword,
 }
 
-/// Trims and case-folds an email, and checks it looks like `local@domain.tld`.
+/// Bidirectional-text controls: they make text display as something else.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Trims and case-folds an email, and checks it looks like `local@domain.tld`
+/// (a host name, no address literal), holds no control or bidi character, and
+/// that the mailer's own parser takes it as one plain address: the one check
+/// for registration, profile changes and checkout, so that no address the
+/// mailer cannot send to is ever stored.
 pub fn normalize_email(raw: &str) -> Result<String, AccountError> {
     let email = raw.trim().to_lowercase();
     let invalid = || AccountError::InvalidEmail(raw.trim().to_string());
-    if email.len() > MAX_EMAIL_LEN || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || is_bidi_control(c);
+    if email.len() > MAX_EMAIL_LEN || email.chars().any(bad_char) {
         return Err(invalid());
     }
     let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let labels_ok = domain
-        .split('.')
-        .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-    if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
+    let labels_ok = domain.split('.').all(|label| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    if local.is_empty() || local.len() > 64 || !domain.contains('.') || !labels_ok {
+        return Err(invalid());
+    }
+    let parsed: lettre::message::Mailbox = email.parse().map_err(|_| invalid())?;
+    if parsed.name.is_some() || parsed.email.to_string() != email {
         return Err(invalid());
     }
     Ok(email)

@@ -96,11 +96,14 @@ impl Mailer {
         })
     }
 
-    /// Sends `mails` in order. The outbox writes them all in one blocking task:
-    /// a task per mail cost two thread hand-offs per confirmed order.
-    pub async fn send_all(&self, mails: Vec<Composed>) -> Result<(), MailError> {
+    /// Sends `mails` in order; answers the ones refused for good (their index
+    /// in `mails` and why: an SMTP 5xx), and fails on anything that may pass
+    /// on a retry (an outbox write, SMTP down or a 4xx). The outbox writes them
+    /// all in one blocking task: a task per mail cost two thread hand-offs per
+    /// confirmed order.
+    pub async fn send_all(&self, mails: Vec<Composed>) -> Result<Vec<(usize, String)>, MailError> {
         if mails.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         match &self.transport {
             Transport::Outbox(dir) => {
@@ -118,13 +121,19 @@ impl Mailer {
                     }
                     Ok(())
                 });
-                written.await.map_err(failed)?.map_err(failed)
+                written.await.map_err(failed)?.map_err(failed)?;
+                Ok(Vec::new())
             }
             Transport::Smtp(smtp) => {
-                for mail in mails {
-                    smtp.send(mail.message).await.map_err(failed)?;
+                let mut refused = Vec::new();
+                for (index, mail) in mails.into_iter().enumerate() {
+                    match smtp.send(mail.message).await {
+                        Ok(_) => {}
+                        Err(err) if err.is_permanent() => refused.push((index, err.to_string())),
+                        Err(err) => return Err(failed(err)),
+                    }
                 }
-                Ok(())
+                Ok(refused)
             }
         }
     }

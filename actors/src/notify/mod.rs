@@ -7,11 +7,20 @@
 //! cursor's move resends that batch, which the outbox absorbs (the file for an
 //! event is replaced, not doubled); in normal operation each event mails once.
 //!
+//! An event that can never be mailed (an order that is not there, an address
+//! the mailer refuses, an SMTP 5xx) is set aside as a dead letter — recorded
+//! before the cursor passes it, counted in `mercato_dead_letters_total`, logged,
+//! listed for operators — and the notifier moves on. Anything that may pass
+//! later (SMTP down, an actor restarting) fails the pass, which is retried from
+//! the same place with a growing back-off, so mails never go out of order.
+//!
 //! - [`state`]: the cursor and which events mail, pure;
 //! - `actor`: the cursor entity;
+//! - [`dead_letters`]: what was set aside;
 //! - [`mailer`]: templates, `.eml` outbox, SMTP.
 
 mod actor;
+pub mod dead_letters;
 pub mod mailer;
 pub mod state;
 
@@ -22,18 +31,24 @@ use futures_util::future::join_all;
 use prometheus::IntCounterVec;
 use serde::{Deserialize, Serialize};
 
+use self::dead_letters::{DeadLetter, DeadLetters};
 use self::mailer::{MailError, Mailer};
 use self::state::{Cursor, MailKind};
 use crate::account::address::Address;
-use crate::order::state::{OrderEvent, OrderLine};
-use crate::order::Orders;
-use crate::runtime::{ActorDirectory, BackgroundTask, Entity, Registry, Runtime, StopSignal};
+use crate::metrics::OrderMetrics;
+use crate::order::state::{OrderError, OrderEvent, OrderLine};
+use crate::order::{Orders, OrdersError};
+use crate::runtime::{now_millis, ActorDirectory, ActorError, BackgroundTask, Entity, Registry, Runtime, StopSignal};
 use crate::storage::{codec, Storage};
 
 /// The id of the one cursor.
 const CURSOR_ID: &str = "main";
+/// The notifier's name as a consumer of the log (its dead letters' id).
+const CONSUMER: &str = "notifier";
 /// Event-log entries read per pass.
 const BATCH: usize = 256;
+/// Longest wait between two failed passes.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The `[mail]` settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,11 +81,14 @@ struct MailContext<'a> {
 #[derive(Clone)]
 pub struct Notifier {
     cursor: Registry<Cursor>,
+    dead_letters: Registry<DeadLetters>,
     storage: Storage,
     orders: Orders,
     mailer: Arc<Mailer>,
     /// `mercato_mails_sent_total{kind}`.
     sent: IntCounterVec,
+    /// `mercato_dead_letters_total{consumer}`.
+    set_aside: IntCounterVec,
     poll_interval: Duration,
 }
 
@@ -81,14 +99,16 @@ impl Notifier {
         orders: Orders,
         mailer: Mailer,
         poll_interval: Duration,
-        sent: IntCounterVec,
+        metrics: &OrderMetrics,
     ) -> Self {
         Notifier {
             cursor: Registry::new(runtime),
+            dead_letters: Registry::new(runtime),
             storage: runtime.storage().clone(),
             orders,
             mailer: Arc::new(mailer),
-            sent,
+            sent: metrics.mails.clone(),
+            set_aside: metrics.dead_letters.clone(),
             poll_interval,
         }
     }
@@ -99,23 +119,36 @@ impl Notifier {
         BackgroundTask::spawn("notifier", move |stop| notifier.run(stop))
     }
 
-    /// The cursor's registry, for the admin API and shutdown.
+    /// The cursor's and the dead letters' registries, for the admin API and shutdown.
     pub fn directories(&self) -> Vec<Arc<dyn ActorDirectory>> {
-        vec![Arc::new(self.cursor.clone())]
+        vec![Arc::new(self.cursor.clone()), Arc::new(self.dead_letters.clone())]
+    }
+
+    /// What the notifier has set aside.
+    pub async fn dead_letters(&self) -> Result<DeadLetters, ActorError> {
+        self.dead_letters.call(CONSUMER, Vec::new()).await
     }
 
     async fn run(self, mut stop: StopSignal) {
+        let mut failures = 0u32;
         loop {
             let passed = tokio::select! {
                 passed = self.pass() => passed,
                 _ = stop.stopped() => return,
             };
             let more = match passed {
-                Ok(0) => stop.sleep(self.poll_interval).await,
-                Ok(_) => true,
+                Ok(read) => {
+                    failures = 0;
+                    read > 0 || stop.sleep(self.poll_interval).await
+                }
                 Err(err) => {
-                    tracing::warn!(error = %err, "mail pass failed; retrying");
-                    stop.sleep(self.poll_interval).await
+                    failures = failures.saturating_add(1);
+                    let wait = self
+                        .poll_interval
+                        .saturating_mul(1 << failures.min(16) >> 1)
+                        .min(MAX_BACKOFF);
+                    tracing::warn!(error = %err, retry_in = ?wait, failures, "mail pass failed; retrying from the same event");
+                    stop.sleep(wait).await
                 }
             };
             if !more {
@@ -177,13 +210,21 @@ impl Notifier {
     }
 
     /// Composes the mails of one batch (their orders read at once) and sends
-    /// them in log order.
+    /// them in log order; sets aside the ones that can never be sent.
     async fn mail_all(&self, wanted: &[(MailKind, &str, u64)]) -> Result<(), MailError> {
         let orders = join_all(wanted.iter().map(|(_, order_id, _)| self.orders.get(order_id))).await;
         let mut mails = Vec::with_capacity(wanted.len());
         let mut sent = Vec::with_capacity(wanted.len());
+        let mut dead = Vec::new();
         for (&(kind, order_id, seq), order) in wanted.iter().zip(orders) {
-            let order = order.map_err(|err| MailError(err.to_string()))?;
+            let order = match order {
+                Ok(order) => order,
+                Err(OrdersError::Order(OrderError::NotFound)) => {
+                    dead.push(dead_letter(kind, order_id, seq, "the order is not there".into()));
+                    continue;
+                }
+                Err(err) => return Err(MailError(err.to_string())),
+            };
             let Some(placement) = order.placement() else {
                 continue;
             };
@@ -199,14 +240,50 @@ impl Notifier {
                 reason: order.reason(),
             };
             let name = format!("{seq:020}-{order_id}-{}", kind.name());
-            mails.push(self.mailer.compose(kind, &placement.email, &name, &context)?);
-            sent.push((kind, order_id));
+            match self.mailer.compose(kind, &placement.email, &name, &context) {
+                Ok(mail) => {
+                    mails.push(mail);
+                    sent.push((kind, order_id, seq));
+                }
+                Err(err) => dead.push(dead_letter(kind, order_id, seq, err.to_string())),
+            }
         }
-        self.mailer.send_all(mails).await?;
-        for (kind, order_id) in sent {
+        let refused = self.mailer.send_all(mails).await?;
+        for (index, reason) in refused.into_iter().rev() {
+            let (kind, order_id, seq) = sent.remove(index);
+            dead.push(dead_letter(kind, order_id, seq, reason));
+        }
+        self.set_aside(dead).await?;
+        for (kind, order_id, _) in sent {
             self.sent.with_label_values(&[kind.name()]).inc();
             tracing::info!(order = order_id, kind = kind.name(), "mail sent");
         }
         Ok(())
+    }
+
+    /// Records `dead` before the cursor can pass them, then counts and logs them.
+    async fn set_aside(&self, dead: Vec<DeadLetter>) -> Result<(), MailError> {
+        if dead.is_empty() {
+            return Ok(());
+        }
+        self.dead_letters
+            .call(CONSUMER, dead.clone())
+            .await
+            .map_err(|err| MailError(err.to_string()))?;
+        self.set_aside.with_label_values(&[CONSUMER]).inc_by(dead.len() as u64);
+        for letter in dead {
+            tracing::error!(seq = letter.seq, subject = %letter.subject, action = %letter.action, reason = %letter.reason, "event set aside: it can never be mailed");
+        }
+        Ok(())
+    }
+}
+
+fn dead_letter(kind: MailKind, order_id: &str, seq: u64, reason: String) -> DeadLetter {
+    DeadLetter {
+        seq,
+        subject: format!("order/{order_id}"),
+        action: kind.name().to_string(),
+        reason,
+        at: now_millis(),
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod carts;
 pub mod categories;
 pub mod coupons;
+pub mod dead_letters;
 pub mod inventory;
 pub mod me;
 pub mod ops;

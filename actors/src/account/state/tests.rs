@@ -18,6 +18,16 @@ fn emails_are_trimmed_case_folded_and_checked() {
         "a da@example.com",
         "ada@-x.com",
         "ada@x..com",
+        // What the mailer cannot send to (issue 12): lists, angle brackets,
+        // comments, address literals, bidi controls.
+        "a,b@example.com",
+        "a<b@example.com",
+        "a;b@example.com",
+        "(c)a@example.com",
+        "a@[127.0.0.1]",
+        "ada\u{202E}moc.elpmaxe@example.com",
+        "ada@exam\u{2066}ple.com",
+        "\"ada\"@example.com x",
     ] {
         assert!(normalize_email(bad).is_err(), "{bad:?}");
     }
@@ -25,6 +35,9 @@ fn emails_are_trimmed_case_folded_and_checked() {
         normalize_email(&format!("{}@example.com", "a".repeat(65))).is_err(),
         "local part over 64"
     );
+    for good in ["ada+shop@example.com", "o'brien@example.co.uk", "jürgen@müller.de"] {
+        assert!(normalize_email(good).is_ok(), "{good:?}");
+    }
 }
 
 #[test]
