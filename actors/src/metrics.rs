@@ -11,6 +11,10 @@ pub struct StorageMetrics {
     pub flush_seconds: Histogram,
     /// `mercato_storage_batch_records`.
     pub batch_records: Histogram,
+    /// `mercato_storage_writable`: 1, or 0 while writes fail and the database is reopened.
+    pub writable: IntGauge,
+    /// `mercato_storage_write_failures_total`: group commits that failed.
+    pub write_failures: IntCounter,
 }
 
 /// Entity-runtime metrics, labelled by kind.
@@ -88,6 +92,20 @@ impl ActorMetrics {
                         "sled records written by one group commit.",
                     )
                     .buckets(prometheus::exponential_buckets(1.0, 4.0, 9)?),
+                )?,
+            )?,
+            writable: register(
+                registry,
+                IntGauge::new(
+                    "mercato_storage_writable",
+                    "1 while storage writes; 0 while a failed write keeps it reopening.",
+                )?,
+            )?,
+            write_failures: register(
+                registry,
+                IntCounter::new(
+                    "mercato_storage_write_failures_total",
+                    "Group commits that failed (each starts a recovery).",
                 )?,
             )?,
         };

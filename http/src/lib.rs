@@ -42,6 +42,7 @@ use mercato_actors::order::Orders;
 use mercato_actors::promotion::Promotions;
 use mercato_actors::runtime::ActorDirectory;
 use mercato_actors::sku::Inventory;
+use mercato_actors::storage::Storage;
 use secrecy::SecretString;
 
 use crate::auth::jwt::JwtKeys;
@@ -83,6 +84,8 @@ pub struct AppState {
     pub prometheus: prometheus::Registry,
     /// Whether `/readyz` says ready; false once shutdown begins.
     pub ready: Arc<AtomicBool>,
+    /// Storage, whose write failures `/readyz` reports.
+    pub storage: Storage,
 }
 
 /// Limits and switches of the HTTP layer.

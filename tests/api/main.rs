@@ -11,6 +11,8 @@ mod catalog;
 mod checkout_cart;
 mod checkout_prices;
 mod checkout_races;
+mod disk;
+mod disk_full;
 mod durability;
 mod fake_stripe;
 mod helpers;

@@ -7,20 +7,28 @@
 //! together), flushes once when durability is `sync`, and only then calls each
 //! submission's completion. One fsync thus acknowledges every message that reached
 //! the queue while the previous fsync was running.
+//!
+//! When a group fails (a full disk, an I/O error), its submissions fail, and the
+//! thread reopens the database (see `shared`) until a probe write is durable,
+//! answering whatever is submitted meanwhile with [`StorageError::Unavailable`]
+//! at once; then writes go on, without a restart.
 
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::disk::DiskSync;
 use super::event_log;
 use super::keys;
+use super::shared::{Handles, Shared};
 use super::snapshots::SnapshotJob;
 use super::{StorageError, TARGET_VALUE_BYTES};
 use crate::metrics::StorageMetrics;
 
 /// Most submissions written in one batch: bounds the latency of the first one.
 pub const MAX_GROUP: usize = 4096;
+/// First and longest wait between two attempts to reopen a failed database.
+const REOPEN_WAIT: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
 
 /// Called once the submission is durable (or failed); runs on the commit thread,
 /// so it must only hand the result on.
@@ -67,7 +75,7 @@ impl Submission {
 /// State of the commit thread.
 pub struct GroupCommitter {
     /// The database every batch goes to.
-    pub db: sled::Db,
+    pub shared: Arc<Shared>,
     /// Set under sync durability: what to fsync after each flush, before completing.
     pub disk: Option<DiskSync>,
     /// Next global event sequence number to hand out.
@@ -90,12 +98,16 @@ impl GroupCommitter {
                     Err(_) => break,
                 }
             }
-            let result = self.write_group(&group);
+            let result = self
+                .shared
+                .handles()
+                .and_then(|handles| self.write_group(&handles, &group));
             if let Err(err) = &result {
                 // The group's sequence numbers are not handed out again: the batch
                 // may be applied even though its flush failed. The log has a gap.
                 tracing::error!(error = %err, submissions = group.len(), "group commit failed");
             }
+            let failed = result.as_ref().err().cloned();
             for mut submission in group.drain(..) {
                 if let (Ok(()), Some(state)) = (&result, submission.snapshot.take()) {
                     let (kind, id, covers) = (submission.kind, Arc::clone(&submission.id), submission.journal_seq);
@@ -108,11 +120,62 @@ impl GroupCommitter {
                 }
                 (submission.done)(result.clone());
             }
+            if let Some(err) = failed {
+                if !self.recover(&jobs, err.to_string()) {
+                    break;
+                }
+            }
         }
         tracing::debug!("group commit thread exiting");
     }
 
-    fn write_group(&mut self, group: &[Submission]) -> Result<(), StorageError> {
+    /// Reopens the database until a probe write is durable, answering every
+    /// submission meanwhile with `Unavailable`; `false` if the queue closed.
+    fn recover(&mut self, jobs: &Receiver<Submission>, mut reason: String) -> bool {
+        self.metrics.writable.set(0);
+        self.metrics.write_failures.inc();
+        let mut wait = REOPEN_WAIT.0;
+        loop {
+            self.shared.fail(reason.clone());
+            let retry_at = Instant::now() + wait;
+            while let Some(left) = retry_at.checked_duration_since(Instant::now()) {
+                match jobs.recv_timeout(left) {
+                    Ok(submission) => (submission.done)(Err(StorageError::Unavailable(reason.clone()))),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return false,
+                }
+            }
+            match self.reopen() {
+                Ok(handles) => {
+                    self.shared.recovered(handles);
+                    self.metrics.writable.set(1);
+                    tracing::info!("storage writable again");
+                    return true;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, retry_in = ?wait, "storage still cannot write");
+                    reason = err.to_string();
+                    wait = (wait * 2).min(REOPEN_WAIT.1);
+                }
+            }
+        }
+    }
+
+    /// Opens the database again and writes a probe record through it, durably.
+    fn reopen(&mut self) -> Result<Handles, StorageError> {
+        let handles = self.shared.reopen()?;
+        self.next_global_seq = super::last_global_seq(&handles.db)?.map_or(1, |seq| seq + 1);
+        handles
+            .db
+            .insert(keys::PROBE, &crate::runtime::now_millis().to_be_bytes())?;
+        handles.db.flush()?;
+        if let Some(disk) = &mut self.disk {
+            disk.sync()?;
+        }
+        Ok(handles)
+    }
+
+    fn write_group(&mut self, handles: &Handles, group: &[Submission]) -> Result<(), StorageError> {
         if !group.iter().any(Submission::writes_anything) {
             return Ok(());
         }
@@ -151,9 +214,9 @@ impl GroupCommitter {
             batch.insert(&keys::event_log_key(log_first_seq)[..], log_record);
             records += 1;
         }
-        self.db.apply_batch(batch)?;
+        handles.db.apply_batch(batch)?;
         if let Some(disk) = &mut self.disk {
-            self.db.flush()?;
+            handles.db.flush()?;
             disk.sync()?;
         }
         self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());

@@ -10,6 +10,7 @@
 //! |-----------------------------------------|----------------------------------------------|
 //! | `j` kind id `journal_seq:u64be`         | `first_global_seq:u64be` + bincode events     |
 //! | `e` `first_global_seq:u64be`            | events of one group commit, cut at ~4 KiB (see `event_log`) |
+//! | `p`                                     | when the last probe write after a storage failure went through |
 //!
 //! The `snapshots` tree, written by the snapshot thread. A snapshot is cut into
 //! chunks of ~4 KiB so that sled never holds a large value (see
@@ -32,6 +33,8 @@ pub const SNAPSHOT_MANIFEST: u8 = b'm';
 pub const SNAPSHOT_CHUNK: u8 = b'c';
 /// Tag of the global domain-event log.
 pub const EVENT_LOG: u8 = b'e';
+/// The key of the probe written when the database is reopened after a failure.
+pub const PROBE: &[u8] = b"p";
 
 /// Longest kind or id the layout can hold (one length byte).
 pub const MAX_NAME_LEN: usize = u8::MAX as usize;

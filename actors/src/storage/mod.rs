@@ -10,6 +10,7 @@ pub mod disk;
 pub mod event_log;
 pub mod group_commit;
 pub mod keys;
+pub mod shared;
 pub mod snapshots;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use self::disk::DiskSync;
 use self::event_log::LoggedEvents;
 use self::group_commit::{GroupCommitter, Submission};
+use self::shared::Shared;
 use self::snapshots::SnapshotWriter;
 use crate::metrics::StorageMetrics;
 
@@ -32,7 +34,7 @@ use crate::metrics::StorageMetrics;
 pub const TARGET_VALUE_BYTES: usize = 4096;
 
 /// Name of the sled tree holding snapshots.
-const SNAPSHOT_TREE: &str = "snapshots";
+pub(crate) const SNAPSHOT_TREE: &str = "snapshots";
 
 /// Failure of the storage layer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,6 +48,9 @@ pub enum StorageError {
     /// The commit thread is gone (shutdown).
     #[error("storage is closed")]
     Closed,
+    /// Writes failed and the database is being reopened (the reason).
+    #[error("storage cannot write until it recovers: {0}")]
+    Unavailable(String),
 }
 
 impl From<sled::Error> for StorageError {
@@ -93,10 +98,8 @@ pub struct Storage {
 }
 
 struct Inner {
-    /// For reads; every write goes through `jobs`.
-    db: sled::Db,
-    /// The `snapshots` tree, for reads; written by the snapshot thread.
-    snapshots: sled::Tree,
+    /// The database, while it can be used.
+    shared: Arc<Shared>,
     /// Queue of the group-commit thread.
     jobs: Sender<Submission>,
     /// Whether replies wait for the fsync.
@@ -106,25 +109,15 @@ struct Inner {
 impl Storage {
     /// Opens (or creates) the database and starts the commit and snapshot threads.
     pub fn open(config: &StorageConfig, metrics: StorageMetrics) -> Result<Self, StorageError> {
-        let flush_every = match config.durability {
-            Durability::Sync => None,
-            Durability::Relaxed => Some(config.flush_every_ms.max(1)),
-        };
-        let db = sled::Config::new()
-            .path(&config.data_dir)
-            .cache_capacity(config.cache_capacity_mb * 1024 * 1024)
-            .flush_every_ms(flush_every)
-            .open()?;
-        let next_global_seq = last_global_seq(&db)?.map_or(1, |seq| seq + 1);
+        let shared = Arc::new(Shared::open(config)?);
+        let next_global_seq = last_global_seq(&shared.handles()?.db)?.map_or(1, |seq| seq + 1);
         let durability = config.durability;
-        let snapshot_tree = db.open_tree(SNAPSHOT_TREE)?;
         let disk = || match durability {
             Durability::Sync => DiskSync::open(&config.data_dir).map(Some),
             Durability::Relaxed => Ok(None),
         };
         let writer = SnapshotWriter {
-            db: db.clone(),
-            tree: snapshot_tree.clone(),
+            shared: Arc::clone(&shared),
             disk: disk()?,
         };
         let (snapshots, snapshot_jobs) = std::sync::mpsc::channel();
@@ -133,8 +126,9 @@ impl Storage {
             .spawn(move || writer.run(snapshot_jobs))
             .map_err(|err| StorageError::Sled(format!("cannot start the snapshot thread: {err}")))?;
         let (jobs, receiver) = std::sync::mpsc::channel();
+        metrics.writable.set(1);
         let committer = GroupCommitter {
-            db: db.clone(),
+            shared: Arc::clone(&shared),
             disk: disk()?,
             next_global_seq,
             metrics,
@@ -146,12 +140,16 @@ impl Storage {
             .map_err(|err| StorageError::Sled(format!("cannot start the commit thread: {err}")))?;
         Ok(Storage {
             inner: Arc::new(Inner {
-                db,
-                snapshots: snapshot_tree,
+                shared,
                 jobs,
                 durability,
             }),
         })
+    }
+
+    /// Why writes fail now (the database is being reopened); `None`: writable.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.shared.failure()
     }
 
     /// The configured durability.
@@ -183,6 +181,8 @@ impl Storage {
         let mut journal = Vec::new();
         for item in self
             .inner
+            .shared
+            .handles()?
             .db
             .range(keys::journal_key(kind, id, after + 1)..keys::journal_key(kind, id, u64::MAX))
         {
@@ -200,7 +200,8 @@ impl Storage {
     }
 
     fn load_snapshot(&self, kind: &str, id: &str) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
-        let Some(manifest) = self.inner.snapshots.get(keys::snapshot_manifest_key(kind, id))? else {
+        let snapshots = self.inner.shared.handles()?.snapshots;
+        let Some(manifest) = snapshots.get(keys::snapshot_manifest_key(kind, id))? else {
             return Ok(None);
         };
         let (covers, chunks) = snapshots::parse_manifest(&manifest)
@@ -208,7 +209,7 @@ impl Storage {
         let mut state = Vec::new();
         let mut found = 0;
         let range = keys::snapshot_chunk_key(kind, id, covers, 0)..keys::snapshot_chunk_key(kind, id, covers, chunks);
-        for item in self.inner.snapshots.range(range) {
+        for item in snapshots.range(range) {
             let (_, chunk) = item?;
             state.extend_from_slice(&chunk);
             found += 1;
@@ -223,16 +224,15 @@ impl Storage {
 
     /// Reads up to `limit` event-log entries whose events start at `from_seq` or later.
     pub fn read_event_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LoggedEvents>, StorageError> {
-        let start = self
-            .inner
-            .db
+        let db = self.inner.shared.handles()?.db;
+        let start = db
             .range(..=keys::event_log_key(from_seq))
             .next_back()
             .transpose()?
             .filter(|(key, _)| key.first() == Some(&keys::EVENT_LOG))
             .map_or(keys::event_log_key(from_seq).to_vec(), |(key, _)| key.to_vec());
         let mut out = Vec::new();
-        for item in self.inner.db.range(start..).take_while(|item| {
+        for item in db.range(start..).take_while(|item| {
             item.as_ref()
                 .map_or(true, |(key, _)| key.first() == Some(&keys::EVENT_LOG))
         }) {
@@ -257,12 +257,12 @@ impl Storage {
         tokio::time::timeout(timeout, self.barrier())
             .await
             .map_err(|_| StorageError::Sled("timed out waiting for the commit queue".into()))??;
-        self.inner.db.flush_async().await?;
+        self.inner.shared.handles()?.db.flush_async().await?;
         Ok(())
     }
 }
 
-fn last_global_seq(db: &sled::Db) -> Result<Option<u64>, StorageError> {
+pub(crate) fn last_global_seq(db: &sled::Db) -> Result<Option<u64>, StorageError> {
     let Some(item) = db.scan_prefix([keys::EVENT_LOG]).next_back() else {
         return Ok(None);
     };

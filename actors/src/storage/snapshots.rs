@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use super::disk::DiskSync;
 use super::keys;
+use super::shared::{Handles, Shared};
 use super::{StorageError, TARGET_VALUE_BYTES};
 
 /// A snapshot to write.
@@ -34,10 +35,8 @@ pub struct SnapshotJob {
 
 /// Where snapshots go.
 pub struct SnapshotWriter {
-    /// The database (for flushes and journal pruning).
-    pub db: sled::Db,
-    /// The `snapshots` tree.
-    pub tree: sled::Tree,
+    /// The database (taken for each snapshot: none is held across a reopen).
+    pub shared: Arc<Shared>,
     /// Set under sync durability: the manifest is flushed and fsynced before pruning.
     pub disk: Option<DiskSync>,
 }
@@ -62,36 +61,33 @@ impl SnapshotWriter {
 
     fn write(&mut self, job: &SnapshotJob) -> Result<(), StorageError> {
         let (kind, id, covers) = (job.kind, &*job.id, job.covers);
+        let Handles { db, snapshots: tree } = self.shared.handles()?;
         let manifest_key = keys::snapshot_manifest_key(kind, id);
-        let current = self.tree.get(&manifest_key)?.and_then(|value| parse_manifest(&value));
+        let current = tree.get(&manifest_key)?.and_then(|value| parse_manifest(&value));
         if current.is_some_and(|(current, _)| current >= covers) {
             return Ok(());
         }
         let mut chunks = 0u32;
         for chunk in job.state.chunks(TARGET_VALUE_BYTES) {
-            self.tree
-                .insert(keys::snapshot_chunk_key(kind, id, covers, chunks), chunk)?;
+            tree.insert(keys::snapshot_chunk_key(kind, id, covers, chunks), chunk)?;
             chunks += 1;
         }
         let mut manifest = covers.to_be_bytes().to_vec();
         manifest.extend_from_slice(&chunks.to_be_bytes());
-        self.tree.insert(manifest_key, manifest)?;
+        tree.insert(manifest_key, manifest)?;
         if let Some(disk) = &mut self.disk {
-            self.db.flush()?;
+            db.flush()?;
             disk.sync()?;
         }
-        for item in self.tree.scan_prefix(keys::snapshot_chunk_prefix(kind, id)) {
+        for item in tree.scan_prefix(keys::snapshot_chunk_prefix(kind, id)) {
             let (key, _) = item?;
             if keys::snapshot_chunk_covers(&key).is_some_and(|of| of < covers) {
-                self.tree.remove(key)?;
+                tree.remove(key)?;
             }
         }
-        for item in self
-            .db
-            .range(keys::journal_key(kind, id, 0)..=keys::journal_key(kind, id, covers))
-        {
+        for item in db.range(keys::journal_key(kind, id, 0)..=keys::journal_key(kind, id, covers)) {
             let (key, _) = item?;
-            self.db.remove(key)?;
+            db.remove(key)?;
         }
         Ok(())
     }

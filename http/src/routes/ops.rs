@@ -29,7 +29,7 @@ pub async fn healthz() -> HttpResponse {
 /// The process accepts traffic (storage open, not shutting down).
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses(
     (status = 200, body = Status),
-    (status = 503, description = "`not_ready`: starting or shutting down")))]
+    (status = 503, description = "`not_ready`: shutting down, or storage cannot write (the `reason`) until it recovers")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if !state.ready.load(Ordering::Acquire) {
@@ -38,6 +38,14 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             "not_ready",
             "shutting down",
         ));
+    }
+    if let Some(reason) = state.storage.failure() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "storage cannot write until it recovers",
+        )
+        .with("reason", reason));
     }
     Ok(HttpResponse::Ok().json(Status { status: "ready" }))
 }

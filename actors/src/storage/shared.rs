@@ -1,0 +1,95 @@
+//! The sled database as the storage threads and readers share it, and its
+//! reopening after a write failure.
+//!
+//! sled 0.34 fails every later operation once one I/O failed (a disk full, an
+//! EIO): its error is sticky until the database is opened again. So when a
+//! group commit fails, the commit thread drops the shared handles (readers then
+//! get [`StorageError::Unavailable`] at once instead of sled's stale error),
+//! and reopens sled until a probe write is durable again; meanwhile the reason
+//! is what `/readyz` reports. Nothing else keeps a handle for longer than one
+//! read or one snapshot, so the old database closes (and releases its file
+//! lock) before the new one opens.
+
+use std::sync::{Mutex, RwLock};
+
+use super::{Durability, StorageConfig, StorageError, SNAPSHOT_TREE};
+
+/// An open database: the default tree and the snapshots tree.
+#[derive(Clone)]
+pub struct Handles {
+    /// Journals and the event log.
+    pub db: sled::Db,
+    /// Snapshots.
+    pub snapshots: sled::Tree,
+}
+
+/// The database slot and why it is empty.
+pub struct Shared {
+    config: StorageConfig,
+    handles: RwLock<Option<Handles>>,
+    /// Why writes fail now; `None`: writable.
+    failure: Mutex<Option<String>>,
+}
+
+fn open_handles(config: &StorageConfig) -> Result<Handles, StorageError> {
+    let flush_every = match config.durability {
+        Durability::Sync => None,
+        Durability::Relaxed => Some(config.flush_every_ms.max(1)),
+    };
+    let db = sled::Config::new()
+        .path(&config.data_dir)
+        .cache_capacity(config.cache_capacity_mb * 1024 * 1024)
+        .flush_every_ms(flush_every)
+        .open()?;
+    let snapshots = db.open_tree(SNAPSHOT_TREE)?;
+    Ok(Handles { db, snapshots })
+}
+
+impl Shared {
+    /// Opens the database of `config`.
+    pub fn open(config: &StorageConfig) -> Result<Shared, StorageError> {
+        let handles = open_handles(config)?;
+        Ok(Shared {
+            config: config.clone(),
+            handles: RwLock::new(Some(handles)),
+            failure: Mutex::new(None),
+        })
+    }
+
+    /// The open database, or why there is none.
+    pub fn handles(&self) -> Result<Handles, StorageError> {
+        let handles = self.handles.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*handles {
+            Some(handles) => Ok(handles.clone()),
+            None => Err(StorageError::Unavailable(self.failure().unwrap_or_default())),
+        }
+    }
+
+    /// Why writes fail now, if they do.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Writes failed for `reason`: drops the database until it is reopened.
+    pub fn fail(&self, reason: String) {
+        *self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+        self.handles
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+    }
+
+    /// Opens the database again (not yet shared: see [`Shared::recovered`]).
+    pub fn reopen(&self) -> Result<Handles, StorageError> {
+        open_handles(&self.config)
+    }
+
+    /// A probe write through `handles` was durable: share them again.
+    pub fn recovered(&self, handles: Handles) {
+        *self.handles.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(handles);
+        *self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
