@@ -53,6 +53,8 @@ pub struct Application {
     ready: Arc<AtomicBool>,
     /// How long SIGTERM keeps serving (not ready) before the listener closes.
     drain_delay: std::time::Duration,
+    /// SIGTERM and SIGINT, listened to from before the listener accepts.
+    signals: shutdown::Signals,
     /// The operator token in force (generated if none was configured).
     admin_token: SecretString,
 }
@@ -102,11 +104,13 @@ impl Application {
             body_limit_bytes: settings.server.body_limit_bytes,
             fault_injection: settings.testing.fault_injection,
         };
+        let signals = shutdown::Signals::install().context("cannot listen for signals")?;
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr().context("cannot read the bound address")?;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(mercato_http::middleware::limit_headers))
                 .wrap(from_fn(mercato_http::middleware::observe))
                 .configure(mercato_http::configure(state.clone(), options))
         })
@@ -123,6 +127,7 @@ impl Application {
             core,
             ready,
             drain_delay: settings.server.drain_delay,
+            signals,
             admin_token,
         })
     }
@@ -150,16 +155,14 @@ impl Application {
             core,
             ready,
             drain_delay,
+            signals,
             ..
         } = self;
         let handle = server.handle();
         let mut serving = actix_web::rt::spawn(server);
         let served = tokio::select! {
             served = &mut serving => served,
-            drained = shutdown::on_signal(handle, &ready, drain_delay) => {
-                drained.context("cannot listen for signals")?;
-                serving.await
-            }
+            () = signals.drain_on_signal(handle, &ready, drain_delay) => serving.await,
         };
         ready.store(false, Ordering::Release);
         tracing::info!("http server stopped");

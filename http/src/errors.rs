@@ -201,6 +201,9 @@ impl From<CartError> for ApiError {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "version_mismatch", message).with("version", current)
             }
             CartError::QtyOutOfRange => ApiError::invalid_field("qty", message),
+            CartError::LineFull { in_cart } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "line_full", message)
+                .with("in_cart", in_cart)
+                .with("max", mercato_actors::cart::state::MAX_QTY),
             CartError::TooManyLines => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many_lines", message),
             CartError::LineNotFound(sku) => {
                 ApiError::new(StatusCode::NOT_FOUND, "line_not_found", message).with("sku", sku)

@@ -1,17 +1,45 @@
 //! The per-request middleware: a request id (taken from `x-request-id` when the
 //! client sent a sane one, else generated) echoed in the response, a tracing span
-//! around the request, and the request metrics.
+//! around the request, and the request metrics; and the cap on request headers.
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web;
+use actix_web::ResponseError as _;
 use tracing::Instrument;
 
+use crate::errors::ApiError;
 use crate::AppState;
+
+/// Largest total size of a request's headers, names and values.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Refuses a request whose headers total more than [`MAX_HEADER_BYTES`]: 431
+/// `headers_too_large`.
+pub async fn limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        let refused = ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request headers total {size} bytes; at most {MAX_HEADER_BYTES} are read"),
+        );
+        return Ok(req.into_response(refused.error_response()).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
 
 /// The request id header.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -11,6 +11,7 @@ mod catalog;
 mod checkout_cart;
 mod checkout_prices;
 mod checkout_races;
+mod contract_limits;
 mod disk;
 mod disk_full;
 mod durability;

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::state::is_bidi_control;
+
 /// Longest name, city or region, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 /// Longest address line, in characters.
@@ -57,10 +59,11 @@ impl FieldError {
 /// Free text of 1 to `max` characters, not blank; returned trimmed.
 pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, FieldError> {
     let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control) {
+    let bad = |c: char| c.is_control() || is_bidi_control(c);
+    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(bad) {
         return Err(FieldError::new(
             field,
-            format!("{field} must be 1 to {max} characters, not blank, without control characters"),
+            format!("{field} must be 1 to {max} characters, not blank, without control or bidi characters"),
         ));
     }
     Ok(trimmed.to_string())

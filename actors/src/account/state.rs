@@ -64,7 +64,7 @@ pub enum AccountError {
     #[error("'{0}' is not an email address")]
     InvalidEmail(String),
     /// The password breaks the policy.
-    #[error("passwords must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters and not only whitespace")]
+    #[error("passwords must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters, not only whitespace, without control characters")]
     WeakPassword,
 }
 
@@ -105,7 +105,8 @@ pub fn normalize_email(raw: &str) -> Result<String, AccountError> {
 /// Checks the password policy.
 pub fn check_password(password: &str) -> Result<(), AccountError> {
     let chars = password.chars().count();
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) || password.trim().is_empty() {
+    let controls = password.chars().any(char::is_control);
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) || password.trim().is_empty() || controls {
         return Err(AccountError::WeakPassword);
     }
     Ok(())

@@ -118,6 +118,9 @@ pub enum CartError {
     /// A quantity outside 1..=999.
     #[error("qty must be between 1 and {MAX_QTY}")]
     QtyOutOfRange,
+    /// Adding would take the line past 999 units.
+    #[error("the line already holds {in_cart}; a line holds at most {MAX_QTY} units")]
+    LineFull { in_cart: u32 },
     /// The cart is full.
     #[error("a cart holds at most {MAX_LINES} lines")]
     TooManyLines,
@@ -243,9 +246,13 @@ impl CartState {
 
     /// Decides adding `line.qty` units (to an existing line, or as a new one).
     pub fn add(&self, mut line: Line) -> Result<CartEvent, CartError> {
-        let qty = self.line(&line.sku).map_or(0, |existing| existing.qty) + line.qty;
-        if line.qty == 0 || qty > MAX_QTY {
+        if line.qty == 0 || line.qty > MAX_QTY {
             return Err(CartError::QtyOutOfRange);
+        }
+        let in_cart = self.line(&line.sku).map_or(0, |existing| existing.qty);
+        let qty = in_cart + line.qty;
+        if qty > MAX_QTY {
+            return Err(CartError::LineFull { in_cart });
         }
         if self.line(&line.sku).is_none() && self.lines.len() >= MAX_LINES {
             return Err(CartError::TooManyLines);

@@ -5,8 +5,14 @@
 //! write the actor made before it — its own, and earlier ones a read or a refusal
 //! might have observed. Replies of messages that found everything durable leave at
 //! once. Under `relaxed` every reply leaves at once.
+//!
+//! Once a submission failed, nothing more is written or answered from this
+//! state: later records would be built on events storage does not have (and,
+//! storage reopening itself in between, could land on top of the gap). Pending
+//! events are dropped and replies answer `Restarting` until the actor has
+//! reloaded from storage ([`Journal::resume_at`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -62,6 +68,8 @@ pub struct Journal<R> {
     submitted_ticket: u64,
     /// Number of the last submission storage completed; written by the commit thread.
     durable_ticket: Arc<AtomicU64>,
+    /// Set by the commit thread when a submission failed; cleared by a reload.
+    failed: Arc<AtomicBool>,
 }
 
 impl<R: Send + 'static> Journal<R> {
@@ -78,6 +86,7 @@ impl<R: Send + 'static> Journal<R> {
             waiting: Vec::new(),
             submitted_ticket: 0,
             durable_ticket: Arc::new(AtomicU64::new(0)),
+            failed: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -85,6 +94,12 @@ impl<R: Send + 'static> Journal<R> {
     pub fn resume_at(&mut self, position: JournalPosition) {
         debug_assert!(self.pending.is_empty() && self.waiting.is_empty());
         self.position = position;
+        self.failed.store(false, Ordering::Release);
+    }
+
+    /// Whether a submission failed since the last reload.
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
     }
 
     /// The current end of the pending buffer.
@@ -123,13 +138,16 @@ impl<R: Send + 'static> Journal<R> {
     pub fn all_durable(&self) -> bool {
         self.pending_count == 0
             && self.waiting.is_empty()
+            && !self.failed()
             && self.durable_ticket.load(Ordering::Acquire) >= self.submitted_ticket
     }
 
     /// Sends `reply` now if nothing it may have seen is still undurable, else
     /// holds it for the next submission.
     pub fn reply(&mut self, to: ReplyTo<R>, reply: R) {
-        if self.durability == Durability::Relaxed || self.all_durable() {
+        if self.failed() {
+            let _ = to.send(Err(ActorError::Restarting));
+        } else if self.durability == Durability::Relaxed || self.all_durable() {
             let _ = to.send(Ok(reply));
         } else {
             self.waiting.push((to, reply));
@@ -147,6 +165,13 @@ impl<R: Send + 'static> Journal<R> {
         on_failure: impl FnOnce(StorageError) + Send + 'static,
     ) {
         if self.pending_count == 0 && self.waiting.is_empty() {
+            return;
+        }
+        if self.failed() {
+            self.rollback(Mark { bytes: 0, count: 0 });
+            for (to, _) in self.waiting.drain(..) {
+                let _ = to.send(Err(ActorError::Restarting));
+            }
             return;
         }
         let mut journal_seq = 0;
@@ -170,6 +195,7 @@ impl<R: Send + 'static> Journal<R> {
         self.submitted_ticket += 1;
         let ticket = self.submitted_ticket;
         let durable_ticket = Arc::clone(&self.durable_ticket);
+        let failed = Arc::clone(&self.failed);
         let waiting = std::mem::take(&mut self.waiting);
         let events = std::mem::take(&mut self.pending);
         let event_count = std::mem::replace(&mut self.pending_count, 0);
@@ -181,6 +207,9 @@ impl<R: Send + 'static> Journal<R> {
             event_count,
             snapshot,
             done: Box::new(move |result| {
+                if result.is_err() {
+                    failed.store(true, Ordering::Release);
+                }
                 durable_ticket.fetch_max(ticket, Ordering::AcqRel);
                 match result {
                     Ok(()) => {

@@ -7,25 +7,29 @@
 //! sled made are fsynced; after every flush, new blob files, their directory
 //! and the log are (`fdatasync`).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::StorageError;
+use super::{is_full, StorageError};
 
 /// The log file and blob directory of one sled database, for one thread.
 pub struct DiskSync {
     log: File,
     blobs: PathBuf,
-    /// Blob files already fsynced.
-    synced_blobs: HashSet<OsString>,
+    /// Blob files already fsynced, with the length they had then (one still
+    /// being written is synced again once it has grown).
+    synced_blobs: HashMap<OsString, u64>,
 }
 
 fn failed(path: &Path) -> impl FnOnce(io::Error) -> StorageError {
     let path = path.display().to_string();
-    move |err| StorageError::Sled(format!("cannot fsync {path}: {err}"))
+    move |err| match is_full(&err) {
+        true => StorageError::Full(format!("cannot fsync {path}: {err}")),
+        false => StorageError::Sled(format!("cannot fsync {path}: {err}")),
+    }
 }
 
 fn fsync(path: &Path) -> io::Result<()> {
@@ -53,26 +57,32 @@ impl DiskSync {
         Ok(DiskSync {
             log: File::open(&log).map_err(failed(&log))?,
             blobs,
-            synced_blobs: HashSet::new(),
+            synced_blobs: HashMap::new(),
         })
     }
 
-    /// After a sled flush: new blob files and their directory, then the log.
+    /// After a sled flush: new (or grown) blob files and their directory, then
+    /// the log.
     pub fn sync(&mut self) -> Result<(), StorageError> {
-        let mut present = HashSet::with_capacity(self.synced_blobs.len());
+        let mut present = HashMap::with_capacity(self.synced_blobs.len());
         let mut new_blobs = false;
         for entry in std::fs::read_dir(&self.blobs).map_err(failed(&self.blobs))? {
-            let name = entry.map_err(failed(&self.blobs))?.file_name();
-            if !self.synced_blobs.contains(&name) {
-                let path = self.blobs.join(&name);
-                match File::open(&path).and_then(|blob| blob.sync_data()) {
-                    Ok(()) => new_blobs = true,
-                    // Replaced and removed by sled meanwhile: nothing to keep.
-                    Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-                    Err(err) => return Err(failed(&path)(err)),
+            let entry = entry.map_err(failed(&self.blobs))?;
+            let path = entry.path();
+            let synced = match File::open(&path) {
+                Ok(blob) => {
+                    let len = blob.metadata().map_err(failed(&path))?.len();
+                    if self.synced_blobs.get(&entry.file_name()) != Some(&len) {
+                        blob.sync_data().map_err(failed(&path))?;
+                        new_blobs = true;
+                    }
+                    len
                 }
-            }
-            present.insert(name);
+                // Replaced and removed by sled meanwhile: nothing to keep.
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(failed(&path)(err)),
+            };
+            present.insert(entry.file_name(), synced);
         }
         self.synced_blobs = present;
         if new_blobs {

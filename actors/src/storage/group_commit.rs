@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use super::disk::DiskSync;
 use super::event_log;
 use super::keys;
-use super::shared::{Handles, Shared};
+use super::shared::{close, Handles, Shared};
 use super::snapshots::SnapshotJob;
 use super::{StorageError, TARGET_VALUE_BYTES};
 use crate::metrics::StorageMetrics;
@@ -120,17 +120,39 @@ impl GroupCommitter {
                 }
                 (submission.done)(result.clone());
             }
-            if let Some(err) = failed {
-                if !self.recover(&jobs, err.to_string()) {
-                    break;
+            let going_on = match failed {
+                None => true,
+                Some(StorageError::Full(reason)) => self.recover(&jobs, reason),
+                Some(err) => {
+                    self.refuse_for_good(&jobs, err);
+                    false
                 }
+            };
+            if !going_on {
+                break;
             }
         }
         tracing::debug!("group commit thread exiting");
     }
 
-    /// Reopens the database until a probe write is durable, answering every
-    /// submission meanwhile with `Unavailable`; `false` if the queue closed.
+    /// After an I/O error other than a full disk the file's contents cannot be
+    /// trusted (the kernel may have dropped the pages it failed to write and
+    /// kept serving them from memory): storage stays unavailable, every
+    /// submission is refused, and `/readyz` says to check the disk and restart.
+    fn refuse_for_good(&mut self, jobs: &Receiver<Submission>, err: StorageError) {
+        self.metrics.writable.set(0);
+        self.metrics.write_failures.inc();
+        let reason = format!("{err}; not retried: check the disk, then restart");
+        tracing::error!(%reason, "storage failed for good");
+        self.shared.fail(reason.clone());
+        while let Ok(submission) = jobs.recv() {
+            (submission.done)(Err(StorageError::Unavailable(reason.clone())));
+        }
+    }
+
+    /// The disk was full: reopens the database until a probe write is durable,
+    /// answering every submission meanwhile with `Unavailable`; `false` if the
+    /// queue closed.
     fn recover(&mut self, jobs: &Receiver<Submission>, mut reason: String) -> bool {
         self.metrics.writable.set(0);
         self.metrics.write_failures.inc();
@@ -164,15 +186,27 @@ impl GroupCommitter {
     /// Opens the database again and writes a probe record through it, durably.
     fn reopen(&mut self) -> Result<Handles, StorageError> {
         let handles = self.shared.reopen()?;
-        self.next_global_seq = super::last_global_seq(&handles.db)?.map_or(1, |seq| seq + 1);
-        handles
-            .db
-            .insert(keys::PROBE, &crate::runtime::now_millis().to_be_bytes())?;
+        match self.probe(&handles) {
+            Ok(()) => Ok(handles),
+            Err(err) => {
+                close(Some(handles));
+                Err(err)
+            }
+        }
+    }
+
+    fn probe(&mut self, handles: &Handles) -> Result<(), StorageError> {
+        // Never hand out a number again, even one the failed group may have
+        // shown a reader before it failed.
+        let next = super::last_global_seq(&handles.db)?.map_or(1, |seq| seq + 1);
+        self.next_global_seq = self.next_global_seq.max(next);
+        let now = crate::runtime::now_millis().to_be_bytes();
+        handles.db.insert(keys::PROBE, &now)?;
         handles.db.flush()?;
         if let Some(disk) = &mut self.disk {
             disk.sync()?;
         }
-        Ok(handles)
+        Ok(())
     }
 
     fn write_group(&mut self, handles: &Handles, group: &[Submission]) -> Result<(), StorageError> {

@@ -51,12 +51,26 @@ pub enum StorageError {
     /// Writes failed and the database is being reopened (the reason).
     #[error("storage cannot write until it recovers: {0}")]
     Unavailable(String),
+    /// The disk is full (or over quota): a write failed for want of space.
+    #[error("disk full: {0}")]
+    Full(String),
 }
 
 impl From<sled::Error> for StorageError {
     fn from(err: sled::Error) -> Self {
-        StorageError::Sled(err.to_string())
+        match &err {
+            sled::Error::Io(io) if is_full(io) => StorageError::Full(err.to_string()),
+            _ => StorageError::Sled(err.to_string()),
+        }
     }
+}
+
+/// Whether an I/O error says the disk is full or the quota used up (ENOSPC,
+/// EDQUOT): the one failure storage heals from by itself.
+pub fn is_full(err: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    err.kind() == std::io::ErrorKind::StorageFull || matches!(err.raw_os_error(), Some(ENOSPC | EDQUOT))
 }
 
 /// When a write is acknowledged.

@@ -31,6 +31,16 @@ pub struct Shared {
     failure: Mutex<Option<String>>,
 }
 
+/// Drops `handles`. sled's log, closing after an I/O error sled itself did not
+/// see (our fsync failed), syncs again and unwraps the result: that panic must
+/// not take the thread that closes it with it.
+pub fn close(handles: Option<Handles>) {
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(handles)));
+    if closed.is_err() {
+        tracing::error!("sled panicked while closing after a failed write; reopening it anyway");
+    }
+}
+
 fn open_handles(config: &StorageConfig) -> Result<Handles, StorageError> {
     let flush_every = match config.durability {
         Durability::Sync => None,

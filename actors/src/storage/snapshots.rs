@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use super::disk::DiskSync;
 use super::keys;
-use super::shared::{Handles, Shared};
+use super::shared::{close, Handles, Shared};
 use super::{StorageError, TARGET_VALUE_BYTES};
 
 /// A snapshot to write.
@@ -51,7 +51,12 @@ impl SnapshotWriter {
     /// Runs until every sender of `jobs` is gone.
     pub fn run(mut self, jobs: Receiver<SnapshotJob>) {
         while let Ok(job) = jobs.recv() {
-            if let Err(err) = self.write(&job) {
+            let written = self.shared.handles().and_then(|handles| {
+                let written = self.write(&handles, &job);
+                close(Some(handles));
+                written
+            });
+            if let Err(err) = written {
                 // The journal still holds everything: the entity loads correctly, only slower.
                 tracing::error!(kind = job.kind, id = %job.id, error = %err, "snapshot write failed");
             }
@@ -59,9 +64,9 @@ impl SnapshotWriter {
         tracing::debug!("snapshot thread exiting");
     }
 
-    fn write(&mut self, job: &SnapshotJob) -> Result<(), StorageError> {
+    fn write(&mut self, handles: &Handles, job: &SnapshotJob) -> Result<(), StorageError> {
         let (kind, id, covers) = (job.kind, &*job.id, job.covers);
-        let Handles { db, snapshots: tree } = self.shared.handles()?;
+        let Handles { db, snapshots: tree } = handles;
         let manifest_key = keys::snapshot_manifest_key(kind, id);
         let current = tree.get(&manifest_key)?.and_then(|value| parse_manifest(&value));
         if current.is_some_and(|(current, _)| current >= covers) {

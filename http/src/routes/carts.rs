@@ -171,7 +171,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct AddItem {
     sku: String,
-    /// Units to add, 1..=999 (the line is capped at 999).
+    /// Units to add, 1..=999; a line holds at most 999 (past that: 422 `line_full`).
     qty: u32,
 }
 
@@ -228,7 +228,7 @@ pub async fn get_one(
 #[utoipa::path(post, path = "/v1/carts/{id}/items", tag = "carts", params(("id" = String, Path)), request_body = AddItem,
     responses((status = 200, body = CartBody), (status = 404), (status = 409, description = "`cart_closed`, `cart_checked_out` (with `order_id`)"),
         (status = 412, description = "`version_mismatch`"),
-        (status = 422, description = "`invalid_field`, `unknown_sku`, `product_unavailable`, `too_many_lines`, `currency_mismatch`")))]
+        (status = 422, description = "`invalid_field`, `line_full` (with `in_cart` and `max`), `unknown_sku`, `product_unavailable`, `too_many_lines`, `currency_mismatch`")))]
 #[post("/{id}/items")]
 pub async fn add_item(
     req: HttpRequest,

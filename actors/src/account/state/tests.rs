@@ -51,6 +51,16 @@ fn passwords_follow_the_policy() {
     );
     assert_eq!(check_password(&"x".repeat(129)), Err(AccountError::WeakPassword));
     assert_eq!(
+        check_password(&"\0".repeat(10)),
+        Err(AccountError::WeakPassword),
+        "NULs"
+    );
+    assert_eq!(
+        check_password("correct\nhorse"),
+        Err(AccountError::WeakPassword),
+        "a newline"
+    );
+    assert_eq!(
         check_password(&"é".repeat(10)),
         Ok(()),
         "counted in characters, not bytes"

@@ -47,8 +47,8 @@ fn limits_are_enforced() {
     run(&mut cart, |c| c.add(line("A", MAX_QTY, 1)));
     assert_eq!(
         cart.add(line("A", 1, 1)),
-        Err(CartError::QtyOutOfRange),
-        "the sum is capped too"
+        Err(CartError::LineFull { in_cart: MAX_QTY }),
+        "the sum is capped too, and says so"
     );
     assert_eq!(cart.set_qty("A", 0), Err(CartError::QtyOutOfRange));
     assert_eq!(cart.set_qty("Z", 1), Err(CartError::LineNotFound("Z".into())));
