@@ -74,7 +74,7 @@ impl Core {
         let runtime = Runtime::start(settings.runtime.clone(), storage.clone(), metrics.runtime);
         let inventory = Inventory::new(&runtime);
         let passwords = Passwords::new(&settings.auth.argon2).context("invalid [auth.argon2] settings")?;
-        let accounts = Accounts::new(&runtime, passwords, settings.auth.refresh_ttl);
+        let accounts = Accounts::new(&runtime, passwords, settings.auth.refresh_ttl, settings.auth.access_ttl);
         let search_dir = data_dir.join(SEARCH_DIR);
         let search = SearchIndex::open(&search_dir)
             .with_context(|| format!("cannot open the search index in {}", search_dir.display()))?;

@@ -19,8 +19,8 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn claims(sub: &str, role: &str, exp: u64) -> Value {
-    json!({"sub": sub, "role": role, "iat": now() - 10, "exp": exp, "jti": "j1"})
+fn claims(sub: &str, sid: &str, role: &str, exp: u64) -> Value {
+    json!({"sub": sub, "sid": sid, "role": role, "iat": now() - 10, "exp": exp, "jti": "j1"})
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
@@ -48,7 +48,9 @@ async fn forged_unsigned_and_expired_tokens_are_401() {
     let app = spawn_app_with(|settings| settings.auth.jwt_secret = SecretString::from(SECRET)).await;
     let session = app.api.register("gina@example.com").await;
     let id = session["user"]["id"].as_str().unwrap();
-    let valid = sign(&claims(id, "customer", now() + 600), SECRET);
+    let refresh = refresh_token(&session);
+    let sid = refresh.split('.').next().unwrap();
+    let valid = sign(&claims(id, sid, "customer", now() + 600), SECRET);
     assert_eq!(
         me_status(&app.api, &valid).await.0,
         StatusCode::OK,
@@ -56,7 +58,7 @@ async fn forged_unsigned_and_expired_tokens_are_401() {
     );
 
     let forged = sign(
-        &claims(id, "admin", now() + 600),
+        &claims(id, sid, "admin", now() + 600),
         "another-secret-that-is-long-enough!!",
     );
     assert_eq!(
@@ -65,7 +67,7 @@ async fn forged_unsigned_and_expired_tokens_are_401() {
     );
 
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(claims(id, "admin", now() + 600).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims(id, sid, "admin", now() + 600).to_string());
     for unsigned in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
         assert_eq!(me_status(&app.api, &unsigned).await.0, StatusCode::UNAUTHORIZED);
     }
@@ -74,13 +76,13 @@ async fn forged_unsigned_and_expired_tokens_are_401() {
     let tampered = format!("{valid_header}.{payload}.{signature}");
     assert_eq!(me_status(&app.api, &tampered).await.0, StatusCode::UNAUTHORIZED);
 
-    let expired = sign(&claims(id, "customer", now() - 60), SECRET);
+    let expired = sign(&claims(id, sid, "customer", now() - 60), SECRET);
     assert_eq!(
         me_status(&app.api, &expired).await,
         (StatusCode::UNAUTHORIZED, "token_expired".into())
     );
     let unknown_user = sign(
-        &claims("0123456789abcdef0123456789abcdef", "admin", now() + 600),
+        &claims("0123456789abcdef0123456789abcdef", sid, "admin", now() + 600),
         SECRET,
     );
     assert_eq!(me_status(&app.api, &unknown_user).await.0, StatusCode::UNAUTHORIZED);

@@ -29,6 +29,7 @@ mod orders;
 mod power_loss;
 mod rate_limits;
 mod refunds;
+mod revocation;
 mod search;
 mod seed;
 mod shutdown;

@@ -176,6 +176,10 @@ impl Entity for RefreshFamily {
                 emit(self, self.logout(), events);
                 Ok(())
             }
+            SessionCommand::Check => match self.revoked() {
+                Some(_) => Err(RefreshError::Invalid),
+                None => Ok(()),
+            },
         };
         result.and_then(|()| self.user().map(str::to_string).ok_or(RefreshError::Invalid))
     }

@@ -91,6 +91,8 @@ pub enum SessionCommand {
     },
     /// Revoke the family the presented token belongs to.
     Logout { presented: TokenDigest },
+    /// Whether the family is still signed in (its access tokens work).
+    Check,
 }
 
 /// The reply to a [`SessionCommand`]: the family's user.

@@ -6,6 +6,7 @@
 //! - [`address`]: address and phone checks, pure;
 //! - [`password`]: argon2id hashing on the blocking pool;
 //! - [`tokens`]: opaque refresh tokens and random ids;
+//! - [`revocation`]: which sessions' access tokens are refused, from memory;
 //! - [`messages`], `actor`: the `user`, `email` and `session` entities;
 //! - [`Accounts`]: the front door the HTTP layer and the CLI use.
 //!
@@ -18,6 +19,7 @@ mod actor;
 pub mod address;
 pub mod messages;
 pub mod password;
+pub mod revocation;
 pub mod state;
 pub mod tokens;
 pub mod user;
@@ -28,6 +30,7 @@ use std::time::Duration;
 use self::address::{Address, AddressPatch};
 use self::messages::{ClaimCommand, SessionCommand, UserCommand, UserOutcome};
 use self::password::{PasswordError, Passwords};
+use self::revocation::{Known, Revocations};
 use self::tokens::RefreshToken;
 use crate::runtime::{now_millis, ActorDirectory, ActorError, Registry, Runtime, UnixMillis};
 
@@ -94,17 +97,34 @@ pub struct Accounts {
     passwords: Passwords,
     /// How long a refresh token lives unless rotated.
     refresh_ttl: Duration,
+    /// Sessions whose access tokens are refused.
+    revocations: Arc<Revocations>,
 }
 
 impl Accounts {
     /// Accounts on `runtime`.
-    pub fn new(runtime: &Runtime, passwords: Passwords, refresh_ttl: Duration) -> Self {
+    pub fn new(runtime: &Runtime, passwords: Passwords, refresh_ttl: Duration, access_ttl: Duration) -> Self {
         Accounts {
             users: Registry::new(runtime),
             emails: Registry::new(runtime),
             sessions: Registry::new(runtime),
             passwords,
             refresh_ttl,
+            revocations: Arc::new(Revocations::new(access_ttl)),
+        }
+    }
+
+    /// Whether the access tokens of `session` (one issued at `issued_at`) still
+    /// work: from memory, or once from the session's entity (see [`revocation`]).
+    pub async fn session_live(&self, session: &str, issued_at: UnixMillis) -> Result<bool, ActorError> {
+        match self.revocations.check(session, issued_at) {
+            Known::Live => Ok(true),
+            Known::Revoked => Ok(false),
+            Known::Ask => {
+                let live = self.sessions.call(session, SessionCommand::Check).await?.is_ok();
+                self.revocations.learned(session, live);
+                Ok(live)
+            }
         }
     }
 
@@ -229,7 +249,13 @@ impl Accounts {
             next: next.digest,
             expires_at,
         };
-        let user_id = self.sessions.call(&family, rotate).await??;
+        let user_id = match self.sessions.call(&family, rotate).await? {
+            Err(RefreshError::Reused) => {
+                self.revocations.revoke(&family);
+                return Err(RefreshError::Reused.into());
+            }
+            other => other?,
+        };
         let profile = match self.user(&user_id, UserCommand::Profile).await {
             Err(AccountsError::User(UserError::NotFound)) => return Err(RefreshError::Invalid.into()),
             other => other?,
@@ -248,6 +274,7 @@ impl Accounts {
         self.sessions
             .call(&family, SessionCommand::Logout { presented })
             .await??;
+        self.revocations.revoke(&family);
         Ok(())
     }
 

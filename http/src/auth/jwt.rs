@@ -1,4 +1,5 @@
-//! JWT access tokens: HS256, short-lived, claims `sub`, `role`, `iat`, `exp`, `jti`.
+//! JWT access tokens: HS256, short-lived, claims `sub`, `sid` (the session:
+//! its refresh-token family), `role`, `iat`, `exp`, `jti`.
 //!
 //! Only HS256 verifies: `alg: none` and every other algorithm are refused, and
 //! expiry is checked with a small leeway for clock skew.
@@ -22,6 +23,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub struct Claims {
     /// The user id.
     pub sub: String,
+    /// The session (refresh-token family) it was issued for: a logout or a
+    /// refresh-token reuse ends its access tokens too.
+    pub sid: String,
     /// The role when the token was issued (the live role decides access).
     pub role: Role,
     /// Issued at, seconds since the epoch.
@@ -75,12 +79,13 @@ impl JwtKeys {
         }
     }
 
-    /// A token for `user_id` with `role`.
-    pub fn issue(&self, user_id: &str, role: Role) -> Result<AccessToken, jsonwebtoken::errors::Error> {
+    /// A token for `user_id` with `role`, in session `session`.
+    pub fn issue(&self, user_id: &str, role: Role, session: &str) -> Result<AccessToken, jsonwebtoken::errors::Error> {
         let iat = now_millis() / 1000;
         let expires_in = self.access_ttl.as_secs();
         let claims = Claims {
             sub: user_id.to_string(),
+            sid: session.to_string(),
             role,
             iat,
             exp: iat + expires_in,

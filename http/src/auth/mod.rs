@@ -122,6 +122,17 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<Principal, ApiErro
         TokenError::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", err.to_string()),
         TokenError::Invalid => ApiError::unauthorized(err.to_string()),
     })?;
+    if !state
+        .accounts
+        .session_live(&claims.sid, claims.iat.saturating_mul(1000))
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "session_revoked",
+            "this session was signed out (or its refresh token reused); sign in again",
+        ));
+    }
     match state.accounts.role(&claims.sub).await? {
         Some(role) => Ok(Principal::User { id: claims.sub, role }),
         None => Err(ApiError::unauthorized("the account of this token no longer exists")),

@@ -71,7 +71,7 @@ pub struct SessionBody {
 fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiError> {
     let access = state
         .jwt
-        .issue(&signed_in.user_id, signed_in.profile.role)
+        .issue(&signed_in.user_id, signed_in.profile.role, &signed_in.refresh.family)
         .map_err(|err| {
             tracing::error!(error = %err, "cannot sign an access token");
             ApiError::new(
@@ -200,8 +200,8 @@ pub async fn refresh(
     Ok(HttpResponse::Ok().json(session(&state, signed_in)?))
 }
 
-/// Ends the session of a refresh token: none of its refresh tokens works again.
-/// Access tokens already issued run out on their own (`expires_in`).
+/// Ends the session of a refresh token: none of its refresh tokens, and none
+/// of the access tokens issued with them, works again (401 `session_revoked`).
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", request_body = RefreshRequest,
     responses((status = 204), (status = 401, description = "`invalid_refresh_token`")))]
 #[post("/logout")]
