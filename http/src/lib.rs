@@ -24,6 +24,7 @@ pub mod format;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_responses;
 pub mod patch;
 pub mod rate_limit;
 pub mod routes;
@@ -105,6 +106,7 @@ async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(state)
+            .app_data(web::Data::new(options))
             .app_data(
                 web::JsonConfig::default()
                     .limit(options.body_limit_bytes)

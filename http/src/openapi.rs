@@ -4,6 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::openapi_responses::CommonResponses;
 use crate::routes::{
     actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, search,
     users,
@@ -31,7 +32,7 @@ use crate::ws;
         orders::checkout, orders::get_one, orders::my_orders, orders::cancel, orders::transition,
         payments::stripe_webhook,
     ),
-    modifiers(&OperatorToken),
+    modifiers(&OperatorToken, &CommonResponses),
     tags(
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "inventory", description = "Stock levels and reservations"),

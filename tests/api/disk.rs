@@ -1,7 +1,7 @@
 //! A real file system for tests that need one: ext4 in an image file, mounted
 //! through a loop device (root only), that can be filled up or powered off.
 //! Without root or loop devices the tests that use it say so and pass, unless
-//! `MERCATO_REQUIRE_POWER_LOSS` is set (CI sets it).
+//! `MERCATO_REQUIRE_ALL_TESTS` is set (CI sets it).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -106,7 +106,7 @@ impl Drop for Disk {
 pub fn disk(mib: u64) -> Option<Disk> {
     match Disk::new(mib) {
         Ok(disk) => Some(disk),
-        Err(why) if std::env::var_os("MERCATO_REQUIRE_POWER_LOSS").is_none() => {
+        Err(why) if std::env::var_os("MERCATO_REQUIRE_ALL_TESTS").is_none() => {
             eprintln!("loop-device test not run: {why}");
             None
         }

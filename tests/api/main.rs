@@ -22,6 +22,7 @@ mod lifecycle;
 mod login_memory;
 mod mail_poison;
 mod notifications;
+mod openapi_doc;
 mod ops;
 mod order_access;
 mod order_crashes;

@@ -6,7 +6,7 @@
 //! test must see losses, which shows that it would catch a missing fsync.
 //!
 //! Needs root and a free loop device; without them the tests say so and
-//! pass, unless `MERCATO_REQUIRE_POWER_LOSS` is set (CI sets it).
+//! pass, unless `MERCATO_REQUIRE_ALL_TESTS` is set (CI sets it).
 
 use std::path::Path;
 

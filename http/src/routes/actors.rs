@@ -21,6 +21,7 @@ const MAX_LIMIT: usize = 10_000;
 
 /// Query of `GET /v1/admin/actors`.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only actors of this kind (`sku`).
@@ -75,7 +76,7 @@ fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDir
 }
 
 /// Live actors, optionally of one kind.
-#[utoipa::path(get, path = "/v1/admin/actors", tag = "actors", security(("operator_token" = [])), params(ListQuery),
+#[utoipa::path(get, path = "/v1/admin/actors", operation_id = "list_actors", tag = "actors", security(("operator_token" = [])), params(ListQuery),
     responses((status = 200, body = [ActorBody]), (status = 401), (status = 404, description = "unknown kind"),
         (status = 422, description = "`invalid_field`, `invalid_query`")))]
 #[get("/actors")]

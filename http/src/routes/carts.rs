@@ -192,7 +192,7 @@ pub struct ApplyCoupon {
 }
 
 /// Creates a guest cart: whoever holds its id may use it.
-#[utoipa::path(post, path = "/v1/carts", tag = "carts", responses((status = 201, body = CartBody)))]
+#[utoipa::path(post, path = "/v1/carts", operation_id = "create_cart", tag = "carts", responses((status = 201, body = CartBody)))]
 #[post("")]
 pub async fn create(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (id, view) = state.carts.create(None).await?;
@@ -210,7 +210,7 @@ pub async fn my_cart(user: CurrentUser, state: web::Data<AppState>) -> Result<Ht
 }
 
 /// One cart; a customer's cart needs that customer's token.
-#[utoipa::path(get, path = "/v1/carts/{id}", tag = "carts", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/carts/{id}", operation_id = "get_cart", tag = "carts", params(("id" = String, Path)),
     responses((status = 200, body = CartBody), (status = 403, description = "`cart_forbidden`"),
         (status = 404, description = "`cart_not_found`")))]
 #[get("/{id}")]

@@ -113,15 +113,15 @@ fn tree(categories: Vec<Category>) -> Vec<CategoryNode> {
 }
 
 /// The whole category tree, roots first, each level by name.
-#[utoipa::path(get, path = "/v1/categories", tag = "catalog", responses((status = 200, body = [CategoryNode])))]
+#[utoipa::path(get, path = "/v1/categories", operation_id = "list_categories", tag = "catalog", responses((status = 200, body = [CategoryNode])))]
 #[get("")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(tree(state.catalog.categories().await?)))
 }
 
 /// One category, by id or slug, with its path from the root.
-#[utoipa::path(get, path = "/v1/categories/{id_or_slug}", tag = "catalog",
-    params(("id_or_slug" = String, Path, description = "numeric id or slug")),
+#[utoipa::path(get, path = "/v1/categories/{id}", operation_id = "get_category", tag = "catalog",
+    params(("id" = String, Path, description = "numeric id or slug")),
     responses((status = 200, body = CategoryBody), (status = 404, description = "`category_not_found`")))]
 #[get("/{id_or_slug}")]
 pub async fn get_one(state: web::Data<AppState>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -137,7 +137,7 @@ pub async fn get_one(state: web::Data<AppState>, key: web::Path<String>) -> Resu
 }
 
 /// Creates a category.
-#[utoipa::path(post, path = "/v1/categories", tag = "catalog", security(("operator_token" = [])), request_body = NewCategory,
+#[utoipa::path(post, path = "/v1/categories", operation_id = "create_category", tag = "catalog", security(("operator_token" = [])), request_body = NewCategory,
     responses((status = 201, body = CategoryBody), (status = 401), (status = 404, description = "`category_not_found` (parent)"),
         (status = 409, description = "`category_name_taken`, `slug_taken`"), (status = 422, description = "`invalid_field`")))]
 #[post("")]
@@ -157,7 +157,7 @@ pub async fn create(
 }
 
 /// Renames or moves a category.
-#[utoipa::path(patch, path = "/v1/categories/{id}", tag = "catalog", security(("operator_token" = [])),
+#[utoipa::path(patch, path = "/v1/categories/{id}", operation_id = "update_category", tag = "catalog", security(("operator_token" = [])),
     params(("id" = u64, Path)), request_body = CategoryChange,
     responses((status = 200, body = CategoryBody), (status = 401), (status = 404, description = "`category_not_found`"),
         (status = 409, description = "`category_cycle`, `category_name_taken`, `slug_taken`"), (status = 422)))]
@@ -185,7 +185,7 @@ pub async fn update(
 }
 
 /// Deletes a category that has no children and no products.
-#[utoipa::path(delete, path = "/v1/categories/{id}", tag = "catalog", security(("operator_token" = [])),
+#[utoipa::path(delete, path = "/v1/categories/{id}", operation_id = "delete_category", tag = "catalog", security(("operator_token" = [])),
     params(("id" = u64, Path)),
     responses((status = 204), (status = 401), (status = 404, description = "`category_not_found`"),
         (status = 409, description = "`category_not_empty`")))]

@@ -249,7 +249,7 @@ fn coupon_in(rules: &PricingRules, code: &str) -> Result<CouponBody, ApiError> {
 }
 
 /// Every coupon and promotion.
-#[utoipa::path(get, path = "/v1/admin/coupons", tag = "carts", security(("operator_token" = [])),
+#[utoipa::path(get, path = "/v1/admin/coupons", operation_id = "list_coupons", tag = "carts", security(("operator_token" = [])),
     responses((status = 200, body = RulesBody), (status = 401), (status = 403)))]
 #[get("/coupons")]
 pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -261,7 +261,7 @@ pub async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, 
 }
 
 /// Creates a coupon.
-#[utoipa::path(post, path = "/v1/admin/coupons", tag = "carts", security(("operator_token" = [])), request_body = NewCoupon,
+#[utoipa::path(post, path = "/v1/admin/coupons", operation_id = "create_coupon", tag = "carts", security(("operator_token" = [])), request_body = NewCoupon,
     responses((status = 201, body = CouponBody), (status = 401), (status = 403), (status = 409, description = "`coupon_code_taken`"),
         (status = 422, description = "`invalid_field`")))]
 #[post("/coupons")]
@@ -291,7 +291,7 @@ pub async fn create(
 }
 
 /// Changes a coupon.
-#[utoipa::path(patch, path = "/v1/admin/coupons/{code}", tag = "carts", security(("operator_token" = [])),
+#[utoipa::path(patch, path = "/v1/admin/coupons/{code}", operation_id = "update_coupon", tag = "carts", security(("operator_token" = [])),
     params(("code" = String, Path)), request_body = CouponChange,
     responses((status = 200, body = CouponBody), (status = 401), (status = 403), (status = 404), (status = 422)))]
 #[patch("/coupons/{code}")]
@@ -325,7 +325,7 @@ pub async fn update(
 }
 
 /// Deletes a coupon; carts holding its code show `coupon_not_applicable`.
-#[utoipa::path(delete, path = "/v1/admin/coupons/{code}", tag = "carts", security(("operator_token" = [])),
+#[utoipa::path(delete, path = "/v1/admin/coupons/{code}", operation_id = "delete_coupon", tag = "carts", security(("operator_token" = [])),
     params(("code" = String, Path)), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 #[delete("/coupons/{code}")]
 pub async fn remove(_: Admin, state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -50,7 +50,7 @@ fn body(consumer: &'static str, letter: DeadLetter) -> DeadLetterBody {
 }
 
 /// Events set aside by the consumers of the event log.
-#[utoipa::path(get, path = "/v1/admin/dead-letters", tag = "ops", security(("operator_token" = [])),
+#[utoipa::path(get, path = "/v1/admin/dead-letters", operation_id = "list_dead_letters", tag = "ops", security(("operator_token" = [])),
     responses((status = 200, body = DeadLettersBody), (status = 401), (status = 403),
         (status = 503, description = "`actor_restarting`, `actor_overloaded`")))]
 #[get("/dead-letters")]

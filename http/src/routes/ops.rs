@@ -10,7 +10,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::errors::ApiError;
 use crate::openapi::ApiDoc;
-use crate::AppState;
+use crate::{AppState, HttpOptions};
 
 /// A status answer.
 #[derive(Serialize, ToSchema)]
@@ -69,6 +69,10 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 /// This API's OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi(options: web::Data<HttpOptions>) -> HttpResponse {
+    let mut doc = ApiDoc::openapi();
+    if !options.fault_injection {
+        doc.paths.paths.remove("/v1/admin/actors/{kind}/{id}/fault");
+    }
+    HttpResponse::Ok().json(doc)
 }

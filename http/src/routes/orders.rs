@@ -168,7 +168,7 @@ fn subtle_eq(a: &str, b: &str) -> bool {
 }
 
 /// One order: its customer's, staff's, or a guest's with `X-Order-Token`.
-#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", params(("id" = String, Path),
+#[utoipa::path(get, path = "/v1/orders/{id}", operation_id = "get_order", tag = "orders", params(("id" = String, Path),
         ("X-Order-Token" = Option<String>, Header, description = "a guest's order token")),
     responses((status = 200, body = OrderBody), (status = 404, description = "`order_not_found` (also for someone else's order)")))]
 #[get("/{id}")]

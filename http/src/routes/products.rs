@@ -219,7 +219,7 @@ impl NewProduct {
 }
 
 /// One product with its current stock.
-#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalog", params(("id" = u64, Path)),
+#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "get_product", tag = "catalog", params(("id" = u64, Path)),
     responses((status = 200, body = ProductBody), (status = 404, description = "`product_not_found`")))]
 #[get("/{id}")]
 pub async fn get_one(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
@@ -228,7 +228,7 @@ pub async fn get_one(state: web::Data<AppState>, id: web::Path<u64>) -> Result<H
 }
 
 /// Creates a product; it is searchable within a second.
-#[utoipa::path(post, path = "/v1/products", tag = "catalog", security(("operator_token" = [])), request_body = NewProduct,
+#[utoipa::path(post, path = "/v1/products", operation_id = "create_product", tag = "catalog", security(("operator_token" = [])), request_body = NewProduct,
     responses((status = 201, body = ProductBody), (status = 401), (status = 404, description = "`category_not_found`"),
         (status = 409, description = "`sku_taken`"), (status = 422, description = "`invalid_field`, `invalid_body`")))]
 #[post("")]
@@ -243,7 +243,7 @@ pub async fn create(
 }
 
 /// Changes a product.
-#[utoipa::path(patch, path = "/v1/products/{id}", tag = "catalog", security(("operator_token" = [])),
+#[utoipa::path(patch, path = "/v1/products/{id}", operation_id = "update_product", tag = "catalog", security(("operator_token" = [])),
     params(("id" = u64, Path)), request_body = ProductChange,
     responses((status = 200, body = ProductBody), (status = 401), (status = 404, description = "`product_not_found`, `category_not_found`"),
         (status = 409, description = "`sku_taken`"), (status = 422)))]
