@@ -84,7 +84,7 @@ enum Command {
 #[utoipa::path(get, path = "/v1/carts/{id}/ws", tag = "carts",
     params(("id" = String, Path), ("access_token" = Option<String>, Query, description = "owner's token for a customer's cart")),
     responses((status = 101, description = "WebSocket: see the module docs for the protocol"),
-        (status = 401), (status = 403, description = "`cart_forbidden`"), (status = 404, description = "`cart_not_found`")))]
+        (status = 400, description = "`not_a_websocket`: the request asks for no WebSocket upgrade"), (status = 401), (status = 403, description = "`cart_forbidden`"), (status = 404, description = "`cart_not_found`")))]
 #[get("/{id}/ws")]
 pub async fn cart_socket(
     req: HttpRequest,

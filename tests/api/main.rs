@@ -31,6 +31,7 @@ mod power_loss;
 mod rate_limits;
 mod refunds;
 mod revocation;
+mod schemathesis;
 mod search;
 mod seed;
 mod shutdown;
