@@ -34,6 +34,7 @@ commands=(
   "cargo bench --bench search_index -- --products 100000"
   "cargo bench --bench http_load -- --scenario search --products 100000 --duration 10 --connections 8"
   "cargo bench --bench http_load -- --scenario search --products 100000 --duration 10 --connections 64"
+  "cargo bench --bench login_load -- --duration 10"
   "cargo bench --bench cart_updates"
   "cargo bench --bench cart_push"
   "cargo bench --bench checkout_load -- --scenario steady"
