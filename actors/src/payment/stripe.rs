@@ -1,5 +1,5 @@
 //! The Stripe gateway (`async-stripe`): a PaymentIntent per order, created with
-//! the order id as Stripe idempotency key, its `client_secret` handed to the
+//! `order-<order id>` as Stripe idempotency key, its `client_secret` handed to the
 //! front end; its status read back for reconciliation; full refunds, with the
 //! idempotency key the order gives (`refund-<order id>`; a payment Stripe says
 //! is refunded already counts as refunded). The API
