@@ -32,7 +32,7 @@ fn sign(claims: &Value, secret: &str) -> String {
     .unwrap()
 }
 
-async fn me_status(api: &Api, token: &str) -> (StatusCode, String) {
+pub async fn me_status(api: &Api, token: &str) -> (StatusCode, String) {
     let response = api.as_user(token, Method::GET, "/v1/me", None).await;
     let status = response.status();
     let code = if status.is_success() {

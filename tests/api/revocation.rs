@@ -3,26 +3,16 @@
 //! (401 `session_revoked`) while the user's other sessions keep working — also
 //! after a restart, for tokens issued before it.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::authz::me_status;
 use crate::helpers::{access, error_code, refresh_token, spawn_app, Api, ServerProcess, PASSWORD};
 
 async fn login(api: &Api, email: &str) -> Value {
     let response = api.login(email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-async fn me(api: &Api, token: &str) -> (StatusCode, String) {
-    let response = api.as_user(token, Method::GET, "/v1/me", None).await;
-    let status = response.status();
-    let code = if status.is_success() {
-        String::new()
-    } else {
-        error_code(response).await
-    };
-    (status, code)
 }
 
 fn revoked() -> (StatusCode, String) {
@@ -34,15 +24,15 @@ async fn a_logout_ends_the_sessions_access_tokens_and_no_other() {
     let app = spawn_app().await;
     let first = app.api.register("rae@example.com").await;
     let second = login(&app.api, "rae@example.com").await;
-    assert_eq!(me(&app.api, &access(&first)).await.0, StatusCode::OK);
+    assert_eq!(me_status(&app.api, &access(&first)).await.0, StatusCode::OK);
     let logout = app
         .api
         .post("/v1/auth/logout", json!({"refresh_token": refresh_token(&first)}))
         .await;
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me(&app.api, &access(&first)).await, revoked());
+    assert_eq!(me_status(&app.api, &access(&first)).await, revoked());
     assert_eq!(
-        me(&app.api, &access(&second)).await.0,
+        me_status(&app.api, &access(&second)).await.0,
         StatusCode::OK,
         "the other session"
     );
@@ -53,11 +43,15 @@ async fn a_reused_refresh_token_ends_every_access_token_of_its_session() {
     let app = spawn_app().await;
     let session = app.api.register("sam@example.com").await;
     let rotated: Value = app.api.refresh(&refresh_token(&session)).await.json().await.unwrap();
-    assert_eq!(me(&app.api, &access(&rotated)).await.0, StatusCode::OK);
+    assert_eq!(me_status(&app.api, &access(&rotated)).await.0, StatusCode::OK);
     let replay = app.api.refresh(&refresh_token(&session)).await;
     assert_eq!(error_code(replay).await, "refresh_token_reused");
-    assert_eq!(me(&app.api, &access(&session)).await, revoked());
-    assert_eq!(me(&app.api, &access(&rotated)).await, revoked(), "the newest token too");
+    assert_eq!(me_status(&app.api, &access(&session)).await, revoked());
+    assert_eq!(
+        me_status(&app.api, &access(&rotated)).await,
+        revoked(),
+        "the newest token too"
+    );
 }
 
 #[actix_web::test]
@@ -74,6 +68,6 @@ async fn a_session_signed_out_before_a_restart_stays_signed_out() {
     assert_eq!(server.terminate().code(), Some(0));
 
     let server = ServerProcess::start(dir.path(), &[]);
-    assert_eq!(me(&server.api, &access(&out)).await, revoked());
-    assert_eq!(me(&server.api, &access(&kept)).await.0, StatusCode::OK);
+    assert_eq!(me_status(&server.api, &access(&out)).await, revoked());
+    assert_eq!(me_status(&server.api, &access(&kept)).await.0, StatusCode::OK);
 }

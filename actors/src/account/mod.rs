@@ -30,13 +30,14 @@ use std::time::Duration;
 use self::address::{Address, AddressPatch};
 use self::messages::{ClaimCommand, SessionCommand, UserCommand, UserOutcome};
 use self::password::{PasswordError, Passwords};
-use self::revocation::{Known, Revocations};
+use self::revocation::Revocations;
 use self::tokens::RefreshToken;
 use crate::runtime::{now_millis, ActorDirectory, ActorError, Registry, Runtime, UnixMillis};
 
 pub use self::address::FieldError;
 pub use self::state::{
-    check_password, normalize_email, AccountError, ClaimTaken, EmailClaim, RefreshError, RefreshFamily, Role,
+    check_password, fold_email, normalize_email, AccountError, ClaimTaken, EmailClaim, RefreshError, RefreshFamily,
+    Role,
 };
 pub use self::user::{Profile, SavedAddress, UserError, UserState};
 
@@ -111,20 +112,6 @@ impl Accounts {
             passwords,
             refresh_ttl,
             revocations: Arc::new(Revocations::new(access_ttl)),
-        }
-    }
-
-    /// Whether the access tokens of `session` (one issued at `issued_at`) still
-    /// work: from memory, or once from the session's entity (see [`revocation`]).
-    pub async fn session_live(&self, session: &str, issued_at: UnixMillis) -> Result<bool, ActorError> {
-        match self.revocations.check(session, issued_at) {
-            Known::Live => Ok(true),
-            Known::Revoked => Ok(false),
-            Known::Ask => {
-                let live = self.sessions.call(session, SessionCommand::Check).await?.is_ok();
-                self.revocations.learned(session, live);
-                Ok(live)
-            }
         }
     }
 
@@ -227,10 +214,9 @@ impl Accounts {
 
     /// Checks an e-mail and password. An unknown e-mail costs one hash too.
     pub async fn authenticate(&self, email: &str, password: String) -> Result<(String, Profile), AccountsError> {
-        let holder = match normalize_email(email) {
-            Ok(email) => self.holder(&email).await?,
-            Err(_) => None,
-        };
+        // Looked up as stored, not re-validated: an address accepted under
+        // older, looser rules still signs in (and can then be changed).
+        let holder = self.holder(&fold_email(email)).await?;
         let stored = holder.as_ref().map(|(_, _, hash)| hash.clone());
         if !self.passwords.verify(password, stored).await? {
             return Err(AccountsError::InvalidCredentials);

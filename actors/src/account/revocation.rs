@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::runtime::{now_millis, UnixMillis};
+use super::messages::SessionCommand;
+use super::Accounts;
+use crate::runtime::{now_millis, ActorError, UnixMillis};
 
 /// Revoked sessions and the sessions known to be live.
 pub struct Revocations {
@@ -97,6 +99,22 @@ impl Revocations {
                 .insert(session.to_string());
         } else {
             self.revoke(session);
+        }
+    }
+}
+
+impl Accounts {
+    /// Whether the access tokens of `session` (one issued at `issued_at`) still
+    /// work: from memory, or once from the session's entity (see the module doc).
+    pub async fn session_live(&self, session: &str, issued_at: UnixMillis) -> Result<bool, ActorError> {
+        match self.revocations.check(session, issued_at) {
+            Known::Live => Ok(true),
+            Known::Revoked => Ok(false),
+            Known::Ask => {
+                let live = self.sessions.call(session, SessionCommand::Check).await?.is_ok();
+                self.revocations.learned(session, live);
+                Ok(live)
+            }
         }
     }
 }

@@ -68,6 +68,11 @@ pub enum AccountError {
     WeakPassword,
 }
 
+/// An e-mail as addresses are stored (trimmed, case-folded), for looking one up.
+pub fn fold_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
 /// Bidirectional-text controls: they make text display as something else.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -79,7 +84,7 @@ pub fn is_bidi_control(c: char) -> bool {
 /// for registration, profile changes and checkout, so that no address the
 /// mailer cannot send to is ever stored.
 pub fn normalize_email(raw: &str) -> Result<String, AccountError> {
-    let email = raw.trim().to_lowercase();
+    let email = fold_email(raw);
     let invalid = || AccountError::InvalidEmail(raw.trim().to_string());
     let bad_char = |c: char| c.is_whitespace() || c.is_control() || is_bidi_control(c);
     if email.len() > MAX_EMAIL_LEN || email.chars().any(bad_char) {

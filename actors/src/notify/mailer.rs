@@ -96,18 +96,19 @@ impl Mailer {
         })
     }
 
-    /// Sends `mails` in order; answers the ones refused for good (their index
-    /// in `mails` and why: an SMTP 5xx), and fails on anything that may pass
-    /// on a retry (an outbox write, SMTP down or a 4xx). The outbox writes them
+    /// Sends `mails` in order, stopping at the first failure that may pass (an
+    /// outbox write, SMTP down, a 4xx); see [`Sent`]. The outbox writes them
     /// all in one blocking task: a task per mail cost two thread hand-offs per
     /// confirmed order.
-    pub async fn send_all(&self, mails: Vec<Composed>) -> Result<Vec<(usize, String)>, MailError> {
+    pub async fn send_all(&self, mails: Vec<Composed>) -> Sent {
+        let mut report = Sent::default();
         if mails.is_empty() {
-            return Ok(Vec::new());
+            return report;
         }
         match &self.transport {
             Transport::Outbox(dir) => {
                 let dir = dir.clone();
+                let count = mails.len();
                 let files: Vec<(String, Vec<u8>)> = mails
                     .into_iter()
                     .map(|mail| (mail.name, mail.message.formatted()))
@@ -121,22 +122,57 @@ impl Mailer {
                     }
                     Ok(())
                 });
-                written.await.map_err(failed)?.map_err(failed)?;
-                Ok(Vec::new())
+                // Rewriting a file replaces it: on failure the batch is simply written again.
+                match written
+                    .await
+                    .map_err(failed)
+                    .and_then(|written| written.map_err(failed))
+                {
+                    Ok(()) => report.handled = count,
+                    Err(err) => report.failure = Some(err),
+                }
             }
             Transport::Smtp(smtp) => {
-                let mut refused = Vec::new();
                 for (index, mail) in mails.into_iter().enumerate() {
                     match smtp.send(mail.message).await {
                         Ok(_) => {}
-                        Err(err) if err.is_permanent() => refused.push((index, err.to_string())),
-                        Err(err) => return Err(failed(err)),
+                        Err(err) if refused_for_good(&err) => report.refused.push((index, err.to_string())),
+                        Err(err) => {
+                            report.failure = Some(failed(err));
+                            break;
+                        }
                     }
+                    report.handled = index + 1;
                 }
-                Ok(refused)
             }
         }
+        report
     }
+}
+
+/// Whether this message is refused for good: the relay answered a 5xx about
+/// the mailbox, or lettre will not send its non-ASCII address to a relay
+/// without SMTPUTF8 (lettre says so only in its message). A 5xx about the
+/// session (authentication, the greeting) or any other client error (TLS) is
+/// the relay's set-up, not the mail's: it is retried, and every mail waits.
+fn refused_for_good(err: &lettre::transport::smtp::Error) -> bool {
+    const MAILBOX: [&str; 5] = ["501", "550", "551", "552", "553"];
+    let mailbox = err.is_permanent()
+        && err
+            .status()
+            .is_some_and(|code| MAILBOX.contains(&code.to_string().as_str()));
+    mailbox || (err.is_client() && err.to_string().contains("SMTPUTF8"))
+}
+
+/// What sending a batch came to.
+#[derive(Debug, Default)]
+pub struct Sent {
+    /// Mails dealt with, from the first (sent or refused for good).
+    pub handled: usize,
+    /// Of those, the ones refused for good: their index and why.
+    pub refused: Vec<(usize, String)>,
+    /// Why the rest was not sent, for now.
+    pub failure: Option<MailError>,
 }
 
 /// A rendered mail, ready to send.

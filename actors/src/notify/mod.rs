@@ -158,18 +158,16 @@ impl Notifier {
     }
 
     /// Handles one batch of the log; answers how many entries other than the
-    /// cursor's own it read (0: nothing new, wait).
+    /// cursor's own it read (0: nothing new, wait). A send that fails for now
+    /// moves the cursor to the mail that failed, so that what went out before
+    /// it is not sent again.
     async fn pass(&self) -> Result<usize, MailError> {
-        let next = self
-            .cursor
-            .call(CURSOR_ID, None)
-            .await
-            .map_err(|err| MailError(err.to_string()))?;
+        let next = self.cursor.call(CURSOR_ID, None).await.map_err(failed)?;
         let storage = self.storage.clone();
         let entries = tokio::task::spawn_blocking(move || storage.read_event_log(next, BATCH))
             .await
-            .map_err(|err| MailError(err.to_string()))?
-            .map_err(|err| MailError(err.to_string()))?;
+            .map_err(failed)?
+            .map_err(failed)?;
         // The cursor's own moves are in the log too: they alone are not news, or
         // every move would cause the next one.
         let news = entries
@@ -181,14 +179,18 @@ impl Notifier {
         }
         let mut end = next;
         let mut wanted = Vec::new();
+        let mut dead = Vec::new();
         for entry in &entries {
             end = end.max(entry.first_seq + u64::from(entry.count));
             if entry.kind != "order" {
                 continue;
             }
             let mut events = Vec::new();
-            codec::decode_all::<OrderEvent>(&entry.events, |event| events.push(event))
-                .map_err(|err| MailError(err.to_string()))?;
+            if let Err(err) = codec::decode_all::<OrderEvent>(&entry.events, |event| events.push(event)) {
+                let subject = format!("order/{}", entry.id);
+                dead.push(dead_letter(entry.first_seq, subject, "decode", err.to_string()));
+                continue;
+            }
             for (offset, event) in events.iter().enumerate() {
                 let seq = entry.first_seq + offset as u64;
                 if seq < next {
@@ -199,31 +201,40 @@ impl Notifier {
                 }
             }
         }
-        self.mail_all(&wanted).await?;
-        if end > next {
-            self.cursor
-                .call(CURSOR_ID, Some(end))
-                .await
-                .map_err(|err| MailError(err.to_string()))?;
+        let stopped = self.mail_all(&wanted, &mut dead).await;
+        let (resume_at, result) = match stopped {
+            Ok(()) => (end, Ok(news)),
+            Err((at, err)) => (at, Err(err)),
+        };
+        dead.retain(|letter| letter.seq < resume_at);
+        self.set_aside(dead).await?;
+        if resume_at > next {
+            self.cursor.call(CURSOR_ID, Some(resume_at)).await.map_err(failed)?;
         }
-        Ok(news)
+        result
     }
 
     /// Composes the mails of one batch (their orders read at once) and sends
-    /// them in log order; sets aside the ones that can never be sent.
-    async fn mail_all(&self, wanted: &[(MailKind, &str, u64)]) -> Result<(), MailError> {
+    /// them in log order; adds the ones that can never be sent to `dead`. On a
+    /// failure that may pass, answers the sequence number to resume at.
+    async fn mail_all(
+        &self,
+        wanted: &[(MailKind, &str, u64)],
+        dead: &mut Vec<DeadLetter>,
+    ) -> Result<(), (u64, MailError)> {
+        let first = wanted.first().map_or(0, |(_, _, seq)| *seq);
         let orders = join_all(wanted.iter().map(|(_, order_id, _)| self.orders.get(order_id))).await;
         let mut mails = Vec::with_capacity(wanted.len());
         let mut sent = Vec::with_capacity(wanted.len());
-        let mut dead = Vec::new();
         for (&(kind, order_id, seq), order) in wanted.iter().zip(orders) {
             let order = match order {
                 Ok(order) => order,
                 Err(OrdersError::Order(OrderError::NotFound)) => {
-                    dead.push(dead_letter(kind, order_id, seq, "the order is not there".into()));
+                    dead.push(mail_letter(kind, order_id, seq, "the order is not there".into()));
                     continue;
                 }
-                Err(err) => return Err(MailError(err.to_string())),
+                // Nothing is sent yet: the whole batch is tried again.
+                Err(err) => return Err((first, failed(err))),
             };
             let Some(placement) = order.placement() else {
                 continue;
@@ -245,20 +256,23 @@ impl Notifier {
                     mails.push(mail);
                     sent.push((kind, order_id, seq));
                 }
-                Err(err) => dead.push(dead_letter(kind, order_id, seq, err.to_string())),
+                Err(err) => dead.push(mail_letter(kind, order_id, seq, err.to_string())),
             }
         }
-        let refused = self.mailer.send_all(mails).await?;
-        for (index, reason) in refused.into_iter().rev() {
-            let (kind, order_id, seq) = sent.remove(index);
-            dead.push(dead_letter(kind, order_id, seq, reason));
+        let report = self.mailer.send_all(mails).await;
+        for (index, &(kind, order_id, seq)) in sent.iter().enumerate().take(report.handled) {
+            match report.refused.iter().find(|(refused, _)| *refused == index) {
+                Some((_, reason)) => dead.push(mail_letter(kind, order_id, seq, reason.clone())),
+                None => {
+                    self.sent.with_label_values(&[kind.name()]).inc();
+                    tracing::info!(order = order_id, kind = kind.name(), "mail sent");
+                }
+            }
         }
-        self.set_aside(dead).await?;
-        for (kind, order_id, _) in sent {
-            self.sent.with_label_values(&[kind.name()]).inc();
-            tracing::info!(order = order_id, kind = kind.name(), "mail sent");
+        match report.failure {
+            None => Ok(()),
+            Some(err) => Err((sent[report.handled].2, err)),
         }
-        Ok(())
     }
 
     /// Records `dead` before the cursor can pass them, then counts and logs them.
@@ -266,10 +280,7 @@ impl Notifier {
         if dead.is_empty() {
             return Ok(());
         }
-        self.dead_letters
-            .call(CONSUMER, dead.clone())
-            .await
-            .map_err(|err| MailError(err.to_string()))?;
+        self.dead_letters.call(CONSUMER, dead.clone()).await.map_err(failed)?;
         self.set_aside.with_label_values(&[CONSUMER]).inc_by(dead.len() as u64);
         for letter in dead {
             tracing::error!(seq = letter.seq, subject = %letter.subject, action = %letter.action, reason = %letter.reason, "event set aside: it can never be mailed");
@@ -278,11 +289,19 @@ impl Notifier {
     }
 }
 
-fn dead_letter(kind: MailKind, order_id: &str, seq: u64, reason: String) -> DeadLetter {
+fn failed(err: impl std::fmt::Display) -> MailError {
+    MailError(err.to_string())
+}
+
+fn mail_letter(kind: MailKind, order_id: &str, seq: u64, reason: String) -> DeadLetter {
+    dead_letter(seq, format!("order/{order_id}"), kind.name(), reason)
+}
+
+fn dead_letter(seq: u64, subject: String, action: &str, reason: String) -> DeadLetter {
     DeadLetter {
         seq,
-        subject: format!("order/{order_id}"),
-        action: kind.name().to_string(),
+        subject,
+        action: action.to_string(),
         reason,
         at: now_millis(),
     }
