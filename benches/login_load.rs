@@ -45,7 +45,7 @@ fn rss_bytes(pid: u32) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
-/// Starts the binary on `dir`; answers it and its base URL.
+/// Starts the binary on `dir`; answers it and its base URL (as it prints it).
 fn start(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
         .args([
@@ -141,8 +141,7 @@ async fn round(client: &reqwest::Client, base: &str, pid: u32, clients: usize, d
 fn main() {
     let args: Args = clap::Parser::parse();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, address) = start(dir.path());
-    let base = format!("http://{address}");
+    let (mut child, base) = start(dir.path());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

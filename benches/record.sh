@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs the benchmarks behind README's figures, one after another, and keeps
 # their raw output (date, machine, commit, command, output, exit status) in
-# docs/bench/<date>-all.md. Takes about 15 minutes on the 2-core machine.
+# docs/bench/<date>-all.md (<date>-<filter>.md with a filter). Takes about 10 minutes
+# on the 2-core machine.
 #
 #   bash benches/record.sh            # everything
 #   bash benches/record.sh checkout   # only the commands that mention "checkout"
 set -uo pipefail
 cd "$(dirname "$0")/.."
 only="${1:-}"
-out="docs/bench/$(date +%F)-all.md"
+out="docs/bench/$(date +%F)-${only:-all}.md"
 # Build once, then run the executables themselves: `cargo bench` would rebuild
 # (and measure) whatever the sources hold by then.
 declare -A executables

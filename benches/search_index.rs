@@ -32,10 +32,22 @@ struct Args {
     bench: bool,
 }
 
+/// Opens the core on `dir`, waiting (up to 10 s) for a previous one's storage
+/// threads to let go of the database lock.
 async fn open(dir: &std::path::Path) -> Core {
     let mut settings = Settings::defaults().expect("default settings");
     settings.storage.data_dir = dir.to_path_buf();
-    Core::open(&settings).await.expect("core opens")
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Core::open(&settings).await {
+            Ok(core) => return core,
+            Err(err) if Instant::now() < deadline => {
+                tracing::debug!(error = %err, "the previous core still holds the database");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(err) => panic!("core opens: {err:#}"),
+        }
+    }
 }
 
 fn main() {
@@ -51,6 +63,7 @@ fn main() {
         println!("rebuilt the index of {indexed} products in {:.1} s (export + index + commit)", started.elapsed().as_secs_f64());
 
         core.shutdown().await.expect("shut down");
+        drop(core);
         let core = open(dir.path()).await;
 
         // Category ids by slug, for the filters.
