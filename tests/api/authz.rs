@@ -247,21 +247,27 @@ pub async fn status(api: &Api, token: Option<&str>, method: &Method, path: &str,
     request.send().await.unwrap().status()
 }
 
+/// An operator's and an admin's access tokens (registered, then promoted).
+pub async fn staff_tokens(api: &Api) -> Vec<(&'static str, String)> {
+    let mut staff = Vec::new();
+    for role in ["operator", "admin"] {
+        let session = api.register(&format!("{role}@example.com")).await;
+        let path = format!("/v1/admin/users/{}", session["user"]["id"].as_str().unwrap());
+        let promoted = api.admin(Method::PATCH, &path, Some(json!({ "role": role }))).await;
+        assert_eq!(promoted.status(), StatusCode::OK);
+        assert_eq!(promoted.json::<Value>().await.unwrap()["role"], role);
+        staff.push((role, access(&session)));
+    }
+    staff
+}
+
 #[actix_web::test]
 async fn every_role_meets_every_protected_route_family() {
     let app = spawn_app().await;
     let customer = app.api.register("ivy@example.com").await;
     let customer_id = customer["user"]["id"].as_str().unwrap().to_string();
     let customer_token = access(&customer);
-    let mut staff = Vec::new();
-    for role in ["operator", "admin"] {
-        let session = app.api.register(&format!("{role}@example.com")).await;
-        let path = format!("/v1/admin/users/{}", session["user"]["id"].as_str().unwrap());
-        let promoted = app.api.admin(Method::PATCH, &path, Some(json!({ "role": role }))).await;
-        assert_eq!(promoted.status(), StatusCode::OK);
-        assert_eq!(promoted.json::<Value>().await.unwrap()["role"], role);
-        staff.push((role, access(&session)));
-    }
+    let staff = staff_tokens(&app.api).await;
 
     let category = app.api.create_category("Owned", "owned", None).await["id"]
         .as_u64()

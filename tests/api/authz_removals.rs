@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::authz::status;
+use crate::authz::{staff_tokens, status};
 use crate::helpers::{access, spawn_app, Api, TOKEN};
 
 #[derive(Debug, Clone, Copy)]
@@ -102,14 +102,11 @@ impl Removal {
 async fn every_role_meets_every_removal_and_reservation_route() {
     let app = spawn_app().await;
     let customer = access(&app.api.register("kim@example.com").await);
-    let mut staff = Vec::new();
-    for role in ["operator", "admin"] {
-        let session = app.api.register(&format!("{role}@example.com")).await;
-        let path = format!("/v1/admin/users/{}", session["user"]["id"].as_str().unwrap());
-        let promoted = app.api.admin(Method::PATCH, &path, Some(json!({ "role": role }))).await;
-        assert_eq!(promoted.status(), StatusCode::OK);
-        staff.push((role, Some(access(&session))));
-    }
+    let mut staff: Vec<(&str, Option<String>)> = staff_tokens(&app.api)
+        .await
+        .into_iter()
+        .map(|(role, token)| (role, Some(token)))
+        .collect();
     staff.push(("service", Some(TOKEN.to_string())));
     let category = app.api.create_category("Kept", "kept", None).await["id"]
         .as_u64()
