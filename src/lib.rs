@@ -108,10 +108,15 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr().context("cannot read the bound address")?;
+        let web_options = mercato_web::WebOptions {
+            secure_cookies: settings.web.secure_cookies,
+            stripe: settings.payments.gateway == settings::GatewayKind::Stripe,
+        };
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(mercato_http::middleware::limit_headers))
                 .wrap(from_fn(mercato_http::middleware::observe))
+                .configure(mercato_web::configure(&state, web_options))
                 .configure(mercato_http::configure(state.clone(), options))
         })
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1))

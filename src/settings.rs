@@ -47,6 +47,8 @@ pub struct Settings {
     pub mail: MailConfig,
     /// Stripe, when `payments.gateway = "stripe"`.
     pub stripe: StripeSettings,
+    /// The storefront.
+    pub web: WebSettings,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.
@@ -144,6 +146,14 @@ pub struct RedisSettings {
     pub url: SecretString,
     /// Prefix of every key Mercato writes.
     pub key_prefix: String,
+}
+
+/// `[web]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Mark cookies Secure even over plain HTTP (TLS ends at a proxy in front).
+    pub secure_cookies: bool,
 }
 
 /// `[log]`.

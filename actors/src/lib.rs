@@ -19,6 +19,7 @@
 //!   [`notify`]: order mails from the event log.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
+//! - [`money`]: amounts in minor units written for people ("€12.50").
 //! - [`metrics`]: every Prometheus metric of this crate.
 //!
 //! Each entity kind has a folder with `state.rs` (the pure state machine: no actix,
@@ -29,6 +30,7 @@ pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod metrics;
+pub mod money;
 pub mod notify;
 pub mod order;
 pub mod payment;

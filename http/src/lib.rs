@@ -136,6 +136,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(
                 web::scope("/v1/inventory")
                     .service(routes::inventory::get_level)
+                    .service(routes::stock_events::stock_events)
                     .service(routes::inventory::set_on_hand)
                     .service(routes::inventory::adjust)
                     .service(routes::inventory::reserve)

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::openapi_responses::CommonResponses;
 use crate::routes::{
     actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, search,
-    users,
+    stock_events, users,
 };
 use crate::ws;
 
@@ -18,7 +18,7 @@ use crate::ws;
     paths(
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, dead_letters::list,
         inventory::get_level, inventory::set_on_hand, inventory::adjust, inventory::reserve,
-        inventory::commit, inventory::release,
+        inventory::commit, inventory::release, stock_events::stock_events,
         categories::list, categories::get_one, categories::create, categories::update, categories::remove,
         search::search, products::get_one, products::create, products::update, products::archive,
         actors::list, actors::restart, actors::fault,

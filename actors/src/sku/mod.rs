@@ -70,6 +70,13 @@ impl Inventory {
         }
     }
 
+    /// A feed of the levels `sku` publishes from now on, starting with the
+    /// latest (activating the SKU actor); it closes when the actor is
+    /// passivated: follow again to go on.
+    pub fn follow(&self, sku: &str) -> tokio::sync::watch::Receiver<Option<StockLevel>> {
+        self.skus.subscribe(sku)
+    }
+
     /// Sets `on_hand`.
     pub async fn set_on_hand(&self, sku: &str, on_hand: u64) -> Result<StockLevel, InventoryError> {
         self.level_of(sku, SkuCommand::SetOnHand { on_hand }).await

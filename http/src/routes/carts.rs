@@ -20,60 +20,60 @@ use crate::AppState;
 /// A cart.
 #[derive(Serialize, ToSchema)]
 pub struct CartBody {
-    id: String,
+    pub id: String,
     /// Bumped by every change.
-    version: u64,
+    pub version: u64,
     /// `open`; `merged` into a customer's cart, `checking_out` while an order is
     /// placed from it, `checked_out` once bought (all read-only).
-    status: &'static str,
+    pub status: &'static str,
     /// The order placed from this cart (`checking_out`, `checked_out`).
-    order_id: Option<String>,
-    items: Vec<ItemBody>,
+    pub order_id: Option<String>,
+    pub items: Vec<ItemBody>,
     /// Σ line totals, minor units.
-    subtotal: u64,
+    pub subtotal: u64,
     /// Σ discounts, at most the subtotal.
-    discount: u64,
+    pub discount: u64,
     /// `subtotal − discount`.
-    total: u64,
+    pub total: u64,
     /// ISO 4217 once the cart has an item.
-    currency: Option<String>,
+    pub currency: Option<String>,
     /// The applied coupon code.
-    coupon: Option<String>,
+    pub coupon: Option<String>,
     /// What took the discount off, in the order applied.
-    discounts: Vec<DiscountBody>,
+    pub discounts: Vec<DiscountBody>,
     /// `insufficient_stock`, `unavailable`, `coupon_not_applicable`.
-    warnings: Vec<WarningBody>,
+    pub warnings: Vec<WarningBody>,
 }
 
 /// A line.
 #[derive(Serialize, ToSchema)]
 pub struct ItemBody {
-    sku: String,
-    name: String,
-    qty: u32,
-    unit_price: u64,
-    line_total: u64,
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price: u64,
+    pub line_total: u64,
 }
 
 /// An applied discount.
 #[derive(Serialize, ToSchema)]
 pub struct DiscountBody {
     /// `promotion` or `coupon`.
-    kind: &'static str,
-    label: String,
-    amount: u64,
+    pub kind: &'static str,
+    pub label: String,
+    pub amount: u64,
 }
 
 /// A warning about the cart.
 #[derive(Serialize, ToSchema)]
 pub struct WarningBody {
-    code: &'static str,
-    sku: Option<String>,
-    message: String,
+    pub code: &'static str,
+    pub sku: Option<String>,
+    pub message: String,
 }
 
 impl CartBody {
-    fn new(id: &str, view: &CartView) -> Self {
+    pub fn new(id: &str, view: &CartView) -> Self {
         CartBody {
             id: id.to_string(),
             version: view.version,

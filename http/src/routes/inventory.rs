@@ -34,7 +34,7 @@ pub struct StockLevelBody {
 }
 
 impl StockLevelBody {
-    fn new(sku: String, level: StockLevel) -> Self {
+    pub fn new(sku: String, level: StockLevel) -> Self {
         StockLevelBody {
             sku,
             on_hand: level.on_hand,

@@ -46,15 +46,15 @@ impl UserBody {
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressFields {
-    name: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    region: Option<String>,
-    postal_code: String,
+    pub name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
     /// ISO 3166-1 alpha-2.
-    country: String,
-    phone: Option<String>,
+    pub country: String,
+    pub phone: Option<String>,
 }
 
 impl From<AddressFields> for Address {

@@ -14,4 +14,5 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod search;
+pub mod stock_events;
 pub mod users;

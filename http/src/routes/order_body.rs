@@ -15,64 +15,64 @@ use crate::AppState;
 /// An order.
 #[derive(Serialize, ToSchema)]
 pub struct OrderBody {
-    id: String,
+    pub id: String,
     /// `pending`, `awaiting_payment`, `paid`, `confirmed`, `shipped`, `delivered`,
     /// `rejected`, `payment_failed`, `expired`, `cancelled`, `refund_pending`
     /// (the refund is owed and retried), `refunded`.
-    status: &'static str,
-    email: String,
-    shipping_address: AddressFields,
-    items: Vec<OrderItemBody>,
-    subtotal: u64,
-    discount: u64,
-    total: u64,
-    currency: String,
-    coupon: Option<String>,
-    payment: Option<PaymentBody>,
+    pub status: &'static str,
+    pub email: String,
+    pub shipping_address: AddressFields,
+    pub items: Vec<OrderItemBody>,
+    pub subtotal: u64,
+    pub discount: u64,
+    pub total: u64,
+    pub currency: String,
+    pub coupon: Option<String>,
+    pub payment: Option<PaymentBody>,
     /// Why it failed, was cancelled or refunded.
-    reason: Option<String>,
+    pub reason: Option<String>,
     /// While `refund_pending`: the refund's failed attempts so far, the last
     /// gateway error, and when it is tried next.
     #[serde(skip_serializing_if = "Option::is_none")]
-    refund: Option<RefundBody>,
-    tracking: Option<String>,
-    placed_at: String,
+    pub refund: Option<RefundBody>,
+    pub tracking: Option<String>,
+    pub placed_at: String,
     /// An unpaid order expires then.
-    payment_deadline: String,
+    pub payment_deadline: String,
     /// For a guest: the token to read or cancel this order (`X-Order-Token`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    order_token: Option<String>,
+    pub order_token: Option<String>,
 }
 
 /// A bought line.
 #[derive(Serialize, ToSchema)]
 pub struct OrderItemBody {
-    sku: String,
-    name: String,
-    qty: u32,
-    unit_price: u64,
-    line_total: u64,
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price: u64,
+    pub line_total: u64,
 }
 
 /// A refund owed.
 #[derive(Serialize, ToSchema)]
 pub struct RefundBody {
-    failed_attempts: u32,
-    last_error: Option<String>,
-    next_attempt_at: Option<String>,
+    pub failed_attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
 }
 
 /// The payment of an order.
 #[derive(Serialize, ToSchema)]
 pub struct PaymentBody {
-    gateway: String,
-    id: String,
+    pub gateway: String,
+    pub id: String,
     /// For the front end to complete a card payment.
-    client_secret: Option<String>,
+    pub client_secret: Option<String>,
 }
 
 /// The order token of a guest order: an HMAC of its id, so nothing is stored.
-pub(crate) fn order_token(state: &AppState, order_id: &str) -> String {
+pub fn order_token(state: &AppState, order_id: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(&state.order_token_key).expect("HMAC takes any key length");
     mac.update(order_id.as_bytes());
     mac.finalize().into_bytes()[..16]
@@ -81,7 +81,7 @@ pub(crate) fn order_token(state: &AppState, order_id: &str) -> String {
         .collect()
 }
 
-pub(crate) fn order_body(state: &AppState, id: &str, order: &OrderState) -> Result<OrderBody, ApiError> {
+pub fn order_body(state: &AppState, id: &str, order: &OrderState) -> Result<OrderBody, ApiError> {
     let placement = order.placement().ok_or_else(|| ApiError::not_found("no such order"))?;
     Ok(OrderBody {
         id: id.to_string(),

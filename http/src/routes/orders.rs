@@ -35,8 +35,8 @@ const MAX_KEY_LEN: usize = 255;
 #[serde(deny_unknown_fields)]
 pub struct Checkout {
     /// Where order mails go.
-    email: String,
-    shipping_address: AddressFields,
+    pub email: String,
+    pub shipping_address: AddressFields,
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
@@ -82,9 +82,33 @@ pub async fn checkout(
     id: web::Path<String>,
     body: web::Json<Checkout>,
 ) -> Result<HttpResponse, ApiError> {
-    let cart = cart_id(&id)?.to_string();
     let key = idempotency_key(&req)?;
-    let body = body.into_inner();
+    let placed = place_order(&state, cart_id(&id)?, user.0, key, body.into_inner()).await?;
+    let status = StatusCode::from_u16(placed.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    if placed.replayed {
+        response.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(response.content_type("application/json").body(placed.body))
+}
+
+/// What a checkout answered: the status and JSON body of the first answer for
+/// its key (an order body, or an error), and whether this was a replay.
+pub struct Placed {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+/// Runs the checkout saga for `cart` under idempotency key `key`: the one front
+/// door for the JSON route and the storefront's checkout form.
+pub async fn place_order(
+    state: &AppState,
+    cart: &str,
+    caller: Option<String>,
+    key: String,
+    body: Checkout,
+) -> Result<Placed, ApiError> {
     let fingerprint: [u8; 32] = Sha256::digest(serde_json::to_vec(&body).expect("a checkout body serializes")).into();
     let email = mercato_actors::account::normalize_email(&body.email)
         .map_err(|err| ApiError::invalid_field("email", err.to_string()))?;
@@ -92,69 +116,76 @@ pub async fn checkout(
         .validated()
         .map_err(|err| ApiError::invalid_field(err.field, err.message))?;
     let request = CheckoutRequest {
-        cart_id: cart,
-        caller: user.0,
+        cart_id: cart.to_string(),
+        caller,
         key,
         email,
         shipping_address,
         fingerprint,
     };
     let caller = request.caller.clone();
-    let (status, body, replayed) = match state.orders.checkout(request).await? {
-        CheckoutResult::Replay { status, body } => (status, body, true),
-        CheckoutResult::InProgress => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "checkout_in_progress",
-                "a checkout with this Idempotency-Key is still running; retry shortly",
-            ))
-        }
-        CheckoutResult::KeyReused => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with another request",
-            ))
-        }
+    match state.orders.checkout(request).await? {
+        CheckoutResult::Replay { status, body } => Ok(Placed {
+            status,
+            body,
+            replayed: true,
+        }),
+        CheckoutResult::InProgress => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "checkout_in_progress",
+            "a checkout with this Idempotency-Key is still running; retry shortly",
+        )),
+        CheckoutResult::KeyReused => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another request",
+        )),
         CheckoutResult::Done { order_id, order } => {
-            let (status, body) = checkout_answer(&state, &order_id, &order)?;
+            let (status, body) = checkout_answer(state, &order_id, &order)?;
             state
                 .orders
                 .answer(&order_id, fingerprint, caller, status, body.clone());
-            (status, body, false)
+            Ok(Placed {
+                status,
+                body,
+                replayed: false,
+            })
         }
-    };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = HttpResponse::build(status);
-    if replayed {
-        response.insert_header(("idempotent-replayed", "true"));
     }
-    Ok(response.content_type("application/json").body(body))
 }
 
 /// Checks that the caller may see order `id`: its customer, staff, or a guest
 /// holding the order token.
 async fn readable(req: &HttpRequest, state: &AppState, id: &str) -> Result<OrderState, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no such order");
-    if !mercato_actors::account::tokens::is_random_id(id) {
-        return Err(not_found());
-    }
     let principal = match crate::auth::bearer_token(req) {
         Some(token) => Some(crate::auth::resolve(state, &token).await?),
         None => None,
     };
+    let token = req.headers().get("x-order-token").and_then(|value| value.to_str().ok());
+    readable_by(state, id, principal.as_ref(), token).await
+}
+
+/// Order `id` if `principal` (its customer or staff) or a guest holding the
+/// order `token` may read it; 404 otherwise, so ids cannot be probed.
+pub async fn readable_by(
+    state: &AppState,
+    id: &str,
+    principal: Option<&Principal>,
+    token: Option<&str>,
+) -> Result<OrderState, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no such order");
+    if !mercato_actors::account::tokens::is_random_id(id) {
+        return Err(not_found());
+    }
     let order = state.orders.get(id).await.map_err(|_| not_found())?;
     let placement = order.placement().ok_or_else(not_found)?;
-    let allowed = match &principal {
+    let allowed = match principal {
         Some(Principal::Service) => true,
         Some(Principal::User { id: user, role }) => {
             role.allows(Role::Operator) || placement.owner.as_deref() == Some(user.as_str())
         }
         None => false,
-    } || req
-        .headers()
-        .get("x-order-token")
-        .and_then(|value| value.to_str().ok())
+    } || token
         .is_some_and(|token| placement.owner.is_none() && subtle_eq(token, &order_token(state, id)));
     if !allowed {
         return Err(not_found());

@@ -53,29 +53,29 @@ impl From<ProductStatus> for StatusBody {
 /// A product, with its stock read from its SKU actor.
 #[derive(Serialize, ToSchema)]
 pub struct ProductBody {
-    id: u64,
-    sku: String,
-    name: String,
-    description: String,
-    category_id: u64,
+    pub id: u64,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category_id: u64,
     /// Minor units of `currency`.
-    price: u64,
-    currency: String,
-    attributes: BTreeMap<String, String>,
-    seller_id: Option<String>,
-    images: Vec<String>,
-    status: StatusBody,
+    pub price: u64,
+    pub currency: String,
+    pub attributes: BTreeMap<String, String>,
+    pub seller_id: Option<String>,
+    pub images: Vec<String>,
+    pub status: StatusBody,
     /// RFC 3339, UTC.
-    created_at: String,
+    pub created_at: String,
     /// RFC 3339, UTC.
-    updated_at: String,
+    pub updated_at: String,
     /// Units that can be reserved now (`null` if the SKU actor could not answer).
-    available: Option<u64>,
+    pub available: Option<u64>,
     /// `available > 0` and the product is active.
-    is_available: bool,
+    pub is_available: bool,
 }
 
-async fn body_of(state: &AppState, view: IndexedProduct) -> ProductBody {
+pub async fn body_of(state: &AppState, view: IndexedProduct) -> ProductBody {
     let product = view.product;
     let fields = product.fields;
     let available = state

@@ -26,31 +26,31 @@ const MAX_OFFSET: usize = 10_000;
 /// A price bucket: `[min, max)` in minor units (`max` null for the last).
 #[derive(Serialize, ToSchema)]
 pub struct PriceBucket {
-    min: u64,
-    max: Option<u64>,
-    count: u64,
+    pub min: u64,
+    pub max: Option<u64>,
+    pub count: u64,
 }
 
 /// Counts over the whole filtered result.
 #[derive(Serialize, ToSchema)]
 pub struct Facets {
     /// Category slug → matching products in it or below it.
-    categories: BTreeMap<String, u64>,
+    pub categories: BTreeMap<String, u64>,
     /// Attribute key → value → matching products.
-    attributes: BTreeMap<String, BTreeMap<String, u64>>,
+    pub attributes: BTreeMap<String, BTreeMap<String, u64>>,
     /// Non-empty price buckets, cheapest first.
-    price: Vec<PriceBucket>,
+    pub price: Vec<PriceBucket>,
 }
 
 /// One page of results.
 #[derive(Serialize, ToSchema)]
 pub struct SearchPage {
-    items: Vec<ProductBody>,
+    pub items: Vec<ProductBody>,
     /// Matching products in all pages.
-    total: u64,
-    page: usize,
-    per_page: usize,
-    facets: Facets,
+    pub total: u64,
+    pub page: usize,
+    pub per_page: usize,
+    pub facets: Facets,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -178,11 +178,17 @@ pub async fn search(
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(search_page(&state, query.into_inner()).await?))
+}
+
+/// One page of results for the query string `pairs`: the front door for the
+/// JSON route and the storefront's category and search pages.
+pub async fn search_page(state: &AppState, pairs: Vec<(String, String)>) -> Result<SearchPage, ApiError> {
     let Params {
         mut request,
         category_slug,
         page,
-    } = parse(query.into_inner())?;
+    } = parse(pairs)?;
     let table = state.catalog.category_table();
     if let Some(slug) = category_slug {
         let id = table
@@ -211,8 +217,8 @@ pub async fn search(
             count: *count,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(SearchPage {
-        items: bodies(&state, products).await,
+    Ok(SearchPage {
+        items: bodies(state, products).await,
         total: counts.total,
         page,
         per_page: request.limit,
@@ -221,5 +227,5 @@ pub async fn search(
             attributes: counts.attributes,
             price,
         },
-    }))
+    })
 }

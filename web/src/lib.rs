@@ -1,0 +1,97 @@
+//! # mercato-web
+//!
+//! The storefront, served by the same binary as the JSON API (DESIGN §8):
+//! server-rendered pages that work without JavaScript, with small modules
+//! that add what HTML cannot (the live cart over its WebSocket, live stock
+//! over server-sent events). Pages call the same front doors as the JSON
+//! routes (`mercato_http::routes::*`: `search_page`, `place_order`,
+//! `readable_by`, the cart facade) and never reach the actors another way.
+//!
+//! Templates are askama: checked and compiled with the crate, so a template
+//! that names a missing field does not build, and they escape by default.
+//!
+//! # Layout
+//!
+//! - [`pages`]: one module per page: `home`, `listing` (search and
+//!   categories), `product`, `cart`, `checkout`, `order`, `seo` (robots,
+//!   sitemap);
+//! - [`page`]: the layout's data, rendering with the security headers (CSP
+//!   without inline script), redirects;
+//! - [`visitor`]: the browser's cookies (visitor id, guest cart) and the CSRF
+//!   check of every state-changing form;
+//! - [`view`]: money, stock and products as a page shows them;
+//! - [`assets`]: the CSS and JS modules, embedded with content-hashed names;
+//! - [`error`]: error pages.
+
+pub mod assets;
+pub mod error;
+pub mod page;
+pub mod pages;
+pub mod view;
+pub mod visitor;
+
+use actix_web::web;
+use hmac::{Hmac, Mac};
+use mercato_http::AppState;
+use sha2::Sha256;
+
+use crate::error::PageError;
+
+/// What the pages need beyond the API's state.
+pub struct WebState {
+    /// Key of the HMAC that makes a visitor's CSRF token.
+    csrf_key: [u8; 32],
+    /// Whether cookies always get the Secure flag (behind a TLS proxy).
+    secure_cookies: bool,
+    /// The gateway the checkout page names.
+    gateway: &'static str,
+}
+
+/// How the storefront is set up.
+#[derive(Debug, Clone, Copy)]
+pub struct WebOptions {
+    /// Secure cookies even when the request came over plain HTTP (a TLS
+    /// proxy in front).
+    pub secure_cookies: bool,
+    /// Whether Stripe takes payments (else the built-in gateway).
+    pub stripe: bool,
+}
+
+/// Registers the storefront's pages; call before the API's `configure`,
+/// whose fallback answers every other path.
+pub fn configure(state: &AppState, options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&state.order_token_key).expect("HMAC takes any key length");
+    mac.update(b"mercato storefront csrf");
+    let web_state = web::Data::new(WebState {
+        csrf_key: mac.finalize().into_bytes().into(),
+        secure_cookies: options.secure_cookies,
+        gateway: match options.stripe {
+            true => "by card through Stripe",
+            false => "the built-in test gateway (no card needed; the order is paid at once)",
+        },
+    });
+    move |cfg| {
+        cfg.app_data(web_state)
+            .app_data(
+                web::FormConfig::default().limit(16 * 1024).error_handler(|_, _| {
+                    PageError::BadRequest("This form was not filled in as expected.".into()).into()
+                }),
+            )
+            .service(assets::serve)
+            .service(pages::home::home)
+            .service(pages::listing::search)
+            .service(pages::listing::category)
+            .service(pages::product::product)
+            .service(pages::cart::show)
+            .service(pages::cart::fragment)
+            .service(pages::cart::add)
+            .service(pages::cart::set_qty)
+            .service(pages::cart::apply_coupon)
+            .service(pages::cart::remove_coupon)
+            .service(pages::checkout::show)
+            .service(pages::checkout::place)
+            .service(pages::order::show)
+            .service(pages::seo::robots)
+            .service(pages::seo::sitemap);
+    }
+}
