@@ -118,6 +118,7 @@ impl Application {
                 .wrap(from_fn(mercato_http::middleware::observe))
                 .configure(mercato_web::configure(&state, web_options))
                 .configure(mercato_http::configure(state.clone(), options))
+                .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1))
         .disable_signals();
@@ -175,6 +176,24 @@ impl Application {
         core.shutdown().await?;
         served.context("http server failed")
     }
+}
+
+/// A path nothing serves: a page in words for a browser, the API's JSON 404
+/// for everyone else and for every path under `/v1/`.
+async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::Responder as _;
+    let browser = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser && !req.path().starts_with("/v1/") {
+        return mercato_web::not_found_page();
+    }
+    mercato_http::no_route(req.clone())
+        .await
+        .respond_to(&req)
+        .map_into_boxed_body()
 }
 
 /// A random 256-bit operator token, hex-encoded.

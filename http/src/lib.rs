@@ -98,11 +98,14 @@ pub struct HttpOptions {
     pub fault_injection: bool,
 }
 
-async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// The JSON 404 of a path no route serves.
+pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(format!("no route {} {}", req.method(), req.path())))
 }
 
 /// Registers every route, the JSON and query error mapping, and the middleware.
+/// Paths no route serves are left to the caller's default service (see
+/// [`no_route`]).
 pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(state)
@@ -201,6 +204,5 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             admin = admin.service(routes::actors::fault);
         }
         cfg.service(admin);
-        cfg.default_service(web::to(no_route));
     }
 }

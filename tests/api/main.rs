@@ -4,6 +4,7 @@ mod account_durability;
 mod accounts;
 mod authz;
 mod authz_removals;
+mod browser;
 mod cart_heartbeat;
 mod cart_socket;
 mod carts;

@@ -57,6 +57,13 @@ pub struct WebOptions {
     pub stripe: bool,
 }
 
+/// The page for a path nothing serves.
+pub fn not_found_page() -> actix_web::HttpResponse {
+    actix_web::ResponseError::error_response(&PageError::NotFound(
+        "There is no page at this address. Try the search, or start from the home page.".into(),
+    ))
+}
+
 /// Registers the storefront's pages; call before the API's `configure`,
 /// whose fallback answers every other path.
 pub fn configure(state: &AppState, options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {

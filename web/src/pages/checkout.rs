@@ -74,6 +74,20 @@ impl CheckoutPage {
     }
 }
 
+/// Every field and its label, for the API's messages, which name fields as
+/// the JSON does ("postal_code may hold ...").
+const LABELS: [(&str, &str); 9] = [
+    ("email", "E-mail address"),
+    ("name", "Full name"),
+    ("line1", "Address line 1"),
+    ("line2", "Address line 2"),
+    ("city", "Town or city"),
+    ("region", "Region"),
+    ("postal_code", "Postal code"),
+    ("country", "Country"),
+    ("phone", "Phone"),
+];
+
 /// Fields the form needs, with what to say when one is left empty.
 const REQUIRED: [(&str, &str); 6] = [
     ("email", "Enter your e-mail address"),
@@ -220,13 +234,15 @@ pub async fn place(
         Ok(Placed { body, .. }) => (Vec::new(), Some(refusal(&body))),
         Err(err) if err.code() == "invalid_field" => {
             let field = err.details().get("field").and_then(|f| f.as_str()).unwrap_or("email");
-            let field = REQUIRED
+            let (field, label) = LABELS
                 .iter()
-                .chain(&[("line2", ""), ("region", ""), ("phone", "")])
-                .map(|(name, _)| *name)
-                .find(|name| field.ends_with(name))
-                .unwrap_or("email");
-            let message = sentence(err.message());
+                .find(|(name, _)| field.ends_with(name))
+                .copied()
+                .unwrap_or(LABELS[0]);
+            let message = match err.message().strip_prefix(field) {
+                Some(rest) => sentence(&format!("{label}{rest}")),
+                None => sentence(err.message()),
+            };
             (vec![FieldError { field, message }], None)
         }
         Err(err) if err.code() == "cart_checked_out" || err.code() == "cart_closed" => {
