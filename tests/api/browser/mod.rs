@@ -76,14 +76,20 @@ impl Browser {
         if !javascript {
             prefs["profile.managed_default_content_settings.javascript"] = json!(2);
         }
+        let mut chrome_options = json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-first-run", format!("--window-size={width},{height}")],
+            "prefs": prefs,
+        });
+        // A headless window is at least 500 px wide: a phone needs emulation.
+        if width < 500 {
+            chrome_options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}});
+        }
         let capabilities = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--no-first-run", format!("--window-size={width},{height}")],
-                "prefs": prefs,
-            },
+            "goog:chromeOptions": chrome_options,
             "goog:loggingPrefs": {"browser": "ALL"},
         });
         let Value::Object(capabilities) = capabilities else {

@@ -60,6 +60,8 @@ struct CheckoutPage {
     /// A refusal that is about the order, not a field (out of stock, payment).
     problem: Option<String>,
     lines: Vec<(String, u32, String)>,
+    /// Discounts: what took them off and how much.
+    discounts: Vec<(String, String)>,
     total: String,
     gateway: &'static str,
 }
@@ -175,6 +177,11 @@ async fn render(
             .items
             .iter()
             .map(|item| (item.name.clone(), item.qty, format_money(item.line_total, &currency)))
+            .collect(),
+        discounts: cart
+            .discounts
+            .iter()
+            .map(|discount| (discount.label.clone(), format_money(discount.amount, &currency)))
             .collect(),
         total: format_money(cart.total, &currency),
         gateway: web_state.gateway,
