@@ -9,7 +9,7 @@
 //! - [`core`]: storage, the entity runtime, inventory, catalog, accounts and search,
 //!   without HTTP (opened by `serve`, `seed` and `users`);
 //! - [`keys`]: the JWT signing secret (config or a key file in the data dir);
-//! - [`seed`]: demo data;
+//! - [`seed`]: demo data; [`demo`]: the shop `serve --demo` fills an empty data dir with;
 //! - [`Application`]: the core behind the HTTP server;
 //!   [`Application::run_until_stopped`] serves until SIGTERM, then drains requests
 //!   (`shutdown`: `/readyz` 503 first), stops the actors and flushes storage.
@@ -17,6 +17,7 @@
 //! The entity runtime lives in `mercato-actors`, the routes in `mercato-http`.
 
 pub mod core;
+pub mod demo;
 pub mod keys;
 pub mod seed;
 pub mod settings;

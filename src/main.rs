@@ -99,14 +99,31 @@ struct ServeArgs {
     /// Static operator token (generated and printed if unset).
     #[arg(long, env = "MERCATO_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Fill an empty data dir with the demo shop first (catalog, stock, a
+    /// coupon, a promotion, a demo customer and admin).
+    #[arg(long, env = "MERCATO_DEMO")]
+    demo: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let done = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Seed(args) => seed(args),
         Command::Users(UsersCommand::Add(args)) => add_user(args),
+    };
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // One line with its causes, no backtrace: this is for people.
+            eprintln!("error: {err:#}");
+            if format!("{err:#}").contains("could not acquire lock") {
+                eprintln!(
+                    "hint: a running mercato holds this data dir; stop it first (SIGTERM), or use another --data-dir"
+                );
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -167,6 +184,19 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     })
 }
 
+/// Fills an empty data dir with the demo shop and says how to sign in.
+async fn demo(app: &Application) -> anyhow::Result<()> {
+    use mercato::demo::{DEMO_ADMIN, DEMO_COUPON, DEMO_CUSTOMER};
+    if !mercato::demo::fill(app.core()).await? {
+        println!("demo: this data dir already holds a shop; nothing was added");
+        return Ok(());
+    }
+    println!("demo shop ready: coupon {DEMO_COUPON}");
+    println!("  customer: {} / {}", DEMO_CUSTOMER.0, DEMO_CUSTOMER.1);
+    println!("  admin:    {} / {}", DEMO_ADMIN.0, DEMO_ADMIN.1);
+    Ok(())
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let token_was_given = args.admin_token.as_deref().is_some_and(|t| !t.is_empty());
     let overrides = Overrides {
@@ -179,6 +209,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let token_in_config = !settings.admin.token.expose_secret().is_empty();
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
+        if args.demo {
+            demo(&app).await?;
+        }
         if !token_was_given && !token_in_config {
             println!("operator token (shown once): {}", app.admin_token().expose_secret());
         }

@@ -14,8 +14,14 @@ use mercato_actors::sku::Inventory;
 /// Requests in flight at once: enough for group commit to batch them.
 const IN_FLIGHT: usize = 256;
 
-/// A leaf category: name, slug, and what its products are called.
-type Leaf = (&'static str, &'static str, &'static [&'static str]);
+/// A leaf category: name, slug, what its products are called, and what they
+/// can be made of (a rain jacket is never ceramic).
+type Leaf = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 /// The category tree: roots (name, slug, whether sizes apply) and their leaves.
 const TREE: &[(&str, &str, bool, &[Leaf])] = &[
@@ -24,10 +30,30 @@ const TREE: &[(&str, &str, bool, &[Leaf])] = &[
         "clothing",
         true,
         &[
-            ("Shirts", "shirts", &["shirt", "polo", "oxford shirt"]),
-            ("Trousers", "trousers", &["chinos", "jeans", "cargo trousers"]),
-            ("Jackets", "jackets", &["rain jacket", "bomber jacket", "parka"]),
-            ("Knitwear", "knitwear", &["sweater", "cardigan", "hoodie"]),
+            (
+                "Shirts",
+                "shirts",
+                &["shirt", "polo", "oxford shirt"],
+                &["cotton", "linen", "organic cotton"],
+            ),
+            (
+                "Trousers",
+                "trousers",
+                &["chinos", "jeans", "cargo trousers"],
+                &["cotton", "denim", "cotton twill"],
+            ),
+            (
+                "Jackets",
+                "jackets",
+                &["rain jacket", "bomber jacket", "parka"],
+                &["recycled polyester", "nylon", "waxed cotton"],
+            ),
+            (
+                "Knitwear",
+                "knitwear",
+                &["sweater", "cardigan", "hoodie"],
+                &["wool", "merino wool", "cotton"],
+            ),
         ],
     ),
     (
@@ -35,9 +61,24 @@ const TREE: &[(&str, &str, bool, &[Leaf])] = &[
         "shoes",
         true,
         &[
-            ("Sneakers", "sneakers", &["sneaker", "trainer"]),
-            ("Boots", "boots", &["hiking boot", "chelsea boot"]),
-            ("Sandals", "sandals", &["sandal", "slide"]),
+            (
+                "Sneakers",
+                "sneakers",
+                &["sneaker", "trainer"],
+                &["leather", "canvas", "recycled polyester"],
+            ),
+            (
+                "Boots",
+                "boots",
+                &["hiking boot", "chelsea boot"],
+                &["leather", "suede"],
+            ),
+            (
+                "Sandals",
+                "sandals",
+                &["sandal", "slide"],
+                &["leather", "rubber", "cork"],
+            ),
         ],
     ),
     (
@@ -45,9 +86,24 @@ const TREE: &[(&str, &str, bool, &[Leaf])] = &[
         "home",
         false,
         &[
-            ("Kitchen", "kitchen", &["kettle", "mug", "chef knife", "frying pan"]),
-            ("Lighting", "lighting", &["desk lamp", "pendant light", "lantern"]),
-            ("Textiles", "textiles", &["blanket", "cushion", "towel"]),
+            (
+                "Kitchen",
+                "kitchen",
+                &["kettle", "mug", "chef knife", "frying pan"],
+                &["stainless steel", "ceramic", "cast iron"],
+            ),
+            (
+                "Lighting",
+                "lighting",
+                &["desk lamp", "pendant light", "lantern"],
+                &["brass", "oak", "aluminium"],
+            ),
+            (
+                "Textiles",
+                "textiles",
+                &["blanket", "cushion", "towel"],
+                &["wool", "linen", "cotton"],
+            ),
         ],
     ),
     (
@@ -55,9 +111,24 @@ const TREE: &[(&str, &str, bool, &[Leaf])] = &[
         "outdoor",
         false,
         &[
-            ("Camping", "camping", &["tent", "sleeping bag", "camping stove"]),
-            ("Cycling", "cycling", &["bike light", "helmet", "saddle bag"]),
-            ("Running", "running", &["running vest", "water bottle", "armband"]),
+            (
+                "Camping",
+                "camping",
+                &["tent", "sleeping bag", "camping stove"],
+                &["ripstop nylon", "recycled polyester", "aluminium"],
+            ),
+            (
+                "Cycling",
+                "cycling",
+                &["bike light", "helmet", "saddle bag"],
+                &["aluminium", "recycled plastic", "nylon"],
+            ),
+            (
+                "Running",
+                "running",
+                &["running vest", "water bottle", "armband"],
+                &["recycled polyester", "nylon", "silicone"],
+            ),
         ],
     ),
     (
@@ -65,12 +136,23 @@ const TREE: &[(&str, &str, bool, &[Leaf])] = &[
         "electronics",
         false,
         &[
-            ("Audio", "audio", &["headphones", "speaker", "earbuds"]),
-            ("Cameras", "cameras", &["action camera", "instant camera"]),
+            (
+                "Audio",
+                "audio",
+                &["headphones", "speaker", "earbuds"],
+                &["aluminium", "recycled plastic"],
+            ),
+            (
+                "Cameras",
+                "cameras",
+                &["action camera", "instant camera"],
+                &["aluminium", "polycarbonate"],
+            ),
             (
                 "Accessories",
                 "electronics-accessories",
                 &["charger", "cable", "power bank"],
+                &["recycled plastic", "braided nylon", "aluminium"],
             ),
         ],
     ),
@@ -87,16 +169,6 @@ const BRANDS: &[&str] = &[
 ];
 const COLOURS: &[&str] = &["black", "white", "navy", "red", "green", "grey", "sand", "olive"];
 const SIZES: &[&str] = &["xs", "s", "m", "l", "xl"];
-const MATERIALS: &[&str] = &[
-    "cotton",
-    "wool",
-    "linen",
-    "leather",
-    "steel",
-    "oak",
-    "recycled polyester",
-    "ceramic",
-];
 const ADJECTIVES: &[&str] = &[
     "classic", "light", "rugged", "soft", "compact", "everyday", "premium", "vintage", "slim", "warm",
 ];
@@ -129,7 +201,7 @@ pub struct SampleSearch {
 pub fn sample_search(random: &mut impl FnMut(u64) -> u64) -> SampleSearch {
     let mut index = |len: usize| random(len as u64) as usize;
     let (_, root, _, leaves) = TREE[index(TREE.len())];
-    let (_, _, nouns) = leaves[index(leaves.len())];
+    let (_, _, nouns, _) = leaves[index(leaves.len())];
     let adjective = ADJECTIVES[index(ADJECTIVES.len())];
     let noun = nouns[index(nouns.len())].rsplit(' ').next().unwrap_or_default();
     let colour = COLOURS[index(COLOURS.len())];
@@ -193,14 +265,15 @@ async fn category_id(
     }
 }
 
-fn product_fields(n: usize, category_id: u64, sized: bool, nouns: &[&str], rng: &mut Rng) -> (ProductFields, u64) {
+fn product_fields(n: usize, category_id: u64, sized: bool, leaf: Leaf, rng: &mut Rng) -> (ProductFields, u64) {
+    let (_, _, nouns, materials) = leaf;
     let (brand, adjective, noun, colour) = (
         rng.pick(BRANDS),
         rng.pick(ADJECTIVES),
         rng.pick(nouns),
         rng.pick(COLOURS),
     );
-    let material = rng.pick(MATERIALS);
+    let material = rng.pick(materials);
     let mut attributes = BTreeMap::from([
         ("brand".to_string(), brand.to_string()),
         ("colour".to_string(), colour.to_string()),
@@ -236,17 +309,18 @@ pub async fn seed(catalog: &Catalog, inventory: &Inventory, products: usize, see
     for (name, slug, sized, children) in TREE {
         let (root, created) = category_id(catalog, name, slug, None).await?;
         report.categories += usize::from(created);
-        for (child, child_slug, nouns) in *children {
-            let (leaf, created) = category_id(catalog, child, child_slug, Some(root)).await?;
+        for leaf in *children {
+            let (child, child_slug, _, _) = *leaf;
+            let (id, created) = category_id(catalog, child, child_slug, Some(root)).await?;
             report.categories += usize::from(created);
-            leaves.push((leaf, *sized, *nouns));
+            leaves.push((id, *sized, *leaf));
         }
     }
     let mut rng = Rng(seed.max(1));
     let planned: Vec<(ProductFields, u64)> = (0..products)
         .map(|n| {
-            let (leaf, sized, nouns) = leaves[(rng.next() % leaves.len() as u64) as usize];
-            product_fields(n, leaf, sized, nouns, &mut rng)
+            let (category, sized, leaf) = leaves[(rng.next() % leaves.len() as u64) as usize];
+            product_fields(n, category, sized, leaf, &mut rng)
         })
         .collect();
     let outcomes: Vec<bool> = stream::iter(planned)

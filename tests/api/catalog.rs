@@ -142,6 +142,24 @@ async fn names_and_slugs_are_unique_and_non_empty_categories_stay() {
 }
 
 #[actix_web::test]
+async fn a_product_is_found_by_its_id_or_its_sku_and_an_unknown_one_is_404_in_words() {
+    let app = spawn_app().await;
+    let (_, _, polo) = tree_fixture(&app.api).await;
+    let id = app.api.create_product(product("POLO-1", polo)).await["id"]
+        .as_u64()
+        .unwrap();
+    for key in [id.to_string(), "POLO-1".to_string()] {
+        let found: Value = app.api.get(&format!("/v1/products/{key}")).await.json().await.unwrap();
+        assert_eq!(found["id"], id, "by {key}");
+    }
+    let unknown = app.api.get("/v1/products/DEMO-0005415").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "product_not_found");
+    assert_eq!(body["error"]["message"], "no product has the id or SKU 'DEMO-0005415'");
+}
+
+#[actix_web::test]
 async fn products_are_validated_and_skus_are_unique() {
     let app = spawn_app().await;
     let (_, _, polo) = tree_fixture(&app.api).await;

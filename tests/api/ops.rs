@@ -41,12 +41,13 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 58] = [
+    let expected: [(&str, &str); 59] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
         ("/v1/inventory/{sku}", "get"),
+        ("/v1/inventory/{sku}/events", "get"),
         ("/v1/inventory/{sku}", "put"),
         ("/v1/inventory/{sku}/adjust", "post"),
         ("/v1/inventory/{sku}/reservations", "post"),

@@ -38,3 +38,55 @@ async fn a_seeded_data_dir_is_a_searchable_stocked_shop() {
         "clothing has sizes"
     );
 }
+
+#[actix_web::test]
+async fn serve_demo_fills_an_empty_data_dir_once_with_a_shop_that_makes_sense() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[("MERCATO_DEMO", "true")]);
+    assert_eq!(server.api.search("per_page=1").await["total"], 240);
+    let jackets = server.api.search("category=jackets&per_page=100").await;
+    for item in jackets["items"].as_array().unwrap() {
+        let material = item["attributes"]["material"].as_str().unwrap();
+        assert!(
+            ["recycled polyester", "nylon", "waxed cotton"].contains(&material),
+            "a jacket of {material}"
+        );
+    }
+    let coupons: serde_json::Value = server
+        .api
+        .admin(reqwest::Method::GET, "/v1/admin/coupons", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(coupons["coupons"][0]["code"], "WELCOME10");
+    assert_eq!(coupons["promotions"].as_array().unwrap().len(), 1, "and a promotion");
+    for (email, password, role) in [
+        ("shopper@example.com", "demo-shopper-pass", "customer"),
+        ("admin@example.com", "demo-admin-pass", "admin"),
+    ] {
+        let session: serde_json::Value = server.api.login(email, password).await.json().await.unwrap();
+        assert_eq!(session["user"]["role"], role, "{email} signs in");
+    }
+    // Seeding while the server holds the data dir: one line that says what to do.
+    let refused = Command::new(env!("CARGO_BIN_EXE_mercato"))
+        .args(["seed", "--products", "5", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "off")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("stop it first"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "no backtrace: {stderr}");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert_eq!(server.terminate().code(), Some(0));
+
+    let again = ServerProcess::start(dir.path(), &[("MERCATO_DEMO", "true")]);
+    assert_eq!(
+        again.api.search("per_page=1").await["total"],
+        240,
+        "nothing added twice"
+    );
+}

@@ -218,12 +218,28 @@ impl NewProduct {
     }
 }
 
-/// One product with its current stock.
-#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "get_product", tag = "catalog", params(("id" = u64, Path)),
+/// One product with its current stock, by id or by SKU.
+#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "get_product", tag = "catalog",
+    params(("id" = String, Path, description = "the product id, or its SKU")),
     responses((status = 200, body = ProductBody), (status = 404, description = "`product_not_found`")))]
 #[get("/{id}")]
-pub async fn get_one(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
-    let product = state.catalog.product(id.into_inner()).await?;
+pub async fn get_one(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = match id.parse::<u64>() {
+        Ok(id) => id,
+        Err(_) => state
+            .catalog
+            .prices()
+            .get(&id)
+            .map(|entry| entry.product_id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "product_not_found",
+                    format!("no product has the id or SKU '{id}'"),
+                )
+            })?,
+    };
+    let product = state.catalog.product(id).await?;
     Ok(HttpResponse::Ok().json(body_of(&state, product).await))
 }
 
