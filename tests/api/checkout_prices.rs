@@ -57,5 +57,5 @@ async fn a_price_change_before_checkout_is_the_price_of_the_order_and_its_mail()
             .and_then(|entry| std::fs::read_to_string(entry.path()).ok())
     })
     .await;
-    assert!(mail.contains("2 x Product TEE (TEE)  3000 EUR"), "{mail}");
+    assert!(mail.contains("2 x Product TEE (TEE)  =E2=82=AC30.00"), "€30.00: {mail}");
 }

@@ -61,6 +61,10 @@ impl Mailer {
         ] {
             templates.add_template(name, source).map_err(failed)?;
         }
+        // `{{ total|money(currency) }}` writes "€12.50", as the storefront does.
+        templates.add_filter("money", |minor: u64, currency: &str| {
+            crate::money::format_money(minor, currency)
+        });
         Ok(Mailer {
             templates,
             from: from.parse().map_err(failed)?,
