@@ -80,6 +80,23 @@ enum Command {
     },
 }
 
+/// The storefront's session cookie, when the socket was opened by a page of
+/// this origin.
+fn storefront_session(req: &HttpRequest) -> Option<String> {
+    let origin = req.headers().get(actix_web::http::header::ORIGIN)?.to_str().ok()?;
+    // The connection info is borrowed from the request's extensions, where
+    // the cookies are parsed into too: let go of it first.
+    let own = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    if origin != own {
+        return None;
+    }
+    req.cookie(crate::auth::SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_string())
+}
+
 /// Live cart: snapshots after every change; commands with an ack each.
 #[utoipa::path(get, path = "/v1/carts/{id}/ws", tag = "carts",
     params(("id" = String, Path), ("access_token" = Option<String>, Query, description = "owner's token for a customer's cart")),
@@ -101,10 +118,19 @@ pub async fn cart_socket(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|token| token.trim().to_string());
     let caller = match header_token.or_else(|| query.into_inner().access_token) {
-        None => None,
         Some(token) => match resolve(&state, &token).await? {
             Principal::User { id, .. } => Some(id),
             Principal::Service => None,
+        },
+        // A storefront page: its session cookie, from a page of this origin
+        // only (a socket from another site must not ride on it). An expired
+        // one leaves a guest, who may still follow a guest cart.
+        None => match storefront_session(&req) {
+            Some(token) => match resolve(&state, &token).await {
+                Ok(Principal::User { id, .. }) => Some(id),
+                _ => None,
+            },
+            None => None,
         },
     };
     let feed = state.carts.subscribe(&id, caller.as_deref()).await?;

@@ -20,11 +20,13 @@
 //! - [`visitor`]: the browser's cookies (visitor id, guest cart) and the CSRF
 //!   check of every state-changing form;
 //! - [`view`]: money, stock and products as a page shows them;
+//! - [`form`]: form errors in words, and the address fields;
 //! - [`assets`]: the CSS and JS modules, embedded with content-hashed names;
 //! - [`error`]: error pages.
 
 pub mod assets;
 pub mod error;
+pub mod form;
 pub mod page;
 pub mod pages;
 pub mod view;

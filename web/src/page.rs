@@ -44,6 +44,8 @@ pub struct Layout {
     pub cart_id: String,
     /// The search box's text.
     pub query: String,
+    /// Whether the header offers the account or sign-in.
+    pub signed_in: bool,
 }
 
 impl Layout {
@@ -60,6 +62,7 @@ impl Layout {
             cart_count: 0,
             cart_id: String::new(),
             query: String::new(),
+            signed_in: false,
         }
     }
 
@@ -82,14 +85,11 @@ impl Layout {
             }
             Err(err) => tracing::warn!(error = %err, "navigation without categories"),
         }
-        if let Some(cart) = &visitor.cart {
-            if let Ok(view) = state.carts.get(cart, None).await {
-                if view.status.name() == "open" {
-                    layout.cart_count = view.totals.lines.iter().map(|line| line.qty).sum();
-                    layout.cart_id = cart.clone();
-                }
-            }
+        if let Some(cart) = crate::pages::cart::open_cart(state, visitor).await {
+            layout.cart_count = cart.items.iter().map(|line| line.qty).sum();
+            layout.cart_id = cart.id;
         }
+        layout.signed_in = visitor.user.is_some();
         layout
     }
 

@@ -1,19 +1,30 @@
 //! Who is browsing: a random visitor id in a cookie (the key of the CSRF
-//! token), and the guest cart it holds. Cookies are HttpOnly, SameSite=Lax,
-//! and Secure when the request came over TLS or `web.secure_cookies` is set.
+//! token), the guest cart it holds, and, once signed in, the session: the
+//! same access and refresh tokens the JSON API hands out, in cookies. An
+//! expired access token is renewed with the refresh token on the next page.
+//! Cookies are HttpOnly, SameSite=Lax, and Secure when the request came over
+//! TLS or `web.secure_cookies` is set.
 
-use std::future::{ready, Ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use hmac::{Hmac, Mac};
 use mercato_actors::account::tokens::{is_random_id, random_id};
+use mercato_actors::account::{Role, SignedIn};
+use mercato_http::auth::{resolve, Principal, SESSION_COOKIE};
+use mercato_http::routes::auth::access_token;
+use mercato_http::AppState;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::PageError;
 use crate::WebState;
+
+/// The refresh token of a signed-in visitor.
+const REFRESH_COOKIE: &str = "mercato_refresh";
 
 /// The visitor-id cookie.
 const VISITOR_COOKIE: &str = "mercato_visitor";
@@ -30,6 +41,12 @@ pub struct Visitor {
     fresh: bool,
     /// The guest cart the browser holds, if any.
     pub cart: Option<String>,
+    /// The signed-in customer: user id and role.
+    pub user: Option<(String, Role)>,
+    /// The refresh token, to sign out with.
+    pub refresh_token: Option<String>,
+    /// Session cookies renewed while reading this request.
+    renewed: Vec<Cookie<'static>>,
     /// Whether cookies get the Secure flag.
     secure: bool,
     /// The token forms of this visitor carry.
@@ -53,8 +70,79 @@ impl Visitor {
             id,
             fresh,
             cart,
+            user: None,
+            refresh_token: req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()),
+            renewed: Vec::new(),
             secure,
             csrf,
+        }
+    }
+
+    /// Reads the session cookies: a valid access token signs the visitor in;
+    /// an expired one is renewed with the refresh token (new cookies go out
+    /// with the response); a revoked session leaves a guest.
+    async fn sign_in_from_cookies(&mut self, req: &HttpRequest, state: &AppState) {
+        let Some(access) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return;
+        };
+        match resolve(state, &access).await {
+            Ok(Principal::User { id, role }) => self.user = Some((id, role)),
+            Ok(Principal::Service) => {}
+            Err(err) if err.code() == "token_expired" => {
+                let Some(refresh) = self.refresh_token.clone() else {
+                    return;
+                };
+                match state.accounts.refresh(&refresh).await {
+                    Ok(signed_in) => match self.session_cookies(state, &signed_in) {
+                        Ok(cookies) => {
+                            self.user = Some((signed_in.user_id.clone(), signed_in.profile.role));
+                            self.refresh_token = Some(signed_in.refresh.token.clone());
+                            self.renewed = cookies;
+                        }
+                        Err(err) => tracing::error!(error = %err, "cannot renew a storefront session"),
+                    },
+                    Err(err) => {
+                        tracing::info!(error = %err, "storefront session not renewed");
+                        self.renewed = self.end_session();
+                    }
+                }
+            }
+            Err(_) => self.renewed = self.end_session(),
+        }
+    }
+
+    /// The cookies that hold `signed_in`'s session.
+    pub fn session_cookies(&self, state: &AppState, signed_in: &SignedIn) -> Result<Vec<Cookie<'static>>, PageError> {
+        let access = access_token(state, signed_in)?;
+        Ok(vec![
+            self.cookie(SESSION_COOKIE, access.token),
+            self.cookie(REFRESH_COOKIE, signed_in.refresh.token.clone()),
+        ])
+    }
+
+    /// Cookies that forget the session.
+    pub fn end_session(&self) -> Vec<Cookie<'static>> {
+        [SESSION_COOKIE, REFRESH_COOKIE]
+            .into_iter()
+            .map(|name| {
+                let mut cookie = self.cookie(name, String::new());
+                cookie.make_removal();
+                cookie
+            })
+            .collect()
+    }
+
+    /// The signed-in user's id.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// The visitor's cart: a customer's current cart, else the guest cart of
+    /// the cookie.
+    pub async fn cart_id(&self, state: &AppState) -> Option<String> {
+        match self.user_id() {
+            Some(user) => state.accounts.current_cart(user).await.ok(),
+            None => self.cart.clone(),
         }
     }
 
@@ -63,8 +151,7 @@ impl Visitor {
     /// visitor's token, and an `Origin` header, when sent, must be this host.
     pub fn check_form(&self, req: &HttpRequest, token: &str) -> Result<(), PageError> {
         if let Some(origin) = req.headers().get("origin").and_then(|o| o.to_str().ok()) {
-            let info = req.connection_info();
-            let own = format!("{}://{}", info.scheme(), info.host());
+            let own = crate::page::absolute(req, "");
             if origin != own {
                 return Err(PageError::Forbidden("This form was sent from another site.".into()));
             }
@@ -77,12 +164,14 @@ impl Visitor {
         Ok(())
     }
 
-    /// The cookies to set with the response: the visitor id when new.
+    /// The cookies to set with the response: the visitor id when new, the
+    /// session when it was renewed.
     pub fn cookies(&self) -> Vec<Cookie<'static>> {
-        match self.fresh {
-            true => vec![self.cookie(VISITOR_COOKIE, self.id.clone())],
-            false => Vec::new(),
+        let mut cookies = self.renewed.clone();
+        if self.fresh {
+            cookies.push(self.cookie(VISITOR_COOKIE, self.id.clone()));
         }
+        cookies
     }
 
     /// The cookie that makes `cart` this browser's guest cart.
@@ -116,12 +205,16 @@ fn csrf_token(key: &[u8; 32], visitor: &str) -> String {
 
 impl FromRequest for Visitor {
     type Error = PageError;
-    type Future = Ready<Result<Self, PageError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.app_data::<web::Data<WebState>>() {
-            Some(state) => Ok(Visitor::from_parts(req, state)),
-            None => Err(PageError::Internal),
+        let req = req.clone();
+        Box::pin(async move {
+            let web_state = req.app_data::<web::Data<WebState>>().ok_or(PageError::Internal)?;
+            let state = req.app_data::<web::Data<AppState>>().ok_or(PageError::Internal)?;
+            let mut visitor = Visitor::from_parts(&req, web_state);
+            visitor.sign_in_from_cookies(&req, state).await;
+            Ok(visitor)
         })
     }
 }

@@ -23,6 +23,10 @@ use self::jwt::TokenError;
 use crate::errors::ApiError;
 use crate::AppState;
 
+/// The storefront's cookie holding a signed-in visitor's access token; the
+/// cart socket accepts it from a page of the same origin.
+pub const SESSION_COOKIE: &str = "mercato_session";
+
 /// Who made a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {

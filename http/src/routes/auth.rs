@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::me::UserBody;
+use crate::auth::jwt::AccessToken;
 use crate::errors::ApiError;
 use crate::format::rfc3339;
 use crate::rate_limit::Route;
@@ -68,8 +69,9 @@ pub struct SessionBody {
     cart_id: Option<String>,
 }
 
-fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiError> {
-    let access = state
+/// A signed access token for a new session.
+pub fn access_token(state: &AppState, signed_in: &SignedIn) -> Result<AccessToken, ApiError> {
+    state
         .jwt
         .issue(&signed_in.user_id, signed_in.profile.role, &signed_in.refresh.family)
         .map_err(|err| {
@@ -79,7 +81,50 @@ fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiErro
                 "internal",
                 "cannot sign an access token",
             )
-        })?;
+        })
+}
+
+/// Signs a customer in (rate-limited per client and account) and merges the
+/// guest cart into theirs; answers the session and the merged cart's id. The
+/// front door of `POST /v1/auth/login` and the storefront's sign-in form.
+pub async fn log_in(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    password: String,
+    guest: Option<String>,
+) -> Result<(SignedIn, Option<String>), ApiError> {
+    state.limiter.check(Route::Login, req, &account_key(email)).await?;
+    let (user_id, profile) = state.accounts.authenticate(email, password).await?;
+    let signed_in = state.accounts.start_session(user_id, profile).await?;
+    let cart = match guest {
+        Some(guest) => merge_guest_cart(state, &signed_in.user_id, &guest).await,
+        None => None,
+    };
+    Ok((signed_in, cart))
+}
+
+/// Creates a customer account and signs it in, like [`log_in`].
+pub async fn register_account(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    password: String,
+    name: Option<String>,
+    guest: Option<String>,
+) -> Result<(SignedIn, Option<String>), ApiError> {
+    state.limiter.check(Route::Register, req, &account_key(email)).await?;
+    let (user_id, profile) = state.accounts.create(email, password, name, Role::Customer).await?;
+    let signed_in = state.accounts.start_session(user_id, profile).await?;
+    let cart = match guest {
+        Some(guest) => merge_guest_cart(state, &signed_in.user_id, &guest).await,
+        None => None,
+    };
+    Ok((signed_in, cart))
+}
+
+fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiError> {
+    let access = access_token(state, &signed_in)?;
     Ok(SessionBody {
         user: UserBody::new(signed_in.user_id, signed_in.profile),
         access_token: access.token,
@@ -144,14 +189,9 @@ pub async fn register(
         name,
         cart_id,
     } = body.into_inner();
-    let guest = guest_cart(cart_id)?;
-    state.limiter.check(Route::Register, &req, &account_key(&email)).await?;
-    let (user_id, profile) = state.accounts.create(&email, password, name, Role::Customer).await?;
-    let signed_in = state.accounts.start_session(user_id, profile).await?;
+    let (signed_in, cart) = register_account(&state, &req, &email, password, name, guest_cart(cart_id)?).await?;
     let mut body = session(&state, signed_in)?;
-    if let Some(guest) = guest {
-        body.cart_id = merge_guest_cart(&state, &body.user.id, &guest).await;
-    }
+    body.cart_id = cart;
     Ok(HttpResponse::Created().json(body))
 }
 
@@ -171,14 +211,9 @@ pub async fn login(
         password,
         cart_id,
     } = body.into_inner();
-    let guest = guest_cart(cart_id)?;
-    state.limiter.check(Route::Login, &req, &account_key(&email)).await?;
-    let (user_id, profile) = state.accounts.authenticate(&email, password).await?;
-    let signed_in = state.accounts.start_session(user_id, profile).await?;
+    let (signed_in, cart) = log_in(&state, &req, &email, password, guest_cart(cart_id)?).await?;
     let mut body = session(&state, signed_in)?;
-    if let Some(guest) = guest {
-        body.cart_id = merge_guest_cart(&state, &body.user.id, &guest).await;
-    }
+    body.cart_id = cart;
     Ok(HttpResponse::Ok().json(body))
 }
 

@@ -92,10 +92,18 @@ impl CartSection {
 }
 
 /// The visitor's open cart, if it has one.
-async fn open_cart(state: &AppState, visitor: &Visitor) -> Option<CartBody> {
-    let id = visitor.cart.as_deref()?;
-    let view = state.carts.get(id, None).await.ok()?;
-    (view.status.name() == "open").then(|| CartBody::new(id, &view))
+pub async fn open_cart(state: &AppState, visitor: &Visitor) -> Option<CartBody> {
+    let id = visitor.cart_id(state).await?;
+    let view = state.carts.get(&id, visitor.user_id()).await.ok()?;
+    (view.status.name() == "open").then(|| CartBody::new(&id, &view))
+}
+
+/// The visitor's cart to change, or a page saying the cart is empty.
+async fn cart_to_change(state: &AppState, visitor: &Visitor) -> Result<String, PageError> {
+    visitor
+        .cart_id(state)
+        .await
+        .ok_or_else(|| PageError::NotFound("Your cart is empty.".into()))
 }
 
 async fn render(
@@ -153,15 +161,21 @@ pub async fn add(
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
     let mut cookies = visitor.cookies();
-    let cart = match open_cart(&state, &visitor).await {
-        Some(cart) => cart.id,
-        None => {
+    let cart = match (visitor.user_id(), open_cart(&state, &visitor).await) {
+        (_, Some(cart)) => cart.id,
+        (Some(user), None) => {
+            let id = state.accounts.current_cart(user).await.map_err(ApiError::from)?;
+            state.carts.ensure(&id, Some(user)).await.map_err(ApiError::from)?;
+            id
+        }
+        (None, None) => {
             let (id, _) = state.carts.create(None).await.map_err(ApiError::from)?;
             cookies.push(visitor.cart_cookie(&id));
             id
         }
     };
-    match state.carts.add_item(&cart, None, None, &form.sku, form.qty).await {
+    let user = visitor.user_id();
+    match state.carts.add_item(&cart, user, None, &form.sku, form.qty).await {
         Ok(_) => Ok(page::see_other("/cart", cookies)),
         Err(err) => Ok(refused(&state, &visitor, cookies, ApiError::from(err), false).await),
     }
@@ -209,13 +223,10 @@ pub async fn set_qty(
     form: web::Form<QtyForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    let cart = visitor
-        .cart
-        .clone()
-        .ok_or_else(|| PageError::NotFound("Your cart is empty.".into()))?;
+    let cart = cart_to_change(&state, &visitor).await?;
     let changed = match form.qty {
-        0 => state.carts.remove_item(&cart, None, None, &sku).await,
-        qty => state.carts.set_qty(&cart, None, None, &sku, qty).await,
+        0 => state.carts.remove_item(&cart, visitor.user_id(), None, &sku).await,
+        qty => state.carts.set_qty(&cart, visitor.user_id(), None, &sku, qty).await,
     };
     match changed {
         Ok(_) => Ok(page::see_other("/cart", visitor.cookies())),
@@ -240,15 +251,16 @@ pub async fn apply_coupon(
     form: web::Form<CouponForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    let cart = visitor
-        .cart
-        .clone()
-        .ok_or_else(|| PageError::NotFound("Your cart is empty.".into()))?;
+    let cart = cart_to_change(&state, &visitor).await?;
     if form.code.trim().is_empty() {
         let err = ApiError::invalid_field("code", "enter a coupon code");
         return Ok(refused(&state, &visitor, Vec::new(), err, true).await);
     }
-    match state.carts.apply_coupon(&cart, None, None, form.code.trim()).await {
+    match state
+        .carts
+        .apply_coupon(&cart, visitor.user_id(), None, form.code.trim())
+        .await
+    {
         Ok(_) => Ok(page::see_other("/cart", visitor.cookies())),
         Err(err) => Ok(refused(&state, &visitor, Vec::new(), ApiError::from(err), true).await),
     }
@@ -263,11 +275,8 @@ pub async fn remove_coupon(
     form: web::Form<CouponForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    let cart = visitor
-        .cart
-        .clone()
-        .ok_or_else(|| PageError::NotFound("Your cart is empty.".into()))?;
-    match state.carts.remove_coupon(&cart, None, None).await {
+    let cart = cart_to_change(&state, &visitor).await?;
+    match state.carts.remove_coupon(&cart, visitor.user_id(), None).await {
         Ok(_) => Ok(page::see_other("/cart", visitor.cookies())),
         Err(err) => Ok(refused(&state, &visitor, Vec::new(), ApiError::from(err), true).await),
     }

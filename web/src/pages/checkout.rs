@@ -2,7 +2,8 @@
 //! error summary linking to each field, the message beside the field, the
 //! values kept), placed through the same `place_order` as the JSON route.
 //! Each rendering of the form carries a fresh idempotency key in a hidden
-//! field, so a double submit of one attempt makes one order.
+//! field, so a double submit of one attempt makes one order. A signed-in
+//! customer finds their e-mail and default address filled in.
 
 use std::time::Duration;
 
@@ -11,13 +12,14 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use mercato_actors::money::format_money;
 use mercato_http::routes::carts::CartBody;
-use mercato_http::routes::me::AddressFields;
 use mercato_http::routes::orders::{place_order, Checkout, Placed};
 use mercato_http::AppState;
 use serde::Deserialize;
 
 use crate::error::PageError;
+use crate::form::{field_error, AddressForm, Errors};
 use crate::page::{self, Layout};
+use crate::pages::cart::open_cart;
 use crate::view::sentence;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -33,20 +35,8 @@ pub struct CheckoutForm {
     csrf: String,
     key: String,
     email: String,
-    name: String,
-    line1: String,
-    line2: String,
-    city: String,
-    region: String,
-    postal_code: String,
-    country: String,
-    phone: String,
-}
-
-/// A field with an error, for the summary and beside the field.
-struct FieldError {
-    field: &'static str,
-    message: String,
+    #[serde(flatten)]
+    address: AddressForm,
 }
 
 #[derive(Template)]
@@ -56,7 +46,7 @@ struct CheckoutPage {
     csrf: String,
     key: String,
     form: CheckoutForm,
-    errors: Vec<FieldError>,
+    errors: Errors,
     /// A refusal that is about the order, not a field (out of stock, payment).
     problem: Option<String>,
     lines: Vec<(String, u32, String)>,
@@ -66,94 +56,17 @@ struct CheckoutPage {
     gateway: &'static str,
 }
 
-impl CheckoutPage {
-    /// The error of `field`, if it has one (for the template).
-    fn error_of(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-}
-
-/// Every field and its label, for the API's messages, which name fields as
-/// the JSON does ("postal_code may hold ...").
-const LABELS: [(&str, &str); 9] = [
-    ("email", "E-mail address"),
-    ("name", "Full name"),
-    ("line1", "Address line 1"),
-    ("line2", "Address line 2"),
-    ("city", "Town or city"),
-    ("region", "Region"),
-    ("postal_code", "Postal code"),
-    ("country", "Country"),
-    ("phone", "Phone"),
-];
-
-/// Fields the form needs, with what to say when one is left empty.
-const REQUIRED: [(&str, &str); 6] = [
-    ("email", "Enter your e-mail address"),
-    ("name", "Enter the name to ship to"),
-    ("line1", "Enter the first line of the address"),
-    ("city", "Enter the town or city"),
-    ("postal_code", "Enter the postal code"),
-    ("country", "Enter the country as a two-letter code, such as DE"),
-];
-
-impl CheckoutForm {
-    fn value(&self, field: &str) -> &str {
-        match field {
-            "email" => &self.email,
-            "name" => &self.name,
-            "line1" => &self.line1,
-            "city" => &self.city,
-            "postal_code" => &self.postal_code,
-            "country" => &self.country,
-            _ => "",
-        }
-    }
-
-    fn missing(&self) -> Vec<FieldError> {
-        REQUIRED
-            .iter()
-            .filter(|(field, _)| self.value(field).trim().is_empty())
-            .map(|(field, message)| FieldError {
-                field,
-                message: format!("{message}."),
-            })
-            .collect()
-    }
-
-    fn body(&self) -> Checkout {
-        let optional = |text: &str| (!text.trim().is_empty()).then(|| text.to_string());
-        Checkout {
-            email: self.email.clone(),
-            shipping_address: AddressFields {
-                name: self.name.clone(),
-                line1: self.line1.clone(),
-                line2: optional(&self.line2),
-                city: self.city.clone(),
-                region: optional(&self.region),
-                postal_code: self.postal_code.clone(),
-                country: self.country.trim().to_uppercase(),
-                phone: optional(&self.phone),
-            },
-        }
-    }
-}
-
-async fn open_cart(state: &AppState, visitor: &Visitor) -> Option<CartBody> {
-    let id = visitor.cart.as_deref()?;
-    let view = state.carts.get(id, None).await.ok()?;
-    (view.status.name() == "open" && !view.totals.lines.is_empty()).then(|| CartBody::new(id, &view))
-}
-
 /// What the form shows again after an attempt.
 #[derive(Default)]
 struct Attempt {
     form: CheckoutForm,
-    errors: Vec<FieldError>,
+    errors: Errors,
     problem: Option<String>,
+}
+
+/// The visitor's open cart, if it has lines.
+async fn cart_with_lines(state: &AppState, visitor: &Visitor) -> Option<CartBody> {
+    open_cart(state, visitor).await.filter(|cart| !cart.items.is_empty())
 }
 
 async fn render(
@@ -189,13 +102,37 @@ async fn render(
     page::html(status, &page, visitor.cookies())
 }
 
+/// A signed-in customer's e-mail and default address, to start from.
+async fn prefilled(state: &AppState, visitor: &Visitor) -> CheckoutForm {
+    let Some(user) = visitor.user_id() else {
+        return CheckoutForm::default();
+    };
+    let Ok(profile) = state.accounts.profile(user).await else {
+        return CheckoutForm::default();
+    };
+    let saved = profile
+        .addresses
+        .iter()
+        .find(|a| a.is_default)
+        .or(profile.addresses.first());
+    CheckoutForm {
+        email: profile.email,
+        address: saved.map(|a| AddressForm::from_address(&a.address)).unwrap_or_default(),
+        ..CheckoutForm::default()
+    }
+}
+
 /// `GET /checkout`.
 #[get("/checkout")]
 pub async fn show(state: web::Data<AppState>, web_state: web::Data<WebState>, visitor: Visitor) -> HttpResponse {
-    match open_cart(&state, &visitor).await {
-        Some(cart) => render(&state, &web_state, &visitor, &cart, StatusCode::OK, Attempt::default()).await,
-        None => page::see_other("/cart", visitor.cookies()),
-    }
+    let Some(cart) = cart_with_lines(&state, &visitor).await else {
+        return page::see_other("/cart", visitor.cookies());
+    };
+    let attempt = Attempt {
+        form: prefilled(&state, &visitor).await,
+        ..Attempt::default()
+    };
+    render(&state, &web_state, &visitor, &cart, StatusCode::OK, attempt).await
 }
 
 /// `POST /checkout`: places the order, then shows it.
@@ -209,26 +146,31 @@ pub async fn place(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     visitor.check_form(&req, &form.csrf)?;
-    let cart_id = visitor
-        .cart
-        .clone()
-        .ok_or_else(|| PageError::NotFound("Your cart is empty.".into()))?;
-    let missing = form.missing();
-    if !missing.is_empty() || form.key.is_empty() {
-        let Some(cart) = open_cart(&state, &visitor).await else {
-            return Ok(page::see_other("/cart", visitor.cookies()));
-        };
+    let Some(cart) = cart_with_lines(&state, &visitor).await else {
+        return Ok(page::see_other("/cart", visitor.cookies()));
+    };
+    let mut errors = Errors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "Enter your e-mail address.");
+    }
+    form.address.check_required(&mut errors);
+    if !errors.is_empty() || form.key.is_empty() {
         let attempt = Attempt {
             form,
-            errors: missing,
+            errors,
             problem: None,
         };
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(render(&state, &web_state, &visitor, &cart, status, attempt).await);
     }
+    let caller = visitor.user_id().map(str::to_string);
     let mut tries = 0;
     let placed = loop {
-        match place_order(&state, &cart_id, None, form.key.clone(), form.body()).await {
+        let body = Checkout {
+            email: form.email.clone(),
+            shipping_address: form.address.fields(),
+        };
+        match place_order(&state, &cart.id, caller.clone(), form.key.clone(), body).await {
             Err(err) if err.code() == "checkout_in_progress" && tries < IN_PROGRESS_TRIES => {
                 tries += 1;
                 tokio::time::sleep(IN_PROGRESS_WAIT).await;
@@ -236,28 +178,17 @@ pub async fn place(
             other => break other,
         }
     };
-    let (errors, problem) = match placed {
+    let mut problem = None;
+    match placed {
         Ok(Placed { status: 201, body, .. }) => return placed_order(&visitor, &body),
-        Ok(Placed { body, .. }) => (Vec::new(), Some(refusal(&body))),
-        Err(err) if err.code() == "invalid_field" => {
-            let field = err.details().get("field").and_then(|f| f.as_str()).unwrap_or("email");
-            let (field, label) = LABELS
-                .iter()
-                .find(|(name, _)| field.ends_with(name))
-                .copied()
-                .unwrap_or(LABELS[0]);
-            let message = match err.message().strip_prefix(field) {
-                Some(rest) => sentence(&format!("{label}{rest}")),
-                None => sentence(err.message()),
-            };
-            (vec![FieldError { field, message }], None)
-        }
+        Ok(Placed { body, .. }) => problem = Some(refusal(&body)),
+        Err(err) if err.code() == "invalid_field" => errors.0.push(field_error(&err, "email")),
         Err(err) if err.code() == "cart_checked_out" || err.code() == "cart_closed" => {
             return Ok(page::see_other("/cart", vec![visitor.forget_cart()]));
         }
         Err(err) => return Err(PageError::from(err)),
-    };
-    let Some(cart) = open_cart(&state, &visitor).await else {
+    }
+    let Some(cart) = cart_with_lines(&state, &visitor).await else {
         return Ok(page::see_other("/cart", visitor.cookies()));
     };
     let attempt = Attempt { form, errors, problem };
@@ -273,7 +204,9 @@ fn placed_order(visitor: &Visitor, body: &str) -> Result<HttpResponse, PageError
         Some(token) => format!("/orders/{id}?token={token}&placed=1"),
         None => format!("/orders/{id}?placed=1"),
     };
-    Ok(page::see_other(&location, vec![visitor.forget_cart()]))
+    let mut cookies = visitor.cookies();
+    cookies.push(visitor.forget_cart());
+    Ok(page::see_other(&location, cookies))
 }
 
 /// The words of a refused checkout's JSON error.

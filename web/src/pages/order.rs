@@ -5,6 +5,7 @@
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
 use mercato_actors::money::format_money;
+use mercato_http::auth::Principal;
 use mercato_http::routes::order_body::order_body;
 use mercato_http::routes::orders::readable_by;
 use mercato_http::AppState;
@@ -69,7 +70,8 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let missing =
         || PageError::NotFound("No order matches this link. Check the link in your confirmation mail.".into());
-    let order = readable_by(&state, &id, None, query.token.as_deref())
+    let principal = visitor.user.clone().map(|(id, role)| Principal::User { id, role });
+    let order = readable_by(&state, &id, principal.as_ref(), query.token.as_deref())
         .await
         .map_err(|_| missing())?;
     let body = order_body(&state, &id, &order)?;
