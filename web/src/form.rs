@@ -6,6 +6,12 @@ use mercato_http::errors::ApiError;
 
 use crate::view::sentence;
 
+/// A form that only carries its CSRF token (sign out, remove).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
 /// A field with an error.
 pub struct FieldError {
     /// The field's `id` and `name`.

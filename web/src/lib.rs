@@ -100,6 +100,15 @@ pub fn configure(state: &AppState, options: WebOptions) -> impl FnOnce(&mut web:
             .service(pages::checkout::show)
             .service(pages::checkout::place)
             .service(pages::order::show)
+            .service(pages::sign_in::login_form)
+            .service(pages::sign_in::login)
+            .service(pages::sign_in::register_form)
+            .service(pages::sign_in::register)
+            .service(pages::sign_in::logout)
+            .service(pages::account::show)
+            .service(pages::account::update_profile)
+            .service(pages::account::add_address)
+            .service(pages::account::remove_address)
             .service(pages::seo::robots)
             .service(pages::seo::sitemap);
     }

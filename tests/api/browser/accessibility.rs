@@ -7,7 +7,7 @@ use super::{available, Browser};
 use crate::helpers::spawn_app;
 
 /// Problems the page's DOM shows, as sentences (empty when all is well).
-const AUDIT: &str = r#"
+pub const AUDIT: &str = r#"
 const problems = [];
 if (document.documentElement.scrollWidth > window.innerWidth)
   problems.push(`scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
@@ -54,6 +54,10 @@ async fn every_page_fits_a_phone_and_passes_the_basic_accessibility_checks() {
     audit("search").await;
     browser.goto("/c/clothing").await;
     audit("category").await;
+    browser.goto("/login").await;
+    audit("login").await;
+    browser.goto("/register").await;
+    audit("register").await;
     browser.goto(&format!("/p/{}", shop.jacket)).await;
     audit("product").await;
     browser.click(".add-to-cart button[type=submit]").await;

@@ -8,6 +8,7 @@
 //! `chromium` and `chromium-driver`).
 
 mod accessibility;
+mod accounts;
 mod journeys;
 mod safety;
 mod shop;

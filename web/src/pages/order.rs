@@ -42,7 +42,7 @@ struct OrderPage {
 }
 
 /// An order status in a shopper's words.
-fn status_words(status: &str) -> &'static str {
+pub(crate) fn status_words(status: &str) -> &'static str {
     match status {
         "pending" => "Being placed",
         "awaiting_payment" => "Waiting for payment",

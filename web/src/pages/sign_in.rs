@@ -1,0 +1,210 @@
+//! `/login`, `/register` and `/logout`: the same front doors as
+//! `POST /v1/auth/login|register|logout` (rate limits, the guest cart merged
+//! into the customer's), with the session kept in cookies.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use mercato_actors::account::SignedIn;
+use mercato_http::errors::ApiError;
+use mercato_http::routes::auth::{log_in, register_account};
+use mercato_http::AppState;
+use serde::Deserialize;
+
+use crate::error::PageError;
+use crate::form::{field_error, CsrfForm, Errors};
+use crate::page::{self, Layout};
+use crate::view::sentence;
+use crate::visitor::Visitor;
+
+/// The sign-in and registration forms as posted.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccountForm {
+    csrf: String,
+    email: String,
+    password: String,
+    name: String,
+    /// Where to go after signing in (a path of this shop).
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    csrf: String,
+    /// `login` or `register`.
+    mode: &'static str,
+    email: String,
+    /// The name typed so far (registration).
+    display_name: String,
+    next: String,
+    errors: Errors,
+}
+
+/// The query of `/login`.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// A path of this shop to go to, never another site.
+fn local_path(next: &str) -> &str {
+    match next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        true => next,
+        false => "/account",
+    }
+}
+
+async fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    mode: &'static str,
+    form: AccountForm,
+    errors: Errors,
+) -> HttpResponse {
+    let title = match mode {
+        "login" => "Sign in",
+        _ => "Create an account",
+    };
+    let page = SignInPage {
+        layout: Layout::of(state, visitor, title).await.private(),
+        csrf: visitor.csrf.clone(),
+        mode,
+        email: form.email,
+        display_name: form.name,
+        next: form.next,
+        errors,
+    };
+    page::html(status, &page, visitor.cookies())
+}
+
+/// `GET /login`.
+#[get("/login")]
+pub async fn login_form(state: web::Data<AppState>, visitor: Visitor, query: web::Query<NextQuery>) -> HttpResponse {
+    let form = AccountForm {
+        next: query.into_inner().next.unwrap_or_default(),
+        ..AccountForm::default()
+    };
+    render(&state, &visitor, StatusCode::OK, "login", form, Errors::default()).await
+}
+
+/// `GET /register`.
+#[get("/register")]
+pub async fn register_form(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    render(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        "register",
+        AccountForm::default(),
+        Errors::default(),
+    )
+    .await
+}
+
+/// Signed in: session cookies, the guest cart forgotten (it was merged).
+fn signed_in(visitor: &Visitor, state: &AppState, session: &SignedIn, next: &str) -> Result<HttpResponse, PageError> {
+    let mut cookies = visitor.cookies();
+    cookies.extend(visitor.session_cookies(state, session)?);
+    cookies.push(visitor.forget_cart());
+    Ok(page::see_other(local_path(next), cookies))
+}
+
+/// What a refused sign-in or registration says, on which field.
+fn refusal(err: &ApiError) -> Errors {
+    let mut errors = Errors::default();
+    match err.code() {
+        "invalid_credentials" => errors.add("email", "The e-mail address or the password is not right."),
+        "email_taken" => errors.add("email", "An account with this e-mail address exists: sign in instead."),
+        "rate_limited" => errors.add("email", "Too many attempts. Wait a minute, then try again."),
+        "invalid_field" => errors.0.push(field_error(err, "email")),
+        _ => errors.add("email", sentence(err.message())),
+    }
+    errors
+}
+
+/// Whether the API refused the request itself (a 4xx) rather than failed.
+fn is_client_error(err: &ApiError) -> bool {
+    actix_web::ResponseError::status_code(err).is_client_error()
+}
+
+/// `POST /login`.
+#[post("/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    visitor.check_form(&req, &form.csrf)?;
+    let mut errors = Errors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "Enter your e-mail address.");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    if errors.is_empty() {
+        let guest = visitor.cart.clone();
+        match log_in(&state, &req, &form.email, form.password.clone(), guest).await {
+            Ok((session, _)) => return signed_in(&visitor, &state, &session, &form.next),
+            Err(err) if is_client_error(&err) => errors = refusal(&err),
+            Err(err) => return Err(PageError::from(err)),
+        }
+    }
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(render(&state, &visitor, status, "login", form, errors).await)
+}
+
+/// `POST /register`.
+#[post("/register")]
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    visitor.check_form(&req, &form.csrf)?;
+    let mut errors = Errors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "Enter your e-mail address.");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "Choose a password of at least 10 characters.");
+    }
+    if errors.is_empty() {
+        let name = (!form.name.trim().is_empty()).then(|| form.name.clone());
+        let guest = visitor.cart.clone();
+        match register_account(&state, &req, &form.email, form.password.clone(), name, guest).await {
+            Ok((session, _)) => return signed_in(&visitor, &state, &session, "/account"),
+            Err(err) if is_client_error(&err) => errors = refusal(&err),
+            Err(err) => return Err(PageError::from(err)),
+        }
+    }
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(render(&state, &visitor, status, "register", form, errors).await)
+}
+
+/// `POST /logout`: the session is revoked for its tokens too, then forgotten.
+#[post("/logout")]
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    visitor.check_form(&req, &form.csrf)?;
+    if let Some(refresh) = &visitor.refresh_token {
+        if let Err(err) = state.accounts.logout(refresh).await {
+            tracing::info!(error = %err, "storefront sign-out of a session already gone");
+        }
+    }
+    let mut cookies = visitor.cookies();
+    cookies.extend(visitor.end_session());
+    Ok(page::see_other("/", cookies))
+}
