@@ -84,12 +84,9 @@ async fn orders_of(state: &AppState, profile: &Profile) -> Vec<OrderRow> {
     rows
 }
 
-/// The signed-in user, or a redirect to sign in.
-fn user(visitor: &Visitor) -> Result<String, HttpResponse> {
-    visitor
-        .user_id()
-        .map(str::to_string)
-        .ok_or_else(|| page::see_other("/login?next=/account", visitor.cookies()))
+/// Where a visitor who is not signed in goes.
+fn sign_in_first(visitor: &Visitor) -> HttpResponse {
+    page::see_other("/login?next=/account", visitor.cookies())
 }
 
 async fn render(
@@ -100,7 +97,7 @@ async fn render(
     errors: Errors,
 ) -> Result<HttpResponse, PageError> {
     let Some(user) = visitor.user_id() else {
-        return Ok(page::see_other("/login?next=/account", visitor.cookies()));
+        return Ok(sign_in_first(visitor));
     };
     let profile = state.accounts.profile(user).await.map_err(ApiError::from)?;
     let page = AccountPage {
@@ -155,9 +152,8 @@ pub async fn update_profile(
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    let user = match user(&visitor) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
+    let Some(user) = visitor.user_id().map(str::to_string) else {
+        return Ok(sign_in_first(&visitor));
     };
     let name = (!form.name.trim().is_empty()).then(|| form.name.trim().to_string());
     match state.accounts.update_profile(&user, Some(name), None).await {
@@ -192,9 +188,8 @@ pub async fn add_address(
 ) -> Result<HttpResponse, PageError> {
     let NewAddressForm { csrf, address } = form.into_inner();
     visitor.check_form(&req, &csrf)?;
-    let user = match user(&visitor) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
+    let Some(user) = visitor.user_id().map(str::to_string) else {
+        return Ok(sign_in_first(&visitor));
     };
     let mut errors = Errors::default();
     address.check_required(&mut errors);
@@ -226,9 +221,8 @@ pub async fn remove_address(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    let user = match user(&visitor) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
+    let Some(user) = visitor.user_id().map(str::to_string) else {
+        return Ok(sign_in_first(&visitor));
     };
     state
         .accounts
