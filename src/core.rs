@@ -13,6 +13,7 @@ use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
 use mercato_actors::notify::mailer::{Mailer, Transport};
 use mercato_actors::notify::Notifier;
+use mercato_actors::order::links::OrderLinks;
 use mercato_actors::order::Orders;
 use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
@@ -22,6 +23,7 @@ use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
 use secrecy::ExposeSecret;
+use sha2::{Digest as _, Sha256};
 
 use crate::settings::{GatewayKind, Settings};
 
@@ -59,6 +61,10 @@ pub struct Core {
     pub notifier: Notifier,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
+    /// The secret access tokens are signed with (config or the data dir's key file).
+    pub jwt_secret: secrecy::SecretSlice<u8>,
+    /// Guests' order tokens and order-page links (keyed from the JWT secret).
+    pub order_links: OrderLinks,
 }
 
 impl Core {
@@ -124,11 +130,17 @@ impl Core {
             }
         };
         let mailer = Mailer::new(&settings.mail.from, transport).context("invalid [mail] settings")?;
+        let jwt_secret = crate::keys::jwt_secret(&settings.auth.jwt_secret, data_dir)?;
+        let order_links = OrderLinks::new(
+            Sha256::digest([b"mercato order tokens\n".as_slice(), jwt_secret.expose_secret()].concat()).into(),
+            &settings.web.public_url(settings.server.bind),
+        );
         let notifier = Notifier::new(
             &runtime,
             orders.clone(),
             mailer,
             settings.mail.poll_interval,
+            order_links.clone(),
             &metrics.orders,
         );
         let background = vec![carts.start_repricer(), orders.start_sweeper(), notifier.start()];
@@ -144,6 +156,8 @@ impl Core {
             background: Mutex::new(background),
             notifier,
             prometheus,
+            jwt_secret,
+            order_links,
         })
     }
 

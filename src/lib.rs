@@ -69,8 +69,7 @@ impl Application {
             "" => SecretString::from(generate_token()?),
             _ => settings.admin.token.clone(),
         };
-        let jwt_secret = keys::jwt_secret(&settings.auth.jwt_secret, &settings.storage.data_dir)?;
-        let jwt = JwtKeys::new(jwt_secret.expose_secret(), settings.auth.access_ttl);
+        let jwt = JwtKeys::new(core.jwt_secret.expose_secret(), settings.auth.access_ttl);
         let limiter = match settings.redis.url.expose_secret() {
             "" => RateLimiter::in_memory(settings.rate_limit.clone()),
             url => RateLimiter::redis(settings.rate_limit.clone(), url, settings.redis.key_prefix.clone())
@@ -88,10 +87,7 @@ impl Application {
             notifier: core.notifier.clone(),
             stripe_webhook_secret: (settings.payments.gateway == settings::GatewayKind::Stripe)
                 .then(|| settings.stripe.webhook_secret.clone()),
-            order_token_key: Sha256::digest(
-                [b"mercato order tokens\n".as_slice(), jwt_secret.expose_secret()].concat(),
-            )
-            .into(),
+            order_links: core.order_links.clone(),
             jwt,
             limiter,
             directories: core.directories(),
@@ -110,6 +106,10 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr().context("cannot read the bound address")?;
         let web_options = mercato_web::WebOptions {
+            csrf_key: Sha256::digest(
+                [b"mercato storefront csrf\n".as_slice(), core.jwt_secret.expose_secret()].concat(),
+            )
+            .into(),
             secure_cookies: settings.web.secure_cookies,
             stripe: settings.payments.gateway == settings::GatewayKind::Stripe,
         };
@@ -117,7 +117,7 @@ impl Application {
             App::new()
                 .wrap(from_fn(mercato_http::middleware::limit_headers))
                 .wrap(from_fn(mercato_http::middleware::observe))
-                .configure(mercato_web::configure(&state, web_options))
+                .configure(mercato_web::configure(web_options))
                 .configure(mercato_http::configure(state.clone(), options))
                 .default_service(web::to(not_found))
         })

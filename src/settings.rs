@@ -154,6 +154,19 @@ pub struct RedisSettings {
 pub struct WebSettings {
     /// Mark cookies Secure even over plain HTTP (TLS ends at a proxy in front).
     pub secure_cookies: bool,
+    /// Where shoppers reach the shop, for links in mails; empty: `http://` and
+    /// `server.bind`.
+    pub public_url: String,
+}
+
+impl WebSettings {
+    /// The shop's address for links: `public_url`, else the bound address.
+    pub fn public_url(&self, bind: SocketAddr) -> String {
+        match self.public_url.trim() {
+            "" => format!("http://{bind}"),
+            url => url.to_string(),
+        }
+    }
 }
 
 /// `[log]`.

@@ -67,8 +67,8 @@ pub struct AppState {
     pub orders: Orders,
     /// Order mails from the event log, and what it set aside.
     pub notifier: Notifier,
-    /// Key of the HMAC that makes guests' order tokens.
-    pub order_token_key: [u8; 32],
+    /// Guests' order tokens and order-page links.
+    pub order_links: mercato_actors::order::links::OrderLinks,
     /// The Stripe webhook signing secret, when Stripe takes payments.
     pub stripe_webhook_secret: Option<SecretString>,
     /// Signs and verifies access tokens.

@@ -91,10 +91,9 @@ async fn order_mails_are_sent_once_across_restarts() {
         .await
         .unwrap();
     assert_eq!(placed.status(), StatusCode::CREATED);
-    let order = placed.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let placed: Value = placed.json().await.unwrap();
+    let order = placed["id"].as_str().unwrap().to_string();
+    let placed_token = placed["order_token"].as_str().unwrap().to_string();
 
     let confirmed = eventually(Duration::from_secs(10), || async {
         (mails(dir.path()).len() == 1).then(|| mails(dir.path()))

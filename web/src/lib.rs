@@ -33,9 +33,6 @@ pub mod view;
 pub mod visitor;
 
 use actix_web::web;
-use hmac::{Hmac, Mac};
-use mercato_http::AppState;
-use sha2::Sha256;
 
 use crate::error::PageError;
 
@@ -50,8 +47,10 @@ pub struct WebState {
 }
 
 /// How the storefront is set up.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct WebOptions {
+    /// Key of the HMAC that makes CSRF tokens (derived from the JWT secret).
+    pub csrf_key: [u8; 32],
     /// Secure cookies even when the request came over plain HTTP (a TLS
     /// proxy in front).
     pub secure_cookies: bool,
@@ -68,11 +67,9 @@ pub fn not_found_page() -> actix_web::HttpResponse {
 
 /// Registers the storefront's pages; call before the API's `configure`,
 /// whose fallback answers every other path.
-pub fn configure(state: &AppState, options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&state.order_token_key).expect("HMAC takes any key length");
-    mac.update(b"mercato storefront csrf");
+pub fn configure(options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
     let web_state = web::Data::new(WebState {
-        csrf_key: mac.finalize().into_bytes().into(),
+        csrf_key: options.csrf_key,
         secure_cookies: options.secure_cookies,
         gateway: match options.stripe {
             true => "by card through Stripe",

@@ -36,6 +36,7 @@ use self::mailer::{MailError, Mailer};
 use self::state::{Cursor, MailKind};
 use crate::account::address::Address;
 use crate::metrics::OrderMetrics;
+use crate::order::links::OrderLinks;
 use crate::order::state::{OrderError, OrderEvent, OrderLine};
 use crate::order::{Orders, OrdersError};
 use crate::runtime::{now_millis, ActorDirectory, ActorError, BackgroundTask, Entity, Registry, Runtime, StopSignal};
@@ -75,6 +76,8 @@ struct MailContext<'a> {
     address: &'a Address,
     tracking: Option<&'a str>,
     reason: Option<&'a str>,
+    /// The order's page (with the order token for a guest).
+    order_link: String,
 }
 
 /// Follows the event log and mails customers.
@@ -90,6 +93,8 @@ pub struct Notifier {
     /// `mercato_dead_letters_total{consumer}`.
     set_aside: IntCounterVec,
     poll_interval: Duration,
+    /// Links to order pages in the mails.
+    links: OrderLinks,
 }
 
 impl Notifier {
@@ -99,6 +104,7 @@ impl Notifier {
         orders: Orders,
         mailer: Mailer,
         poll_interval: Duration,
+        links: OrderLinks,
         metrics: &OrderMetrics,
     ) -> Self {
         Notifier {
@@ -110,6 +116,7 @@ impl Notifier {
             sent: metrics.mails.clone(),
             set_aside: metrics.dead_letters.clone(),
             poll_interval,
+            links,
         }
     }
 
@@ -249,6 +256,7 @@ impl Notifier {
                 address: &placement.shipping_address,
                 tracking: order.tracking(),
                 reason: order.reason(),
+                order_link: self.links.page(order_id, placement.owner.is_none()),
             };
             let name = format!("{seq:020}-{order_id}-{}", kind.name());
             match self.mailer.compose(kind, &placement.email, &name, &context) {

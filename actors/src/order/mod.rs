@@ -27,6 +27,7 @@ mod checkout;
 mod effects;
 pub mod errors;
 pub mod idempotency;
+pub mod links;
 pub mod messages;
 pub mod open_orders;
 mod operator;

@@ -1,10 +1,8 @@
 //! The JSON of an order, the checkout's answer for it, and the order token
 //! that lets a guest read it.
 
-use hmac::{Hmac, Mac};
 use mercato_actors::order::state::{OrderState, OrderStatus};
 use serde::Serialize;
-use sha2::Sha256;
 use utoipa::ToSchema;
 
 use crate::errors::ApiError;
@@ -73,12 +71,7 @@ pub struct PaymentBody {
 
 /// The order token of a guest order: an HMAC of its id, so nothing is stored.
 pub fn order_token(state: &AppState, order_id: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&state.order_token_key).expect("HMAC takes any key length");
-    mac.update(order_id.as_bytes());
-    mac.finalize().into_bytes()[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    state.order_links.token(order_id)
 }
 
 pub fn order_body(state: &AppState, id: &str, order: &OrderState) -> Result<OrderBody, ApiError> {
