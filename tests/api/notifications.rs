@@ -116,6 +116,12 @@ async fn order_mails_are_sent_once_across_restarts() {
         !text.contains("Discount"),
         "no discount line without a discount: {text}"
     );
+    // Quoted-printable: soft line breaks ("=\r\n") and "=" as "=3D".
+    let unfolded = text.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        unfolded.contains(&format!("/orders/{order}?token=3D{placed_token}")),
+        "the guest's link to the order page: {text}"
+    );
 
     let transition = format!("/v1/admin/orders/{order}/transition");
     let shipped = server
