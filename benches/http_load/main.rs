@@ -1,7 +1,7 @@
 //! HTTP load generator: reservations or product searches per second, and their
 //! latency, over HTTP.
 //!
-//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search]
+//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search|page-home|page-category|page-search|page-product]
 //! [--products N] [--connections N] [--duration SECS] [--warmup SECS]
 //! [--durability sync|relaxed] [--token T] [--client-threads N] [--rate R]
 //! [--allow-errors]`
@@ -41,6 +41,11 @@
 //! Before a `search` run 50 of the queries are sent once: the run stops if one
 //! fails (an unseeded server answers 404), and stderr says how many matched none.
 //!
+//! The `page-*` scenarios load the storefront's pages over the same seeded
+//! catalog: home, category, search results and product pages (200 is success).
+//! Before the run the first page and the CSS and JS it links are weighed
+//! against the 64 KB budget (`page weight` in the summary; past it the run fails).
+//!
 //! # Layout
 //!
 //! - `main.rs`: flags, the run (prepare, stock or probe, load, merge) and the
@@ -48,9 +53,11 @@
 //! - `client.rs`: prepared requests, the hyper connection, the closed or open
 //!   loop and its `Report`;
 //! - `search.rs`: the search queries and the check that they find products;
+//! - `pages.rs`: the storefront pages and their weight;
 //! - `server.rs`: the server started in this process when no `--url` is given.
 
 mod client;
+mod pages;
 mod search;
 mod server;
 
@@ -127,6 +134,32 @@ enum Scenario {
     Spread,
     /// Faceted product searches over the seeded demo catalog.
     Search,
+    /// The storefront's home page.
+    PageHome,
+    /// Category pages of the seeded catalog.
+    PageCategory,
+    /// Search result pages (the `search` queries).
+    PageSearch,
+    /// Product pages.
+    PageProduct,
+}
+
+impl Scenario {
+    /// The storefront page it loads, if it is a page scenario.
+    fn page(self) -> Option<pages::Page> {
+        match self {
+            Scenario::PageHome => Some(pages::Page::Home),
+            Scenario::PageCategory => Some(pages::Page::Category),
+            Scenario::PageSearch => Some(pages::Page::Search),
+            Scenario::PageProduct => Some(pages::Page::Product),
+            _ => None,
+        }
+    }
+
+    /// Whether the in-process server needs the demo catalog.
+    fn needs_catalog(self) -> bool {
+        self == Scenario::Search || self.page().is_some()
+    }
 }
 
 /// `--durability`.
@@ -143,7 +176,7 @@ fn scenario_skus(scenario: Scenario) -> Vec<String> {
     match scenario {
         Scenario::Hot => vec![HOT_SKU.to_owned()],
         Scenario::Spread => (0..SPREAD_SKUS).map(|i| format!("SKU-{i}")).collect(),
-        Scenario::Search => Vec::new(),
+        _ => Vec::new(),
     }
 }
 
@@ -177,6 +210,10 @@ fn describe(args: &Args) -> String {
                 args.products
             ),
         },
+        Scenario::PageHome => "page-home: GET /".to_string(),
+        Scenario::PageCategory => "page-category: GET /c/{slug} over the seed's categories".to_string(),
+        Scenario::PageSearch => format!("page-search: GET /search, {} queries", search::QUERIES),
+        Scenario::PageProduct => "page-product: GET /p/{id} over the seeded products".to_string(),
     }
 }
 
@@ -240,7 +277,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 DurabilityArg::Sync => Durability::Sync,
                 DurabilityArg::Relaxed => Durability::Relaxed,
             };
-            let seed_products = (args.scenario == Scenario::Search).then_some(args.products);
+            let seed_products = args.scenario.needs_catalog().then_some(args.products);
             let server = InProcessServer::start(&args.token, durability, seed_products)?;
             let addr = server.addr;
             eprintln!("in-process server on {addr} ({durability:?})");
@@ -251,6 +288,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (requests, success) = match args.scenario {
         Scenario::Hot | Scenario::Spread => (reservation_requests(&base_path, &skus)?, StatusCode::CREATED),
         Scenario::Search => (search::requests(&base_path)?, StatusCode::OK),
+        page => {
+            let page = page.page().expect("the other scenarios are pages");
+            (pages::requests(page, &base_path, args.products)?, StatusCode::OK)
+        }
     };
     let target = Arc::new(Target {
         addr,
@@ -266,6 +307,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             eprintln!("stocked {} SKU(s)", skus.len());
         }
         Scenario::Search => search::probe(&target).await?,
+        _ => pages::weigh(&target).await?,
     }
     eprintln!(
         "running {connections} connections over {} prepared request(s)",

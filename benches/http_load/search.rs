@@ -38,12 +38,18 @@ fn query(random: &mut u64) -> String {
     query
 }
 
+/// The scenario's [`QUERIES`] query strings (also sent as search pages).
+pub(crate) fn query_strings() -> Vec<String> {
+    let mut random = QUERY_SEED;
+    (0..QUERIES).map(|_| query(&mut random)).collect()
+}
+
 /// The scenario's [`QUERIES`] searches, under `base_path`.
 pub(crate) fn requests(base_path: &str) -> anyhow::Result<Vec<PreparedRequest>> {
-    let mut random = QUERY_SEED;
-    (0..QUERIES)
-        .map(|_| {
-            let uri: Uri = format!("{base_path}/v1/products?{}", query(&mut random))
+    query_strings()
+        .into_iter()
+        .map(|query| {
+            let uri: Uri = format!("{base_path}/v1/products?{query}")
                 .parse()
                 .context("a generated query makes an invalid URI")?;
             Ok(PreparedRequest {
