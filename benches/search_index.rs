@@ -90,6 +90,7 @@ fn main() {
                     sort: SortOrder::Relevance,
                     offset: 0,
                     limit: 20,
+                    facets: true,
                 }
             })
             .collect();

@@ -72,19 +72,17 @@ impl Layout {
         let mut layout = Layout::bare(&title.into());
         layout.noindex = false;
         layout.scripts.push(ASSETS.live_cart.url());
-        match state.catalog.categories().await {
-            Ok(categories) => {
-                layout.nav = categories
-                    .into_iter()
-                    .filter(|category| category.parent_id.is_none())
-                    .map(|category| NavLink {
-                        href: format!("/c/{}", category.slug),
-                        name: category.name,
-                    })
-                    .collect()
-            }
-            Err(err) => tracing::warn!(error = %err, "navigation without categories"),
-        }
+        layout.nav = state
+            .catalog
+            .category_table()
+            .categories
+            .iter()
+            .filter(|category| category.parent_id.is_none())
+            .map(|category| NavLink {
+                href: format!("/c/{}", category.slug),
+                name: category.name.clone(),
+            })
+            .collect();
         if let Some(cart) = crate::pages::cart::open_cart(state, visitor).await {
             layout.cart_count = cart.items.iter().map(|line| line.qty).sum();
             layout.cart_id = cart.id;

@@ -56,6 +56,8 @@ pub struct CategoryTable {
     pub ids: HashMap<String, CategoryId>,
     /// Category slug by id.
     pub slugs: HashMap<CategoryId, String>,
+    /// Every category, as the catalog lists them (for pages: names, roots).
+    pub categories: Vec<Category>,
 }
 
 /// Typed access to the catalog actor, keeping the search index (and a table of
@@ -168,6 +170,7 @@ impl Catalog {
                 version,
                 ids: categories.iter().map(|c| (c.slug.clone(), c.id)).collect(),
                 slugs: categories.iter().map(|c| (c.id, c.slug.clone())).collect(),
+                categories: categories.clone(),
             });
         }
         drop(table);

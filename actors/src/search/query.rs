@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Collector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Order, Searcher, Term};
@@ -44,6 +44,9 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Results returned.
     pub limit: usize,
+    /// Whether to count facets over the whole result (the costly part of a
+    /// broad search; a front page of newest products needs none).
+    pub facets: bool,
 }
 
 /// One page of results and the counts over all of them.
@@ -95,18 +98,33 @@ pub fn build_query(fields: &Fields, parser: &QueryParser, request: &SearchReques
     Box::new(BooleanQuery::new(clauses))
 }
 
+/// The page `top` collects, and the facet counts when `facets` is set (empty
+/// counts otherwise).
+fn collect<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: C,
+    facets: bool,
+) -> tantivy::Result<(C::Fruit, FacetCounts)> {
+    match facets {
+        true => searcher.search(query, &(top, FacetCollector)),
+        false => Ok((searcher.search(query, &top)?, FacetCounts::default())),
+    }
+}
+
 fn product_id(searcher: &Searcher, address: DocAddress) -> tantivy::Result<Option<u64>> {
     let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("id")?;
     Ok(column.first(address.doc_id))
 }
 
-/// Runs `query`: one page in `request`'s order, and the facet counts.
+/// Runs `query`: one page in `request`'s order, and the facet counts if asked.
 pub fn run(searcher: &Searcher, query: &dyn Query, request: &SearchRequest) -> tantivy::Result<SearchResult> {
     let page = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
     let has_text = request.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    let facets = request.facets;
     let (addresses, facets): (Vec<DocAddress>, FacetCounts) = match (request.sort, has_text) {
         (SortOrder::Relevance, true) => {
-            let (hits, facets) = searcher.search(query, &(page.order_by_score(), FacetCollector))?;
+            let (hits, facets) = collect(searcher, query, page.order_by_score(), facets)?;
             (hits.into_iter().map(|(_, address)| address).collect(), facets)
         }
         (SortOrder::PriceAsc | SortOrder::PriceDesc, _) => {
@@ -115,15 +133,13 @@ pub fn run(searcher: &Searcher, query: &dyn Query, request: &SearchRequest) -> t
             } else {
                 Order::Desc
             };
-            let (hits, facets) = searcher.search(
-                query,
-                &(page.order_by_fast_field::<u64>("price", order), FacetCollector),
-            )?;
+            let by_price = page.order_by_fast_field::<u64>("price", order);
+            let (hits, facets) = collect(searcher, query, by_price, facets)?;
             (hits.into_iter().map(|(_, address)| address).collect(), facets)
         }
         (SortOrder::Newest | SortOrder::Relevance, _) => {
             let by_age = page.order_by_fast_field::<u64>("created_at", Order::Desc);
-            let (hits, facets) = searcher.search(query, &(by_age, FacetCollector))?;
+            let (hits, facets) = collect(searcher, query, by_age, facets)?;
             (hits.into_iter().map(|(_, address)| address).collect(), facets)
         }
     };

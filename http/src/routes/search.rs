@@ -153,6 +153,7 @@ fn parse(pairs: Vec<(String, String)>) -> Result<Params, ApiError> {
         sort,
         offset,
         limit: per_page,
+        facets: true,
     };
     Ok(Params {
         request,

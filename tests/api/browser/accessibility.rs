@@ -44,6 +44,9 @@ async fn every_page_fits_a_phone_and_passes_the_basic_accessibility_checks() {
         let browser = &browser;
         async move {
             let problems = browser.eval(AUDIT).await;
+            // Reported, not asserted: timing belongs to benchmarks.
+            let loaded = browser.dom_content_loaded_ms().await;
+            eprintln!("DOMContentLoaded {name}: {loaded:.0} ms");
             browser.screenshot(&format!("mobile-{name}")).await;
             assert_eq!(problems, serde_json::json!([]), "{name}: {problems}");
         }

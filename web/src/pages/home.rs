@@ -1,9 +1,13 @@
 //! `/`: the shop's front page: category entry points, the newest products and
 //! picks that are in stock now.
 
+use std::collections::BTreeMap;
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
-use mercato_http::routes::search::search_page;
+use mercato_actors::search::query::{SearchRequest, SortOrder};
+use mercato_http::errors::ApiError;
+use mercato_http::routes::products::{bodies, ProductBody};
 use mercato_http::AppState;
 
 use crate::error::PageError;
@@ -23,20 +27,33 @@ struct HomePage {
     picks: Vec<ProductCard>,
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+/// The first `limit` active products in `sort` order, without facet counts
+/// (over a whole catalog they cost more than the rest of the page).
+async fn products(state: &AppState, sort: SortOrder, limit: usize) -> Result<Vec<ProductBody>, ApiError> {
+    let request = SearchRequest {
+        q: None,
+        category: None,
+        min_price: None,
+        max_price: None,
+        attributes: BTreeMap::new(),
+        sort,
+        offset: 0,
+        limit,
+        facets: false,
+    };
+    let result = state.catalog.search().search(&request)?;
+    let products = state.catalog.products(result.ids).await?;
+    Ok(bodies(state, products).await)
 }
 
 /// `GET /`.
 #[get("/")]
 pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
-    let row = ROW.to_string();
-    let newest = search_page(&state, pairs(&[("sort", "newest"), ("per_page", &row)])).await?;
-    let candidates = search_page(&state, pairs(&[("sort", "price_desc"), ("per_page", "48")])).await?;
+    let newest = products(&state, SortOrder::Newest, ROW).await?;
+    let candidates = products(&state, SortOrder::PriceDesc, 6 * ROW).await?;
     let picks = candidates
-        .items
         .iter()
-        .filter(|p| p.is_available && !newest.items.iter().any(|n| n.id == p.id))
+        .filter(|p| p.is_available && !newest.iter().any(|n| n.id == p.id))
         .take(ROW)
         .map(ProductCard::from)
         .collect();
@@ -57,7 +74,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor
     let page = HomePage {
         layout,
         categories,
-        newest: newest.items.iter().map(ProductCard::from).collect(),
+        newest: newest.iter().map(ProductCard::from).collect(),
         picks,
     };
     Ok(page::ok(&visitor, &page))

@@ -94,11 +94,12 @@ pub async fn category(
     visitor: Visitor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let (category, _) = state
-        .catalog
-        .category_by_slug(slug.clone())
-        .await
-        .map_err(|_| PageError::NotFound(format!("There is no category “{slug}”.")))?;
+    let table = state.catalog.category_table();
+    let category = table
+        .categories
+        .iter()
+        .find(|category| category.slug == *slug)
+        .ok_or_else(|| PageError::NotFound(format!("There is no category “{slug}”.")))?;
     let mut pairs = query_pairs(&req)?;
     pairs.retain(|(name, _)| name != "category");
     let action = format!("/c/{}", category.slug);
@@ -126,11 +127,8 @@ async fn listing(
         .first()
         .map(|item| item.currency.clone())
         .unwrap_or_else(|| "EUR".into());
-    let names = state
-        .catalog
-        .categories()
-        .await
-        .map_err(mercato_http::errors::ApiError::from)?;
+    let table = state.catalog.category_table();
+    let names = &table.categories;
     let categories = result
         .facets
         .categories

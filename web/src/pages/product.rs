@@ -4,7 +4,6 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
 use mercato_actors::money::{decimal_amount, format_money};
-use mercato_http::errors::ApiError;
 use mercato_http::routes::products::body_of;
 use mercato_http::AppState;
 
@@ -56,7 +55,8 @@ pub async fn product(
     let indexed = state.catalog.product(id).await.map_err(|_| missing())?;
     let path = indexed.category_path.clone();
     let body = body_of(&state, indexed).await;
-    let categories = state.catalog.categories().await.map_err(ApiError::from)?;
+    let table = state.catalog.category_table();
+    let categories = &table.categories;
     let crumbs = path
         .iter()
         .filter_map(|id| categories.iter().find(|c| c.id == *id))

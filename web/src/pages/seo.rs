@@ -3,7 +3,6 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
-use mercato_http::errors::ApiError;
 use mercato_http::routes::search::search_page;
 use mercato_http::AppState;
 
@@ -33,7 +32,8 @@ struct Sitemap {
 #[get("/sitemap.xml")]
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let mut urls = vec![absolute(&req, "/")];
-    let categories = state.catalog.categories().await.map_err(ApiError::from)?;
+    let table = state.catalog.category_table();
+    let categories = &table.categories;
     urls.extend(categories.iter().map(|c| absolute(&req, &format!("/c/{}", c.slug))));
     for page in 1..=SITEMAP_PRODUCTS / 100 {
         let pairs = vec![
