@@ -2,7 +2,8 @@
 //!
 //! - [`schema`]: the fields;
 //! - [`query`]: request → query → one page and the facet counts;
-//! - [`facets`]: the collector counting categories, attributes and price buckets.
+//! - [`facets`]: the collector counting categories, attributes and price buckets;
+//! - [`cache`]: answers of recent searches, per reader generation.
 //!
 //! Writes go to an indexer thread that owns the `IndexWriter`: it keeps the newest
 //! view of each product (by catalog version, so a late, older update never wins),
@@ -11,6 +12,7 @@
 //! includes; at start the index is rebuilt when it is missing, unreadable or behind
 //! the catalog.
 
+pub mod cache;
 pub mod facets;
 pub mod query;
 pub mod schema;
@@ -76,6 +78,8 @@ struct Inner {
     ops: Sender<IndexOp>,
     /// Catalog version of the last commit found when the index was opened.
     opened_at_version: Option<u64>,
+    /// Recent answers of the current reader generation.
+    answers: cache::ResultCache,
 }
 
 fn open_index(dir: &Path) -> Result<Index, SearchError> {
@@ -124,6 +128,7 @@ impl SearchIndex {
                 parser,
                 ops,
                 opened_at_version,
+                answers: cache::ResultCache::default(),
             }),
         })
     }
@@ -174,8 +179,12 @@ impl SearchIndex {
 
     /// One page of product ids and the facet counts over the whole result.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, SearchError> {
-        let query = query::build_query(&self.inner.fields, &self.inner.parser, request);
-        Ok(query::run(&self.inner.reader.searcher(), query.as_ref(), request)?)
+        let searcher = self.inner.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        self.inner.answers.get_or_run(generation, request, || {
+            let query = query::build_query(&self.inner.fields, &self.inner.parser, request);
+            Ok(query::run(&searcher, query.as_ref(), request)?)
+        })
     }
 }
 
