@@ -112,12 +112,13 @@ impl Application {
             .into(),
             secure_cookies: settings.web.secure_cookies,
             stripe: settings.payments.gateway == settings::GatewayKind::Stripe,
+            public_url: Some(settings.web.public_url.trim().to_string()).filter(|url| !url.is_empty()),
         };
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(mercato_http::middleware::limit_headers))
                 .wrap(from_fn(mercato_http::middleware::observe))
-                .configure(mercato_web::configure(web_options))
+                .configure(mercato_web::configure(web_options.clone()))
                 .configure(mercato_http::configure(state.clone(), options))
                 .default_service(web::to(not_found))
         })

@@ -1,9 +1,12 @@
 // <quantity-input>: wraps a number field with − and + buttons. With
-// data-autosubmit, a change sends the field's form (the cart's quantities).
+// data-autosubmit, a press of − or + sends the field's form shortly after
+// (the cart's quantities); typing waits for the form's own button or Enter.
 class QuantityInput extends HTMLElement {
   connectedCallback() {
     const input = this.querySelector('input');
     if (!input || this.querySelector('button')) return;
+    let timer;
+    const autosubmit = this.hasAttribute('data-autosubmit');
     const step = (delta, label) => {
       const button = document.createElement('button');
       button.type = 'button';
@@ -16,18 +19,15 @@ class QuantityInput extends HTMLElement {
         if (String(next) === input.value) return;
         input.value = String(next);
         input.dispatchEvent(new Event('change', { bubbles: true }));
+        if (autosubmit) {
+          clearTimeout(timer);
+          timer = setTimeout(() => input.form?.requestSubmit(), 400);
+        }
       });
       return button;
     };
     this.prepend(step(-1, 'Decrease'));
     this.append(step(1, 'Increase'));
-    if (this.hasAttribute('data-autosubmit')) {
-      let timer;
-      input.addEventListener('change', () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => input.form?.requestSubmit(), 400);
-      });
-    }
   }
 }
 customElements.define('quantity-input', QuantityInput);

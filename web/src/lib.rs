@@ -44,10 +44,12 @@ pub struct WebState {
     secure_cookies: bool,
     /// The gateway the checkout page names.
     gateway: &'static str,
+    /// `scheme://host[:port]` of `web.public_url`, accepted as a form's origin.
+    public_origin: Option<String>,
 }
 
 /// How the storefront is set up.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct WebOptions {
     /// Key of the HMAC that makes CSRF tokens (derived from the JWT secret).
     pub csrf_key: [u8; 32],
@@ -56,6 +58,17 @@ pub struct WebOptions {
     pub secure_cookies: bool,
     /// Whether Stripe takes payments (else the built-in gateway).
     pub stripe: bool,
+    /// Where shoppers reach the shop (`web.public_url`), if configured.
+    pub public_url: Option<String>,
+}
+
+/// `scheme://host[:port]` of a URL (its path dropped).
+fn origin_of(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
+        None => url.to_string(),
+    }
 }
 
 /// The page for a path nothing serves.
@@ -75,6 +88,7 @@ pub fn configure(options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
             true => "by card through Stripe",
             false => "the built-in test gateway (no card needed; the order is paid at once)",
         },
+        public_origin: options.public_url.as_deref().map(origin_of),
     });
     move |cfg| {
         cfg.app_data(web_state)

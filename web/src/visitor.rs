@@ -51,6 +51,8 @@ pub struct Visitor {
     secure: bool,
     /// The token forms of this visitor carry.
     pub csrf: String,
+    /// The origin of `web.public_url`, when set.
+    public_origin: Option<String>,
 }
 
 impl Visitor {
@@ -75,6 +77,7 @@ impl Visitor {
             renewed: Vec::new(),
             secure,
             csrf,
+            public_origin: state.public_origin.clone(),
         }
     }
 
@@ -101,13 +104,20 @@ impl Visitor {
                         }
                         Err(err) => tracing::error!(error = %err, "cannot renew a storefront session"),
                     },
+                    // A refused token ends the session; a failure that may
+                    // pass (storage, a restarting actor) leaves a guest for
+                    // this request and the cookies as they are.
                     Err(err) => {
                         tracing::info!(error = %err, "storefront session not renewed");
-                        self.renewed = self.end_session();
+                        let refused = mercato_http::errors::ApiError::from(err);
+                        if is_refusal(&refused) {
+                            self.renewed = self.end_session();
+                        }
                     }
                 }
             }
-            Err(_) => self.renewed = self.end_session(),
+            Err(err) if is_refusal(&err) => self.renewed = self.end_session(),
+            Err(err) => tracing::warn!(error = %err, "storefront session not checked"),
         }
     }
 
@@ -152,7 +162,9 @@ impl Visitor {
     pub fn check_form(&self, req: &HttpRequest, token: &str) -> Result<(), PageError> {
         if let Some(origin) = req.headers().get("origin").and_then(|o| o.to_str().ok()) {
             let own = crate::page::absolute(req, "");
-            if origin != own {
+            // Behind a TLS proxy the request looks like plain HTTP here; the
+            // configured public address is this shop's origin too.
+            if origin != own && Some(origin) != self.public_origin.as_deref() {
                 return Err(PageError::Forbidden("This form was sent from another site.".into()));
             }
         }
@@ -195,6 +207,11 @@ impl Visitor {
             .max_age(Duration::days(COOKIE_DAYS))
             .finish()
     }
+}
+
+/// Whether the API refused a credential for good (401), rather than failed.
+fn is_refusal(err: &mercato_http::errors::ApiError) -> bool {
+    actix_web::ResponseError::status_code(err) == actix_web::http::StatusCode::UNAUTHORIZED
 }
 
 fn csrf_token(key: &[u8; 32], visitor: &str) -> String {

@@ -135,15 +135,24 @@ impl Browser {
             .expect("text")
     }
 
-    /// Clicks the first element matching `css`.
+    /// Clicks the first element matching `css`; again if a live update
+    /// replaced the element between finding and clicking it.
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|err| panic!("no element '{css}': {err}"))
-            .click()
-            .await
-            .expect("click");
+        for _ in 0..5 {
+            let element = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|err| panic!("no element '{css}': {err}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(err) if err.to_string().contains("stale element") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(err) => panic!("click on '{css}': {err}"),
+            }
+        }
+        panic!("'{css}' kept being replaced");
     }
 
     /// Replaces the value of the field matching `css`.

@@ -140,7 +140,7 @@ pub async fn fragment(state: web::Data<AppState>, visitor: Visitor) -> HttpRespo
     let fragment = CartFragment {
         section: CartSection::new(&visitor.csrf, body.as_ref()),
     };
-    page::html(StatusCode::OK, &fragment, Vec::new())
+    page::html(StatusCode::OK, &fragment, visitor.cookies())
 }
 
 /// The add-to-cart form of a product page.

@@ -146,47 +146,46 @@ pub async fn place(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     visitor.check_form(&req, &form.csrf)?;
-    let Some(cart) = cart_with_lines(&state, &visitor).await else {
-        return Ok(page::see_other("/cart", visitor.cookies()));
-    };
     let mut errors = Errors::default();
     if form.email.trim().is_empty() {
         errors.add("email", "Enter your e-mail address.");
     }
     form.address.check_required(&mut errors);
-    if !errors.is_empty() || form.key.is_empty() {
-        let attempt = Attempt {
-            form,
-            errors,
-            problem: None,
-        };
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(render(&state, &web_state, &visitor, &cart, status, attempt).await);
-    }
-    let caller = visitor.user_id().map(str::to_string);
-    let mut tries = 0;
-    let placed = loop {
-        let body = Checkout {
-            email: form.email.clone(),
-            shipping_address: form.address.fields(),
-        };
-        match place_order(&state, &cart.id, caller.clone(), form.key.clone(), body).await {
-            Err(err) if err.code() == "checkout_in_progress" && tries < IN_PROGRESS_TRIES => {
-                tries += 1;
-                tokio::time::sleep(IN_PROGRESS_WAIT).await;
-            }
-            other => break other,
-        }
+    // The cart as the form's attempt left it: a second submit of the same
+    // attempt finds it checking out (or checked out) and gets the first
+    // submit's order from the idempotency key.
+    let Some(cart_id) = visitor.cart_id(&state).await else {
+        return Ok(page::see_other("/cart", visitor.cookies()));
     };
     let mut problem = None;
-    match placed {
-        Ok(Placed { status: 201, body, .. }) => return placed_order(&visitor, &body),
-        Ok(Placed { body, .. }) => problem = Some(refusal(&body)),
-        Err(err) if err.code() == "invalid_field" => errors.0.push(field_error(&err, "email")),
-        Err(err) if err.code() == "cart_checked_out" || err.code() == "cart_closed" => {
-            return Ok(page::see_other("/cart", vec![visitor.forget_cart()]));
+    if errors.is_empty() && !form.key.is_empty() {
+        let caller = visitor.user_id().map(str::to_string);
+        let mut tries = 0;
+        let placed = loop {
+            let body = Checkout {
+                email: form.email.clone(),
+                shipping_address: form.address.fields(),
+            };
+            match place_order(&state, &cart_id, caller.clone(), form.key.clone(), body).await {
+                Err(err) if err.code() == "checkout_in_progress" && tries < IN_PROGRESS_TRIES => {
+                    tries += 1;
+                    tokio::time::sleep(IN_PROGRESS_WAIT).await;
+                }
+                other => break other,
+            }
+        };
+        match placed {
+            Ok(Placed { status: 201, body, .. }) => return placed_order(&visitor, &body),
+            Ok(Placed { body, .. }) => problem = Some(refusal(&body)),
+            Err(err) if err.code() == "invalid_field" => errors.0.push(field_error(&err, "email")),
+            Err(err) if err.code() == "cart_checked_out" || err.code() == "cart_closed" => {
+                let mut cookies = visitor.cookies();
+                cookies.push(visitor.forget_cart());
+                return Ok(page::see_other("/cart", cookies));
+            }
+            Err(err) if err.code() == "cart_empty" => return Ok(page::see_other("/cart", visitor.cookies())),
+            Err(err) => return Err(PageError::from(err)),
         }
-        Err(err) => return Err(PageError::from(err)),
     }
     let Some(cart) = cart_with_lines(&state, &visitor).await else {
         return Ok(page::see_other("/cart", visitor.cookies()));

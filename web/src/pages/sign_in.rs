@@ -49,9 +49,15 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// A path of this shop to go to, never another site.
+/// A path of this shop to go to, never another site: one leading `/`, no
+/// backslash, no whitespace or control character (browsers drop tabs and
+/// newlines from URLs, so `/\t/evil.example` would become `//evil.example`).
 fn local_path(next: &str) -> &str {
-    match next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let mut chars = next.chars();
+    let local = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !next.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    match local {
         true => next,
         false => "/account",
     }
@@ -105,11 +111,20 @@ pub async fn register_form(state: web::Data<AppState>, visitor: Visitor) -> Http
     .await
 }
 
-/// Signed in: session cookies, the guest cart forgotten (it was merged).
-fn signed_in(visitor: &Visitor, state: &AppState, session: &SignedIn, next: &str) -> Result<HttpResponse, PageError> {
+/// Signed in: session cookies, and the guest cart forgotten once it was
+/// merged into the customer's (kept when the merge failed).
+fn signed_in(
+    visitor: &Visitor,
+    state: &AppState,
+    session: &SignedIn,
+    merged: Option<String>,
+    next: &str,
+) -> Result<HttpResponse, PageError> {
     let mut cookies = visitor.cookies();
     cookies.extend(visitor.session_cookies(state, session)?);
-    cookies.push(visitor.forget_cart());
+    if merged.is_some() {
+        cookies.push(visitor.forget_cart());
+    }
     Ok(page::see_other(local_path(next), cookies))
 }
 
@@ -151,7 +166,7 @@ pub async fn login(
     if errors.is_empty() {
         let guest = visitor.cart.clone();
         match log_in(&state, &req, &form.email, form.password.clone(), guest).await {
-            Ok((session, _)) => return signed_in(&visitor, &state, &session, &form.next),
+            Ok((session, merged)) => return signed_in(&visitor, &state, &session, merged, &form.next),
             Err(err) if is_client_error(&err) => errors = refusal(&err),
             Err(err) => return Err(PageError::from(err)),
         }
@@ -181,7 +196,7 @@ pub async fn register(
         let name = (!form.name.trim().is_empty()).then(|| form.name.clone());
         let guest = visitor.cart.clone();
         match register_account(&state, &req, &form.email, form.password.clone(), name, guest).await {
-            Ok((session, _)) => return signed_in(&visitor, &state, &session, "/account"),
+            Ok((session, merged)) => return signed_in(&visitor, &state, &session, merged, "/account"),
             Err(err) if is_client_error(&err) => errors = refusal(&err),
             Err(err) => return Err(PageError::from(err)),
         }
@@ -207,4 +222,26 @@ pub async fn logout(
     let mut cookies = visitor.cookies();
     cookies.extend(visitor.end_session());
     Ok(page::see_other("/", cookies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_shop_are_followed() {
+        assert_eq!(local_path("/account"), "/account");
+        assert_eq!(local_path("/orders/abc?x=1"), "/orders/abc?x=1");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "",
+            "/ /x",
+        ] {
+            assert_eq!(local_path(hostile), "/account", "{hostile:?}");
+        }
+    }
 }
