@@ -75,12 +75,16 @@ pub struct ProductBody {
     pub is_available: bool,
 }
 
+/// A product as the API shows it, with its stock as the SKU actor last
+/// published it (no message when the actor is live: a page of 20 products
+/// asked each SKU actor before; the figure can be ahead of durable state by one
+/// group commit, never behind, and is for display only).
 pub async fn body_of(state: &AppState, view: IndexedProduct) -> ProductBody {
     let product = view.product;
     let fields = product.fields;
     let available = state
         .inventory
-        .level(&fields.sku)
+        .displayed_level(&fields.sku)
         .await
         .ok()
         .map(|level| level.available);
