@@ -50,7 +50,7 @@ async fn products(state: &AppState, sort: SortOrder, limit: usize) -> Result<Vec
 #[get("/")]
 pub async fn home(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
     let newest = products(&state, SortOrder::Newest, ROW).await?;
-    let candidates = products(&state, SortOrder::PriceDesc, 6 * ROW).await?;
+    let candidates = products(&state, SortOrder::PriceDesc, 2 * ROW).await?;
     let picks = candidates
         .iter()
         .filter(|p| p.is_available && !newest.iter().any(|n| n.id == p.id))
