@@ -9,16 +9,17 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY actors/Cargo.toml actors/Cargo.toml
 COPY http/Cargo.toml http/Cargo.toml
+COPY web/Cargo.toml web/Cargo.toml
 # The manifest names the bench targets, so their files must exist (they are not built).
 COPY benches benches
-RUN mkdir -p src actors/src http/src \
+RUN mkdir -p src actors/src http/src web/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs actors/src/lib.rs http/src/lib.rs \
+    && touch src/lib.rs actors/src/lib.rs http/src/lib.rs web/src/lib.rs \
     && cargo build --release --locked --bin mercato \
-    && rm -rf src actors/src http/src
+    && rm -rf src actors/src http/src web/src
 COPY . .
 # The copied sources may be older than the stub build: make cargo rebuild them.
-RUN touch src/main.rs src/lib.rs actors/src/lib.rs http/src/lib.rs \
+RUN touch src/main.rs src/lib.rs actors/src/lib.rs http/src/lib.rs web/src/lib.rs \
     && cargo build --release --locked --bin mercato
 
 FROM debian:bookworm-slim
@@ -30,6 +31,7 @@ RUN apt-get update \
     && chown mercato:mercato /data
 COPY --from=build /src/target/release/mercato /usr/local/bin/mercato
 USER mercato
+# MERCATO_DEMO=true fills an empty /data with the demo shop first.
 ENV MERCATO_BIND=0.0.0.0:8080 \
     MERCATO_DATA_DIR=/data
 VOLUME ["/data"]
