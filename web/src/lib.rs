@@ -13,12 +13,12 @@
 //! # Layout
 //!
 //! - [`pages`]: one module per page: `home`, `listing` (search and
-//!   categories), `product`, `cart`, `checkout`, `order`, `seo` (robots,
-//!   sitemap);
+//!   categories), `product`, `cart`, `checkout`, `order`, `sign_in` (sign in,
+//!   register, sign out), `account`, `seo` (robots, sitemap);
 //! - [`page`]: the layout's data, rendering with the security headers (CSP
 //!   without inline script), redirects;
-//! - [`visitor`]: the browser's cookies (visitor id, guest cart) and the CSRF
-//!   check of every state-changing form;
+//! - [`visitor`]: the browser's cookies (visitor id, guest cart, session) and
+//!   the CSRF check of every state-changing form;
 //! - [`view`]: money, stock and products as a page shows them;
 //! - [`form`]: form errors in words, and the address fields;
 //! - [`assets`]: the CSS and JS modules, embedded with content-hashed names;
