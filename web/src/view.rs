@@ -39,9 +39,10 @@ impl From<&ProductBody> for ProductCard {
 /// What a shopper reads about stock, and its style.
 pub fn stock_note(available: Option<u64>, buyable: bool) -> (String, &'static str) {
     match available {
-        _ if !buyable && available != Some(0) && available.is_some() => ("Not for sale".into(), "out"),
         None => ("Stock unknown right now".into(), "few"),
         Some(0) => ("Out of stock".into(), "out"),
+        // In stock but archived (or otherwise not buyable).
+        Some(_) if !buyable => ("Not for sale".into(), "out"),
         Some(n) if n <= FEW_LEFT => (format!("Only {n} left"), "few"),
         Some(_) => ("In stock".into(), "in"),
     }

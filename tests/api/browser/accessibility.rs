@@ -2,9 +2,7 @@
 //! every form control, alt text on images, one h1, the landmarks, and within
 //! the 64 KB budget of HTML + CSS + JS.
 
-use super::shop::open_shop;
-use super::{available, Browser};
-use crate::helpers::spawn_app;
+use super::shop_in_browser;
 
 /// Problems the page's DOM shows, as sentences (empty when all is well).
 pub const AUDIT: &str = r#"
@@ -34,12 +32,9 @@ return problems;
 
 #[actix_web::test]
 async fn every_page_fits_a_phone_and_passes_the_basic_accessibility_checks() {
-    if !available() {
+    let Some((_app, shop, browser)) = shop_in_browser(true, (375, 812)).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, (375, 812)).await;
+    };
     let audit = |name: &'static str| {
         let browser = &browser;
         async move {

@@ -3,18 +3,13 @@
 //! account, keeps an address, signs out and back in.
 
 use super::accessibility::AUDIT;
-use super::shop::open_shop;
-use super::{available, Browser};
-use crate::helpers::spawn_app;
+use super::shop_in_browser;
 
 #[actix_web::test]
 async fn a_customer_registers_with_the_guest_cart_orders_and_finds_it_in_the_account() {
-    if !available() {
+    let Some((_app, shop, browser)) = shop_in_browser(true, (1280, 1000)).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, (1280, 1000)).await;
+    };
     browser.goto(&format!("/p/{}", shop.jacket)).await;
     browser.click(".add-to-cart button[type=submit]").await;
     browser.wait_for_text("h1", "Your cart").await;

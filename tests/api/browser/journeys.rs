@@ -4,9 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::shop::open_shop;
-use super::{available, Browser};
-use crate::helpers::spawn_app;
+use super::{shop_in_browser, Browser};
 
 const DESKTOP: (u32, u32) = (1280, 1000);
 
@@ -26,12 +24,9 @@ async fn fill_checkout(browser: &Browser, postal_code: &str) {
 
 #[actix_web::test]
 async fn a_shopper_searches_filters_buys_and_sees_the_cart_live_in_a_second_window() {
-    if !available() {
+    let Some((app, shop, browser)) = shop_in_browser(true, DESKTOP).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, DESKTOP).await;
+    };
 
     browser.goto("/").await;
     browser.screenshot("shopper-01-home").await;
@@ -130,12 +125,9 @@ async fn a_shopper_searches_filters_buys_and_sees_the_cart_live_in_a_second_wind
 
 #[actix_web::test]
 async fn checkout_works_without_javascript() {
-    if !available() {
+    let Some((app, shop, browser)) = shop_in_browser(false, DESKTOP).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, false, DESKTOP).await;
+    };
     browser.goto(&format!("/p/{}", shop.jacket)).await;
     let enhanced = browser
         .client
@@ -164,12 +156,9 @@ async fn checkout_works_without_javascript() {
 
 #[actix_web::test]
 async fn a_double_click_on_place_order_makes_one_order() {
-    if !available() {
+    let Some((app, shop, browser)) = shop_in_browser(true, DESKTOP).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, DESKTOP).await;
+    };
     browser.goto(&format!("/p/{}", shop.jacket)).await;
     browser.click(".add-to-cart button[type=submit]").await;
     browser.wait_for_text("h1", "Your cart").await;
@@ -204,12 +193,9 @@ async fn a_double_click_on_place_order_makes_one_order() {
 
 #[actix_web::test]
 async fn a_stock_change_made_over_the_api_shows_on_an_open_product_page() {
-    if !available() {
+    let Some((app, shop, browser)) = shop_in_browser(true, DESKTOP).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, DESKTOP).await;
+    };
     browser.goto(&format!("/p/{}", shop.jacket)).await;
     assert_eq!(browser.text("live-stock").await, "In stock");
     app.api.set_on_hand(shop.jacket_sku, 3).await;

@@ -22,6 +22,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
+use self::shop::{open_shop, Shop};
+use crate::helpers::{spawn_app, TestApp};
+
 /// Browsers running at once: each is a few processes, and CI has two cores.
 static BROWSERS: Semaphore = Semaphore::const_new(2);
 
@@ -49,6 +52,19 @@ pub fn available() -> bool {
         eprintln!("skipped: no {CHROMEDRIVER}; apt-get install chromium chromium-driver");
     }
     found
+}
+
+/// The shop of `shop.rs` on a test server and a browser on it,
+/// `width`×`height`, with or without JavaScript; `None` (the test then passes
+/// after saying why) where no browser can run.
+pub async fn shop_in_browser(javascript: bool, size: (u32, u32)) -> Option<(TestApp, Shop, Browser)> {
+    if !available() {
+        return None;
+    }
+    let app = spawn_app().await;
+    let shop = open_shop(&app.api).await;
+    let browser = Browser::open(&app.api.base, javascript, size).await;
+    Some((app, shop, browser))
 }
 
 fn free_port() -> u16 {

@@ -3,9 +3,8 @@
 
 use reqwest::StatusCode;
 
-use super::shop::{open_shop, HOSTILE_NAME};
-use super::{available, Browser};
-use crate::helpers::spawn_app;
+use super::shop::HOSTILE_NAME;
+use super::shop_in_browser;
 
 /// Script elements that would need `'unsafe-inline'`, and inline handlers.
 const INLINE_SCRIPT: &str =
@@ -14,12 +13,9 @@ const INLINE_SCRIPT: &str =
 
 #[actix_web::test]
 async fn hostile_names_and_queries_render_as_text_under_a_strict_csp() {
-    if !available() {
+    let Some((app, shop, browser)) = shop_in_browser(true, (1280, 1000)).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, (1280, 1000)).await;
+    };
     let hostile_query = "<script>window.__xss=3</script>";
     let pages = [
         "/".to_string(),
@@ -63,12 +59,9 @@ async fn hostile_names_and_queries_render_as_text_under_a_strict_csp() {
 
 #[actix_web::test]
 async fn a_form_posted_from_another_site_is_refused() {
-    if !available() {
+    let Some((app, shop, browser)) = shop_in_browser(true, (1280, 1000)).await else {
         return;
-    }
-    let app = spawn_app().await;
-    let shop = open_shop(&app.api).await;
-    let browser = Browser::open(&app.api.base, true, (1280, 1000)).await;
+    };
     // The shopper has a session with us...
     browser.goto(&format!("/p/{}", shop.jacket)).await;
     // ...and visits another site whose form posts to the shop.

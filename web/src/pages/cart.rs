@@ -181,6 +181,20 @@ pub async fn add(
     }
 }
 
+/// After a change: back to the cart, or the cart saying why it was refused
+/// (next to the coupon field when `coupon`).
+async fn after_change<T>(
+    state: &AppState,
+    visitor: &Visitor,
+    changed: Result<T, mercato_actors::cart::CartsError>,
+    coupon: bool,
+) -> HttpResponse {
+    match changed {
+        Ok(_) => page::see_other("/cart", visitor.cookies()),
+        Err(err) => refused(state, visitor, Vec::new(), ApiError::from(err), coupon).await,
+    }
+}
+
 /// A cart page saying why a change was refused.
 async fn refused(
     state: &AppState,
@@ -228,10 +242,7 @@ pub async fn set_qty(
         0 => state.carts.remove_item(&cart, visitor.user_id(), None, &sku).await,
         qty => state.carts.set_qty(&cart, visitor.user_id(), None, &sku, qty).await,
     };
-    match changed {
-        Ok(_) => Ok(page::see_other("/cart", visitor.cookies())),
-        Err(err) => Ok(refused(&state, &visitor, Vec::new(), ApiError::from(err), false).await),
-    }
+    Ok(after_change(&state, &visitor, changed, false).await)
 }
 
 /// The coupon form.
@@ -256,14 +267,11 @@ pub async fn apply_coupon(
         let err = ApiError::invalid_field("code", "enter a coupon code");
         return Ok(refused(&state, &visitor, Vec::new(), err, true).await);
     }
-    match state
+    let changed = state
         .carts
         .apply_coupon(&cart, visitor.user_id(), None, form.code.trim())
-        .await
-    {
-        Ok(_) => Ok(page::see_other("/cart", visitor.cookies())),
-        Err(err) => Ok(refused(&state, &visitor, Vec::new(), ApiError::from(err), true).await),
-    }
+        .await;
+    Ok(after_change(&state, &visitor, changed, true).await)
 }
 
 /// `POST /cart/coupon/remove`.
@@ -276,8 +284,6 @@ pub async fn remove_coupon(
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
     let cart = cart_to_change(&state, &visitor).await?;
-    match state.carts.remove_coupon(&cart, visitor.user_id(), None).await {
-        Ok(_) => Ok(page::see_other("/cart", visitor.cookies())),
-        Err(err) => Ok(refused(&state, &visitor, Vec::new(), ApiError::from(err), true).await),
-    }
+    let changed = state.carts.remove_coupon(&cart, visitor.user_id(), None).await;
+    Ok(after_change(&state, &visitor, changed, true).await)
 }

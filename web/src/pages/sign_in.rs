@@ -146,6 +146,37 @@ fn is_client_error(err: &ApiError) -> bool {
     actix_web::ResponseError::status_code(err).is_client_error()
 }
 
+/// The errors of `form` before anything is asked: an empty e-mail or password.
+fn required(form: &AccountForm, empty_password: &str) -> Errors {
+    let mut errors = Errors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "Enter your e-mail address.");
+    }
+    if form.password.is_empty() {
+        errors.add("password", empty_password);
+    }
+    errors
+}
+
+/// Signed in with `outcome`'s session and off to `next`, or the `mode` form
+/// again with why not.
+async fn answer(
+    state: &AppState,
+    visitor: &Visitor,
+    mode: &'static str,
+    form: AccountForm,
+    outcome: Result<(SignedIn, Option<String>), ApiError>,
+    next: &str,
+) -> Result<HttpResponse, PageError> {
+    let errors = match outcome {
+        Ok((session, merged)) => return signed_in(visitor, state, &session, merged, next),
+        Err(err) if is_client_error(&err) => refusal(&err),
+        Err(err) => return Err(PageError::from(err)),
+    };
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(render(state, visitor, status, mode, form, errors).await)
+}
+
 /// `POST /login`.
 #[post("/login")]
 pub async fn login(
@@ -156,23 +187,15 @@ pub async fn login(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     visitor.check_form(&req, &form.csrf)?;
-    let mut errors = Errors::default();
-    if form.email.trim().is_empty() {
-        errors.add("email", "Enter your e-mail address.");
+    let errors = required(&form, "Enter your password.");
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(render(&state, &visitor, status, "login", form, errors).await);
     }
-    if form.password.is_empty() {
-        errors.add("password", "Enter your password.");
-    }
-    if errors.is_empty() {
-        let guest = visitor.cart.clone();
-        match log_in(&state, &req, &form.email, form.password.clone(), guest).await {
-            Ok((session, merged)) => return signed_in(&visitor, &state, &session, merged, &form.next),
-            Err(err) if is_client_error(&err) => errors = refusal(&err),
-            Err(err) => return Err(PageError::from(err)),
-        }
-    }
-    let status = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(render(&state, &visitor, status, "login", form, errors).await)
+    let guest = visitor.cart.clone();
+    let outcome = log_in(&state, &req, &form.email, form.password.clone(), guest).await;
+    let next = form.next.clone();
+    answer(&state, &visitor, "login", form, outcome, &next).await
 }
 
 /// `POST /register`.
@@ -185,24 +208,15 @@ pub async fn register(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     visitor.check_form(&req, &form.csrf)?;
-    let mut errors = Errors::default();
-    if form.email.trim().is_empty() {
-        errors.add("email", "Enter your e-mail address.");
+    let errors = required(&form, "Choose a password of at least 10 characters.");
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(render(&state, &visitor, status, "register", form, errors).await);
     }
-    if form.password.is_empty() {
-        errors.add("password", "Choose a password of at least 10 characters.");
-    }
-    if errors.is_empty() {
-        let name = (!form.name.trim().is_empty()).then(|| form.name.clone());
-        let guest = visitor.cart.clone();
-        match register_account(&state, &req, &form.email, form.password.clone(), name, guest).await {
-            Ok((session, merged)) => return signed_in(&visitor, &state, &session, merged, "/account"),
-            Err(err) if is_client_error(&err) => errors = refusal(&err),
-            Err(err) => return Err(PageError::from(err)),
-        }
-    }
-    let status = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(render(&state, &visitor, status, "register", form, errors).await)
+    let name = (!form.name.trim().is_empty()).then(|| form.name.clone());
+    let guest = visitor.cart.clone();
+    let outcome = register_account(&state, &req, &form.email, form.password.clone(), name, guest).await;
+    answer(&state, &visitor, "register", form, outcome, "/account").await
 }
 
 /// `POST /logout`: the session is revoked for its tokens too, then forgotten.
