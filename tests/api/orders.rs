@@ -287,7 +287,8 @@ async fn customers_list_cancel_and_staff_ship_orders() {
 async fn an_unpaid_order_expires_and_its_stock_comes_back() {
     let app = spawn_app_with(|settings| {
         settings.payments.manual.capture = mercato_actors::payment::Capture::Operator;
-        settings.checkout.payment_window = Duration::from_millis(800);
+        // Long enough for the stock check below on a loaded CI machine, short enough to wait for.
+        settings.checkout.payment_window = Duration::from_secs(2);
         settings.checkout.sweep_interval = Duration::from_millis(100);
     })
     .await;
@@ -323,7 +324,15 @@ async fn an_unpaid_order_expires_and_its_stock_comes_back() {
         )
         .await;
     assert_eq!(error_code(late).await, "invalid_transition");
+}
 
+#[actix_web::test]
+async fn an_order_paid_within_its_window_confirms_and_sells() {
+    let app = spawn_app_with(|settings| {
+        settings.payments.manual.capture = mercato_actors::payment::Capture::Operator;
+    })
+    .await;
+    shop(&app.api, &[("TEE", 1_000)], 3).await;
     let cart = guest_cart_with(&app.api, &[("TEE", 1)]).await;
     let waiting: Value = checkout(&app.api, &cart, Some("k"), &checkout_body("x@example.com"), None)
         .await
