@@ -1,9 +1,10 @@
-//! The JWT signing secret: `auth.jwt_secret` when set, else a random key made on
-//! first start and kept in the data dir, so tokens survive restarts without any
-//! configuration and never leave the machine.
+//! Secrets made on first start and kept in the data dir (mode 0600), so they
+//! survive restarts without any configuration and never leave the machine: the
+//! JWT signing key (`auth.jwt_secret` overrides it) and the operator token
+//! (`--admin-token` / `MERCATO_ADMIN_TOKEN` / `admin.token` override it).
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mercato_http::auth::jwt::MIN_SECRET_BYTES;
@@ -11,6 +12,10 @@ use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 /// The key file inside the data dir.
 pub const JWT_KEY_FILE: &str = "jwt.key";
+/// The operator token's file inside the data dir.
+pub const OPERATOR_TOKEN_FILE: &str = "operator.token";
+/// The shortest operator token accepted.
+pub const MIN_OPERATOR_TOKEN_CHARS: usize = 16;
 
 /// The secret from config, or the data dir's key file (created if missing).
 pub fn jwt_secret(configured: &SecretString, data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
@@ -23,24 +28,75 @@ pub fn jwt_secret(configured: &SecretString, data_dir: &Path) -> anyhow::Result<
         return Ok(secret.into());
     }
     let path = data_dir.join(JWT_KEY_FILE);
-    match std::fs::read(&path) {
+    let secret = kept(&path, MIN_SECRET_BYTES, || random_bytes(64))?;
+    Ok(secret.into())
+}
+
+/// Where the operator token in force comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// Flag, environment or config file.
+    Configured,
+    /// The data dir's file (made now or on an earlier start).
+    Kept(PathBuf),
+}
+
+/// The configured operator token (at least 16 characters), or the data dir's
+/// (created if missing: 64 hex digits).
+pub fn operator_token(configured: &SecretString, data_dir: &Path) -> anyhow::Result<(SecretString, TokenSource)> {
+    let given = configured.expose_secret().trim();
+    if !given.is_empty() {
+        anyhow::ensure!(
+            given.chars().count() >= MIN_OPERATOR_TOKEN_CHARS,
+            "the operator token (--admin-token, MERCATO_ADMIN_TOKEN or admin.token) has {} characters; \
+             it must have at least {MIN_OPERATOR_TOKEN_CHARS}, or leave it unset to use a generated one",
+            given.chars().count()
+        );
+        return Ok((SecretString::from(given.to_string()), TokenSource::Configured));
+    }
+    let path = data_dir.join(OPERATOR_TOKEN_FILE);
+    let bytes = kept(&path, MIN_OPERATOR_TOKEN_CHARS, || {
+        Ok(random_bytes(32)?.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes())
+    })?;
+    let token = String::from_utf8(bytes)
+        .ok()
+        .map(|token| token.trim().to_string())
+        .filter(|token| token.chars().count() >= MIN_OPERATOR_TOKEN_CHARS)
+        .with_context(|| {
+            format!(
+                "{} must hold a token of at least {MIN_OPERATOR_TOKEN_CHARS} characters; remove it to make a new one",
+                path.display()
+            )
+        })?;
+    Ok((SecretString::from(token), TokenSource::Kept(path)))
+}
+
+/// The bytes of the file at `path` (at least `min_len` of them), or `make()`'s,
+/// written there first.
+fn kept(path: &Path, min_len: usize, make: impl FnOnce() -> anyhow::Result<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
+    match std::fs::read(path) {
         Ok(secret) => {
             anyhow::ensure!(
-                secret.len() >= MIN_SECRET_BYTES,
-                "{} holds fewer than {MIN_SECRET_BYTES} bytes; remove it to make a new key",
+                secret.len() >= min_len,
+                "{} holds fewer than {min_len} bytes; remove it to make a new one",
                 path.display()
             );
-            Ok(secret.into())
+            Ok(secret)
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            let mut secret = vec![0u8; 64];
-            getrandom::fill(&mut secret).map_err(|err| anyhow::anyhow!("cannot generate a JWT key: {err}"))?;
-            write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
-            tracing::info!(path = %path.display(), "generated a jwt signing key");
-            Ok(secret.into())
+            let secret = make()?;
+            write_private(path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a secret and kept it");
+            Ok(secret)
         }
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+fn random_bytes(len: usize) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).map_err(|err| anyhow::anyhow!("cannot generate a secret: {err}"))?;
+    Ok(bytes)
 }
 
 /// Writes `bytes` to a new file readable by its owner only, durably.
@@ -87,5 +143,33 @@ mod tests {
         );
         assert!(!dir.path().join(JWT_KEY_FILE).exists());
         assert!(jwt_secret(&SecretString::from("short"), dir.path()).is_err());
+    }
+
+    #[test]
+    fn the_operator_token_is_made_once_per_data_dir_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = SecretString::from("");
+        let (first, source) = operator_token(&empty, dir.path()).unwrap();
+        let (again, _) = operator_token(&empty, dir.path()).unwrap();
+        assert_eq!(first.expose_secret(), again.expose_secret());
+        assert_eq!(first.expose_secret().len(), 64);
+        let path = dir.path().join(OPERATOR_TOKEN_FILE);
+        assert_eq!(source, TokenSource::Kept(path.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_configured_operator_token_wins_and_a_short_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, source) = operator_token(&SecretString::from("sixteen-chars-ok"), dir.path()).unwrap();
+        assert_eq!(token.expose_secret(), "sixteen-chars-ok");
+        assert_eq!(source, TokenSource::Configured);
+        assert!(!dir.path().join(OPERATOR_TOKEN_FILE).exists());
+        let refused = operator_token(&SecretString::from("short-token"), dir.path()).unwrap_err();
+        assert!(refused.to_string().contains("at least 16"), "{refused}");
     }
 }

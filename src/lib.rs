@@ -56,7 +56,7 @@ pub struct Application {
     drain_delay: std::time::Duration,
     /// SIGTERM and SIGINT, listened to from before the listener accepts.
     signals: shutdown::Signals,
-    /// The operator token in force (generated if none was configured).
+    /// The operator token in force (the data dir's if none was configured).
     admin_token: SecretString,
 }
 
@@ -65,10 +65,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let core = Core::open(&settings).await?;
         let http_metrics = HttpMetrics::register(&core.prometheus).context("cannot register http metrics")?;
-        let admin_token = match settings.admin.token.expose_secret() {
-            "" => SecretString::from(generate_token()?),
-            _ => settings.admin.token.clone(),
-        };
+        let (admin_token, token_source) = keys::operator_token(&settings.admin.token, &settings.storage.data_dir)?;
+        if let keys::TokenSource::Kept(path) = &token_source {
+            tracing::info!(path = %path.display(), "the operator token is kept in the data dir");
+        }
         let jwt = JwtKeys::new(core.jwt_secret.expose_secret(), settings.auth.access_ttl);
         let limiter = match settings.redis.url.expose_secret() {
             "" => RateLimiter::in_memory(settings.rate_limit.clone()),
@@ -196,11 +196,4 @@ async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
         .await
         .respond_to(&req)
         .map_into_boxed_body()
-}
-
-/// A random 256-bit operator token, hex-encoded.
-fn generate_token() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|err| anyhow::anyhow!("cannot generate a token: {err}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -96,7 +96,7 @@ struct ServeArgs {
     /// A TOML file layered over config/default.toml.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Static operator token (generated and printed if unset).
+    /// Static operator token, at least 16 characters (default: the one kept in the data dir).
     #[arg(long, env = "MERCATO_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Fill an empty data dir with the demo shop first (catalog, stock, a
@@ -198,7 +198,6 @@ async fn demo(app: &Application) -> anyhow::Result<()> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let token_was_given = args.admin_token.as_deref().is_some_and(|t| !t.is_empty());
     let overrides = Overrides {
         bind: args.bind,
         data_dir: args.data_dir,
@@ -206,14 +205,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let settings = Settings::load(args.config.as_deref(), overrides)?;
     telemetry::init(&settings.log);
-    let token_in_config = !settings.admin.token.expose_secret().is_empty();
+    let token_file = (settings.admin.token.expose_secret().is_empty())
+        .then(|| settings.storage.data_dir.join(mercato::keys::OPERATOR_TOKEN_FILE));
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         if args.demo {
             demo(&app).await?;
         }
-        if !token_was_given && !token_in_config {
-            println!("operator token (shown once): {}", app.admin_token().expose_secret());
+        if let Some(path) = token_file {
+            println!("operator token (for the admin API): in {}", path.display());
         }
         println!("listening on http://{}", app.addr());
         app.run_until_stopped().await

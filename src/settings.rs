@@ -78,7 +78,7 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminSettings {
-    /// Static operator token; empty means generate one.
+    /// Static operator token (at least 16 characters); empty means the data dir's.
     pub token: SecretString,
 }
 

@@ -112,7 +112,7 @@ struct Args {
     #[arg(long)]
     url: Option<String>,
     /// Operator token (creates the products and stocks them).
-    #[arg(long, default_value = "bench-token")]
+    #[arg(long, default_value = "bench-operator-token")]
     token: String,
     /// What is measured.
     #[arg(long, value_enum, default_value_t = ScenarioArg::All)]

@@ -8,7 +8,7 @@
 //!
 //! Without `--url` a server is started in this process (`http_load`'s: port 0,
 //! temporary data directory, default settings, so sync durability and the
-//! manual gateway capturing at once; operator token `bench-token`), sharing the
+//! manual gateway capturing at once; operator token `bench-operator-token`), sharing the
 //! cores with the client. With `--url` the server's own settings apply and
 //! `--token` must be its operator token. Either way the bench creates what it
 //! needs over HTTP: a category (`checkout-bench`, reused on a rerun), products
@@ -89,7 +89,7 @@ struct Args {
     #[arg(long)]
     url: Option<String>,
     /// Operator token of the server (for products and stock).
-    #[arg(long, default_value = "bench-token")]
+    #[arg(long, default_value = "bench-operator-token")]
     token: String,
     /// steady: concurrent closed-loop clients, one connection each.
     #[arg(long, default_value_t = 64)]

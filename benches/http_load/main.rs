@@ -7,7 +7,7 @@
 //! [--allow-errors]`
 //!
 //! Without `--url` a server is started in this process (port 0, temporary data
-//! directory, operator token `bench-token`, dropped at the end), so it shares the
+//! directory, operator token `bench-operator-token`, dropped at the end), so it shares the
 //! cores with the client; `--durability` and `--products` apply only to that
 //! server. The client is lean on purpose: one hyper HTTP/1.1 keep-alive
 //! connection per task, on a tokio runtime of `--client-threads` workers. By
@@ -34,7 +34,7 @@
 //!
 //! ```text
 //! cargo run --release -- seed --products 100000 --data-dir /tmp/mercato-search
-//! cargo run --release -- serve --data-dir /tmp/mercato-search --admin-token bench-token
+//! cargo run --release -- serve --data-dir /tmp/mercato-search --admin-token bench-operator-token
 //! cargo bench --bench http_load -- --url http://127.0.0.1:8080 --scenario search
 //! ```
 //!
@@ -90,7 +90,7 @@ struct Args {
     #[arg(long)]
     url: Option<String>,
     /// Operator token sent as `Authorization: Bearer <token>`.
-    #[arg(long, default_value = "bench-token")]
+    #[arg(long, default_value = "bench-operator-token")]
     token: String,
     /// Concurrent keep-alive connections, one closed-loop task each.
     #[arg(long, default_value_t = 64)]
