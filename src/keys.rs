@@ -56,7 +56,11 @@ pub fn operator_token(configured: &SecretString, data_dir: &Path) -> anyhow::Res
     }
     let path = data_dir.join(OPERATOR_TOKEN_FILE);
     let bytes = kept(&path, MIN_OPERATOR_TOKEN_CHARS, || {
-        Ok(random_bytes(32)?.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes())
+        Ok(random_bytes(32)?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes())
     })?;
     let token = String::from_utf8(bytes)
         .ok()

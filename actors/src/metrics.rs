@@ -2,6 +2,7 @@
 //! the entity kind, never an id. Per-kind handles are resolved once per registry so
 //! that no label lookup happens on a message's path.
 
+use crate::runtime::{RestartCause, Restarts};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 /// Storage metrics.
@@ -33,8 +34,8 @@ pub struct KindMetrics {
     pub active: IntGauge,
     /// Activations (first message, or after passivation).
     pub activations: IntCounter,
-    /// Supervised restarts (panics, storage errors, operator requests).
-    pub restarts: IntCounter,
+    /// Supervised restarts per cause (panics, storage errors, operator requests).
+    pub restarts: Restarts,
     /// Actors stopped for being idle.
     pub passivations: IntCounter,
 }
@@ -173,8 +174,11 @@ impl ActorMetrics {
             restarts: register(
                 registry,
                 IntCounterVec::new(
-                    Opts::new("mercato_actor_restarts_total", "Supervised restarts of entity actors."),
-                    &["kind"],
+                    Opts::new(
+                        "mercato_actor_restarts_total",
+                        "Supervised restarts of entity actors, by cause: panic, storage or operator.",
+                    ),
+                    &["kind", "cause"],
                 )?,
             )?,
             passivations: register(
@@ -202,7 +206,9 @@ impl RuntimeMetrics {
         KindMetrics {
             active: self.actors_active.with_label_values(&[kind]),
             activations: self.activations.with_label_values(&[kind]),
-            restarts: self.restarts.with_label_values(&[kind]),
+            restarts: Restarts::new(
+                RestartCause::ALL.map(|cause| self.restarts.with_label_values(&[kind, cause.as_str()])),
+            ),
             passivations: self.passivations.with_label_values(&[kind]),
         }
     }

@@ -86,9 +86,21 @@ async fn a_panicking_actor_restarts_with_its_state_while_others_keep_serving() {
     stop.store(true, Ordering::Relaxed);
     reader.await.unwrap();
     assert!(steady_ok.load(Ordering::Relaxed) > 0);
-    assert_eq!(app.api.metric("mercato_actor_restarts_total{kind=\"sku\"}").await, 1.0);
+    assert_eq!(
+        app.api
+            .metric("mercato_actor_restarts_total{cause=\"panic\",kind=\"sku\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(
+        app.api
+            .metric("mercato_actor_restarts_total{cause=\"operator\",kind=\"sku\"}")
+            .await,
+        0.0
+    );
     let actor = listed(&app.api, "FRAGILE").await.expect("listed");
     assert_eq!(actor["restarts"], 1);
+    assert_eq!(actor["last_restart_cause"], "panic");
     assert_eq!(actor["status"], "running");
     assert_eq!(listed(&app.api, "STEADY").await.expect("listed")["restarts"], 0);
 }
@@ -103,7 +115,15 @@ async fn an_operator_restart_reloads_the_persisted_state() {
         .await;
     assert_eq!(restart.status(), StatusCode::ACCEPTED);
     assert_eq!(app.api.level("RELOAD").await["on_hand"], 9);
-    assert_eq!(listed(&app.api, "RELOAD").await.expect("listed")["restarts"], 1);
+    let actor = listed(&app.api, "RELOAD").await.expect("listed");
+    assert_eq!(actor["restarts"], 1);
+    assert_eq!(actor["last_restart_cause"], "operator");
+    assert_eq!(
+        app.api
+            .metric("mercato_actor_restarts_total{cause=\"operator\",kind=\"sku\"}")
+            .await,
+        1.0
+    );
 }
 
 #[actix_web::test]

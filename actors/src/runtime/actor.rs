@@ -22,7 +22,9 @@ use super::entity::{now_millis, Entity, UnixMillis};
 use super::journal::{Journal, ReplyTo};
 use super::loading::{load_entity, Predecessor};
 use super::registry::Slot;
-use super::supervision::{panic_message, restart_delay, ActorStatus, RESTART_STREAK_WINDOW};
+use super::supervision::{
+    panic_message, restart_delay, ActorStatus, RestartCause, RestartRecord, RESTART_STREAK_WINDOW,
+};
 use super::{ActorError, RuntimeConfig};
 use crate::metrics::KindMetrics;
 use crate::storage::{Storage, StorageError};
@@ -206,11 +208,17 @@ impl<E: Entity> EntityActor<E> {
     }
 
     /// Discards in-memory state and reloads it from storage after a back-off.
-    fn restart(&mut self, ctx: &mut Context<Self>, reason: &str) {
+    fn restart(&mut self, ctx: &mut Context<Self>, cause: RestartCause, reason: &str) {
         let restarts = self.slot.restarts.fetch_add(1, Ordering::Relaxed) + 1;
-        self.metrics.restarts.inc();
+        self.slot.last_cause.store(cause as u8, Ordering::Relaxed);
+        self.metrics.restarts.record(RestartRecord {
+            id: Arc::clone(&self.slot.id),
+            cause,
+            reason: reason.to_string(),
+            at: now_millis(),
+        });
         let delay = self.next_restart_delay();
-        tracing::warn!(kind = E::KIND, id = %self.slot.id, reason, restarts, back_off = ?delay, "entity actor restarting");
+        tracing::warn!(kind = E::KIND, id = %self.slot.id, cause = cause.as_str(), reason, restarts, back_off = ?delay, "entity actor restarting");
         // What was recorded before the failure is valid: write it (without a
         // snapshot of the discarded state) before reloading.
         self.life = Life::Loading;
@@ -251,14 +259,14 @@ impl<E: Entity> EntityActor<E> {
         let events = &mut self.events;
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| state.settle(now, events))) {
             self.events.clear();
-            return self.restart(ctx, &panic_message(payload.as_ref()));
+            return self.restart(ctx, RestartCause::Panic, &panic_message(payload.as_ref()));
         }
         if !self.events.is_empty() {
             let mark = self.journal.mark();
             let recorded = record_all::<E>(&mut self.events, &mut self.journal);
             if let Err(err) = recorded {
                 self.journal.rollback(mark);
-                return self.restart(ctx, &err.to_string());
+                return self.restart(ctx, RestartCause::Storage, &err.to_string());
             }
             self.queue_submit(ctx);
             self.publish_view();
@@ -358,13 +366,13 @@ impl<E: Entity> Handler<Envelope<E>> for EntityActor<E> {
                 self.events.clear();
                 self.journal.rollback(mark);
                 let _ = envelope.reply_to.send(Err(ActorError::Storage(err.clone())));
-                self.restart(ctx, &err.to_string());
+                self.restart(ctx, RestartCause::Storage, &err.to_string());
             }
             Err(payload) => {
                 self.events.clear();
                 self.journal.rollback(mark);
                 let _ = envelope.reply_to.send(Err(ActorError::Restarting));
-                self.restart(ctx, &panic_message(payload.as_ref()));
+                self.restart(ctx, RestartCause::Panic, &panic_message(payload.as_ref()));
             }
         }
     }
@@ -390,11 +398,11 @@ impl<E: Entity> Handler<Control> for EntityActor<E> {
                 tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor passivating");
                 ctx.stop();
             }
-            Control::Restart => self.restart(ctx, "operator request"),
+            Control::Restart => self.restart(ctx, RestartCause::Operator, "operator request"),
             Control::InjectFault => self.fault_armed = true,
             Control::StorageFailed(err) => {
                 if matches!(self.life, Life::Running(_)) {
-                    self.restart(ctx, &format!("storage write failed: {err}"));
+                    self.restart(ctx, RestartCause::Storage, &format!("storage write failed: {err}"));
                 }
             }
         }

@@ -30,7 +30,7 @@ pub use self::background::{BackgroundTask, StopSignal};
 pub use self::entity::{now_millis, Entity, UnixMillis};
 use self::placement::ArbiterPool;
 pub use self::registry::Registry;
-pub use self::supervision::ActorStatus;
+pub use self::supervision::{ActorStatus, RestartCause, RestartRecord, Restarts};
 use crate::metrics::RuntimeMetrics;
 use crate::storage::{Storage, StorageError};
 
@@ -82,6 +82,8 @@ pub struct ActorInfo {
     pub status: ActorStatus,
     /// Restarts since activation.
     pub restarts: u32,
+    /// Why it last restarted.
+    pub last_restart: Option<RestartCause>,
     /// Commands queued.
     pub mailbox: u32,
     /// Activation time, ms since the epoch.
@@ -103,6 +105,8 @@ pub trait ActorDirectory: Send + Sync {
     fn passivate_all(&self) -> usize;
     /// Actors of this kind that have started and not yet stopped.
     fn live(&self) -> i64;
+    /// The latest restarts of this kind, newest first.
+    fn recent_restarts(&self) -> Vec<RestartRecord>;
 }
 
 impl<E: Entity> ActorDirectory for Registry<E> {
@@ -123,6 +127,9 @@ impl<E: Entity> ActorDirectory for Registry<E> {
     }
     fn live(&self) -> i64 {
         Registry::live(self)
+    }
+    fn recent_restarts(&self) -> Vec<RestartRecord> {
+        Registry::recent_restarts(self)
     }
 }
 

@@ -22,7 +22,7 @@ use super::actor::{Control, EntityActor, Envelope};
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::loading::Predecessor;
 use super::placement::hash_id;
-use super::supervision::ActorStatus;
+use super::supervision::{ActorStatus, RestartCause, RestartRecord};
 use super::{ActorError, ActorInfo, Runtime};
 use crate::metrics::KindMetrics;
 
@@ -41,6 +41,8 @@ pub struct Slot<V> {
     pub mailbox: AtomicU32,
     /// Supervised restarts since activation.
     pub restarts: AtomicU32,
+    /// The [`RestartCause`] of the last restart (0: none yet).
+    pub last_cause: AtomicU8,
     /// An [`ActorStatus`].
     pub status: AtomicU8,
     /// The entity's latest published view (`None` until loaded).
@@ -63,6 +65,7 @@ impl<V> Slot<V> {
             last_active: AtomicU64::new(now),
             mailbox: AtomicU32::new(0),
             restarts: AtomicU32::new(0),
+            last_cause: AtomicU8::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
             view: Mutex::new(None),
             feed: Mutex::new(None),
@@ -76,6 +79,7 @@ impl<V> Slot<V> {
             id: self.id.to_string(),
             status: ActorStatus::from_u8(self.status.load(Ordering::Relaxed)),
             restarts: self.restarts.load(Ordering::Relaxed),
+            last_restart: RestartCause::from_u8(self.last_cause.load(Ordering::Relaxed)),
             mailbox: self.mailbox.load(Ordering::Relaxed),
             activated_at: self.activated_at,
         }
@@ -252,6 +256,11 @@ impl<E: Entity> Registry<E> {
             .iter()
             .map(|shard| shard.lock().values().filter(|entry| !entry.retiring).count())
             .sum()
+    }
+
+    /// The latest restarts of this kind, newest first.
+    pub fn recent_restarts(&self) -> Vec<RestartRecord> {
+        self.inner.metrics.restarts.recent()
     }
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.

@@ -1,7 +1,14 @@
 //! Supervision policy: how an entity's status is shown and how long a failing
 //! entity waits before it restarts.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
+use prometheus::IntCounter;
+
+use super::entity::UnixMillis;
 
 /// Life-cycle status of an entity actor, as the admin API shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +43,86 @@ impl ActorStatus {
             ActorStatus::Restarting => "restarting",
             ActorStatus::Failed => "failed",
         }
+    }
+}
+
+/// Why an entity actor restarted: the `cause` label of
+/// `mercato_actor_restarts_total` and what the console shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RestartCause {
+    /// A handler panicked.
+    Panic = 1,
+    /// A write could not be made durable.
+    Storage = 2,
+    /// An operator asked for it.
+    Operator = 3,
+}
+
+impl RestartCause {
+    /// Every cause, in the order of their counters.
+    pub const ALL: [RestartCause; 3] = [RestartCause::Panic, RestartCause::Storage, RestartCause::Operator];
+
+    /// Lower-case name for metrics, logs and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartCause::Panic => "panic",
+            RestartCause::Storage => "storage",
+            RestartCause::Operator => "operator",
+        }
+    }
+
+    /// Decodes the value kept in an atomic (0: no restart yet).
+    pub fn from_u8(value: u8) -> Option<Self> {
+        RestartCause::ALL.into_iter().find(|cause| *cause as u8 == value)
+    }
+}
+
+/// One restart, as the console lists it.
+#[derive(Debug, Clone)]
+pub struct RestartRecord {
+    /// The entity.
+    pub id: Arc<str>,
+    /// Why.
+    pub cause: RestartCause,
+    /// What failed, in words.
+    pub reason: String,
+    /// When, ms since the epoch.
+    pub at: UnixMillis,
+}
+
+/// How many restarts of one kind are remembered.
+const RECENT_RESTARTS: usize = 100;
+
+/// The restarts of one kind: counted per cause, the latest remembered.
+#[derive(Clone)]
+pub struct Restarts {
+    counters: [IntCounter; 3],
+    recent: Arc<Mutex<VecDeque<RestartRecord>>>,
+}
+
+impl Restarts {
+    /// Counts into `counters` (one per cause, in the order of [`RestartCause::ALL`]).
+    pub fn new(counters: [IntCounter; 3]) -> Self {
+        Restarts {
+            counters,
+            recent: Arc::new(Mutex::new(VecDeque::with_capacity(RECENT_RESTARTS))),
+        }
+    }
+
+    /// Counts and remembers one restart.
+    pub fn record(&self, record: RestartRecord) {
+        self.counters[record.cause as usize - 1].inc();
+        let mut recent = self.recent.lock();
+        if recent.len() == RECENT_RESTARTS {
+            recent.pop_back();
+        }
+        recent.push_front(record);
+    }
+
+    /// The latest restarts, newest first.
+    pub fn recent(&self) -> Vec<RestartRecord> {
+        self.recent.lock().iter().cloned().collect()
     }
 }
 
@@ -82,5 +169,38 @@ mod tests {
         ] {
             assert_eq!(ActorStatus::from_u8(status as u8), status);
         }
+    }
+
+    #[test]
+    fn causes_round_trip_and_are_counted_apart_with_the_newest_first() {
+        for cause in RestartCause::ALL {
+            assert_eq!(RestartCause::from_u8(cause as u8), Some(cause));
+        }
+        assert_eq!(RestartCause::from_u8(0), None);
+        let counters = RestartCause::ALL.map(|cause| IntCounter::new(cause.as_str(), "test").unwrap());
+        let restarts = Restarts::new(counters.clone());
+        for (n, cause) in [RestartCause::Panic, RestartCause::Operator, RestartCause::Panic]
+            .into_iter()
+            .enumerate()
+        {
+            restarts.record(RestartRecord {
+                id: Arc::from("x"),
+                cause,
+                reason: String::new(),
+                at: n as u64,
+            });
+        }
+        assert_eq!(counters.map(|c| c.get()), [2, 0, 1]);
+        let recent: Vec<u64> = restarts.recent().iter().map(|r| r.at).collect();
+        assert_eq!(recent, [2, 1, 0]);
+        for n in 0..2 * RECENT_RESTARTS as u64 {
+            restarts.record(RestartRecord {
+                id: Arc::from("y"),
+                cause: RestartCause::Storage,
+                reason: String::new(),
+                at: n,
+            });
+        }
+        assert_eq!(restarts.recent().len(), RECENT_RESTARTS);
     }
 }

@@ -39,6 +39,9 @@ pub struct ActorBody {
     status: &'static str,
     /// Supervised restarts since activation.
     restarts: u32,
+    /// Why it last restarted: `panic`, `storage` or `operator` (absent: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_restart_cause: Option<&'static str>,
     /// Commands queued.
     mailbox: u32,
     /// RFC 3339, UTC.
@@ -52,6 +55,7 @@ impl From<ActorInfo> for ActorBody {
             id: info.id,
             status: info.status.as_str(),
             restarts: info.restarts,
+            last_restart_cause: info.last_restart.map(|cause| cause.as_str()),
             mailbox: info.mailbox,
             activated_at: rfc3339(info.activated_at),
         }
