@@ -113,6 +113,7 @@ impl Application {
             secure_cookies: settings.web.secure_cookies,
             stripe: settings.payments.gateway == settings::GatewayKind::Stripe,
             public_url: Some(settings.web.public_url.trim().to_string()).filter(|url| !url.is_empty()),
+            fault_injection: settings.testing.fault_injection,
         };
         let mut server = HttpServer::new(move || {
             App::new()

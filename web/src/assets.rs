@@ -34,8 +34,12 @@ impl Asset {
 
 /// Every embedded asset.
 pub struct Assets {
-    /// The one stylesheet.
+    /// The stylesheet of every page.
     pub css: Asset,
+    /// What the console adds to it.
+    pub console_css: Asset,
+    /// `<live-region>`: a console region that follows server-sent events.
+    pub live_region: Asset,
     /// `<live-cart>`: the cart over its WebSocket, and the header count.
     pub live_cart: Asset,
     /// `<live-stock>`: a product's stock over server-sent events.
@@ -52,6 +56,13 @@ pub static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
         include_bytes!("../assets/shop.css"),
         "text/css; charset=utf-8",
     ),
+    console_css: Asset::new(
+        "console",
+        "css",
+        include_bytes!("../assets/console.css"),
+        "text/css; charset=utf-8",
+    ),
+    live_region: Asset::new("live-region", "js", include_bytes!("../assets/live-region.js"), JS),
     live_cart: Asset::new("live-cart", "js", include_bytes!("../assets/live-cart.js"), JS),
     live_stock: Asset::new("live-stock", "js", include_bytes!("../assets/live-stock.js"), JS),
     quantity_input: Asset::new(
@@ -65,8 +76,15 @@ pub static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
 const JS: &str = "text/javascript; charset=utf-8";
 
 impl Assets {
-    fn all(&self) -> [&Asset; 4] {
-        [&self.css, &self.live_cart, &self.live_stock, &self.quantity_input]
+    fn all(&self) -> [&Asset; 6] {
+        [
+            &self.css,
+            &self.console_css,
+            &self.live_region,
+            &self.live_cart,
+            &self.live_stock,
+            &self.quantity_input,
+        ]
     }
 }
 

@@ -13,8 +13,10 @@ use crate::page::{self, Layout};
 pub enum PageError {
     /// No such page, product, category or order.
     NotFound(String),
-    /// A form from elsewhere or an expired form.
+    /// A form from elsewhere or an expired form, or a page this account may not see.
     Forbidden(String),
+    /// A console page asked for without a session: sign in, then back to this path.
+    SignIn(String),
     /// A request no form of ours makes.
     BadRequest(String),
     /// Storage or an actor is restarting: try again shortly.
@@ -59,6 +61,7 @@ impl ResponseError for PageError {
         match self {
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PageError::SignIn(_) => StatusCode::SEE_OTHER,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,9 +69,14 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let PageError::SignIn(next) = self {
+            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            return page::see_other(&format!("/admin/login?{query}"), Vec::new());
+        }
         let (heading, message) = match self {
             PageError::NotFound(message) => ("Page not found", message.clone()),
             PageError::Forbidden(message) => ("Not allowed", message.clone()),
+            PageError::SignIn(_) => ("Sign in", "Sign in to the console first.".into()),
             PageError::BadRequest(message) => ("That request could not be understood", message.clone()),
             PageError::Unavailable => (
                 "Busy for a moment",

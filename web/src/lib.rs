@@ -1,6 +1,7 @@
 //! # mercato-web
 //!
-//! The storefront, served by the same binary as the JSON API (DESIGN §8):
+//! The storefront and the operator console (`/admin`), served by the same
+//! binary as the JSON API (DESIGN §8):
 //! server-rendered pages that work without JavaScript, with small modules
 //! that add what HTML cannot (the live cart over its WebSocket, live stock
 //! over server-sent events). Pages call the same front doors as the JSON
@@ -12,7 +13,8 @@
 //!
 //! # Layout
 //!
-//! - [`pages`]: one module per page: `home`, `listing` (search and
+//! - [`console`]: the operator console, one module per page;
+//! - [`pages`]: one module per storefront page: `home`, `listing` (search and
 //!   categories), `product`, `cart`, `checkout`, `order`, `sign_in` (sign in,
 //!   register, sign out), `account`, `seo` (robots, sitemap);
 //! - [`page`]: the layout's data, rendering with the security headers (CSP
@@ -25,6 +27,7 @@
 //! - [`error`]: error pages.
 
 pub mod assets;
+pub mod console;
 pub mod error;
 pub mod form;
 pub mod page;
@@ -46,6 +49,8 @@ pub struct WebState {
     gateway: &'static str,
     /// `scheme://host[:port]` of `web.public_url`, accepted as a form's origin.
     public_origin: Option<String>,
+    /// Whether the console offers to inject faults (`testing.fault_injection`).
+    fault_injection: bool,
 }
 
 /// How the storefront is set up.
@@ -60,6 +65,8 @@ pub struct WebOptions {
     pub stripe: bool,
     /// Where shoppers reach the shop (`web.public_url`), if configured.
     pub public_url: Option<String>,
+    /// Whether the console offers to inject faults (`testing.fault_injection`).
+    pub fault_injection: bool,
 }
 
 /// `scheme://host[:port]` of a URL (its path dropped).
@@ -89,6 +96,7 @@ pub fn configure(options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
             false => "the built-in test gateway (no card needed; the order is paid at once)",
         },
         public_origin: options.public_url.as_deref().map(origin_of),
+        fault_injection: options.fault_injection,
     });
     move |cfg| {
         cfg.app_data(web_state)
@@ -121,6 +129,7 @@ pub fn configure(options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(pages::account::add_address)
             .service(pages::account::remove_address)
             .service(pages::seo::robots)
-            .service(pages::seo::sitemap);
+            .service(pages::seo::sitemap)
+            .configure(console::configure);
     }
 }

@@ -32,7 +32,8 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
     type Reply: Send + Unpin + 'static;
     /// A small summary published after every change, readable without a message
     /// (see `Registry::peek`).
-    type View: Clone + Send + Sync + Unpin + 'static;
+    /// Its `Debug` form is what the console's actor page shows.
+    type View: Clone + std::fmt::Debug + Send + Sync + Unpin + 'static;
 
     /// The state of an entity that has never been written.
     fn new(id: &str) -> Self;

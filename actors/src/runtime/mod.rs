@@ -96,6 +96,8 @@ pub trait ActorDirectory: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Live actors, at most `limit`.
     fn list(&self, limit: usize) -> Vec<ActorInfo>;
+    /// A live actor's figures and its published view in words (`None`: not live).
+    fn inspect(&self, id: &str) -> Option<(ActorInfo, String)>;
     /// Restarts a live actor; `false` if it is not live.
     fn restart(&self, id: &str) -> bool;
     /// Makes the next command to `id` panic.
@@ -115,6 +117,15 @@ impl<E: Entity> ActorDirectory for Registry<E> {
     }
     fn list(&self, limit: usize) -> Vec<ActorInfo> {
         Registry::list(self, limit)
+    }
+    fn inspect(&self, id: &str) -> Option<(ActorInfo, String)> {
+        let (info, view) = Registry::inspect(self, id)?;
+        let shown = match view {
+            _ if std::mem::size_of::<E::View>() == 0 => "This kind publishes no state view.".to_string(),
+            Some(view) => format!("{view:#?}"),
+            None => "Nothing published yet (loading).".to_string(),
+        };
+        Some((info, shown))
     }
     fn restart(&self, id: &str) -> bool {
         Registry::restart(self, id)

@@ -213,6 +213,15 @@ impl<E: Entity> Registry<E> {
         view
     }
 
+    /// A live actor's figures and its latest view, without a message (and
+    /// without activating it).
+    pub fn inspect(&self, id: &str) -> Option<(ActorInfo, Option<E::View>)> {
+        let shard = self.shard(id).lock();
+        let entry = shard.get(id).filter(|entry| !entry.retiring)?;
+        let view = entry.slot.view.lock().clone();
+        Some((entry.slot.info(E::KIND), view))
+    }
+
     /// A feed of every view `id` publishes from now on, starting with the latest;
     /// activates the entity. The feed closes when the actor is passivated:
     /// subscribe again to follow the next activation.

@@ -79,6 +79,22 @@ fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDir
         .ok_or_else(|| ApiError::not_found(format!("no actor kind '{kind}'")).with("kind", kind))
 }
 
+/// Restarts the live actor `kind/id` (the front door of the route and the console).
+pub fn restart_actor(state: &AppState, kind: &str, id: &str) -> Result<(), ApiError> {
+    match directory(state, kind)?.restart(id) {
+        true => Ok(()),
+        false => Err(ApiError::not_found(format!("{kind}/{id} has no live actor"))),
+    }
+}
+
+/// Makes the next command to `kind/id` panic; callers check that fault
+/// injection is on.
+pub fn inject_fault(state: &AppState, kind: &str, id: &str) -> Result<(), ApiError> {
+    validate::sku(id).map_err(|_| ApiError::invalid_field("id", "id must be a valid entity id"))?;
+    directory(state, kind)?.inject_fault(id);
+    Ok(())
+}
+
 /// Live actors, optionally of one kind.
 #[utoipa::path(get, path = "/v1/admin/actors", operation_id = "list_actors", tag = "actors", security(("operator_token" = [])), params(ListQuery),
     responses((status = 200, body = [ActorBody]), (status = 401), (status = 404, description = "unknown kind"),
@@ -113,9 +129,7 @@ pub async fn restart(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
-    if !directory(&state, &kind)?.restart(&id) {
-        return Err(ApiError::not_found(format!("{kind}/{id} has no live actor")));
-    }
+    restart_actor(&state, &kind, &id)?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(ActorAction {
         kind,
         id,
@@ -134,8 +148,7 @@ pub async fn fault(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
-    validate::sku(&id).map_err(|_| ApiError::invalid_field("id", "id must be a valid entity id"))?;
-    directory(&state, &kind)?.inject_fault(&id);
+    inject_fault(&state, &kind, &id)?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(ActorAction {
         kind,
         id,

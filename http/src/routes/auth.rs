@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use mercato_actors::account::tokens::is_random_id;
-use mercato_actors::account::{Role, SignedIn};
+use mercato_actors::account::{Profile, Role, SignedIn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -84,6 +84,19 @@ pub fn access_token(state: &AppState, signed_in: &SignedIn) -> Result<AccessToke
         })
 }
 
+/// The rate limit of sign-ins, then the password: the account's id and
+/// profile (no session yet). The console's sign-in checks the role before
+/// it starts a session.
+pub async fn check_password(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    password: String,
+) -> Result<(String, Profile), ApiError> {
+    state.limiter.check(Route::Login, req, &account_key(email)).await?;
+    Ok(state.accounts.authenticate(email, password).await?)
+}
+
 /// Signs a customer in (rate-limited per client and account) and merges the
 /// guest cart into theirs; answers the session and the merged cart's id. The
 /// front door of `POST /v1/auth/login` and the storefront's sign-in form.
@@ -94,8 +107,7 @@ pub async fn log_in(
     password: String,
     guest: Option<String>,
 ) -> Result<(SignedIn, Option<String>), ApiError> {
-    state.limiter.check(Route::Login, req, &account_key(email)).await?;
-    let (user_id, profile) = state.accounts.authenticate(email, password).await?;
+    let (user_id, profile) = check_password(state, req, email, password).await?;
     let signed_in = state.accounts.start_session(user_id, profile).await?;
     let cart = match guest {
         Some(guest) => merge_guest_cart(state, &signed_in.user_id, &guest).await,

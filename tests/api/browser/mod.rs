@@ -9,6 +9,7 @@
 
 mod accessibility;
 mod accounts;
+mod console;
 mod journeys;
 mod safety;
 mod shop;

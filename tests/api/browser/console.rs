@@ -1,0 +1,183 @@
+//! The operator console in a real browser: sign-in by role, the live actors
+//! page (a fault injected and its restart seen live, a restart by button
+//! with the state kept), and what a customer or a signed-out browser gets.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::accessibility::AUDIT;
+use super::{available, Browser};
+use crate::helpers::{spawn_app, Api, TestApp, PASSWORD};
+
+/// Registers `email` and gives it `role` (through the admin API).
+async fn account(api: &Api, email: &str, role: &str) {
+    let session = api.register(email).await;
+    let id = session["user"]["id"].as_str().unwrap().to_string();
+    if role != "customer" {
+        let changed = api
+            .admin(Method::PATCH, &format!("/v1/admin/users/{id}"), Some(json!({ "role": role })))
+            .await;
+        assert_eq!(changed.status(), StatusCode::OK);
+    }
+}
+
+/// Signs in at the console's form (the browser must end up at `/admin...`).
+async fn sign_in(browser: &Browser, email: &str) {
+    browser.fill("#email", email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click(".account-form button[type=submit]").await;
+}
+
+/// The console and a browser at `size`, an operator signed in.
+async fn console_in_browser(size: (u32, u32)) -> Option<(TestApp, Browser)> {
+    if !available() {
+        return None;
+    }
+    let app = spawn_app().await;
+    account(&app.api, "op@example.com", "operator").await;
+    let browser = Browser::open(&app.api.base, true, size).await;
+    browser.goto("/admin").await;
+    browser.wait_for_text("h1", "Sign in to the console").await;
+    assert!(browser.path().await.contains("next=%2Fadmin"), "back to the console afterwards");
+    sign_in(&browser, "op@example.com").await;
+    browser.wait_for_text("h1", "Console").await;
+    Some((app, browser))
+}
+
+#[actix_web::test]
+async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_by_button() {
+    let Some((app, browser)) = console_in_browser((1280, 900)).await else {
+        return;
+    };
+    app.api.set_on_hand("K-FAULT", 5).await;
+    app.api.set_on_hand("K-KEEP", 7).await;
+    browser.wait_for_text(".console-nav [aria-current=page]", "Home").await;
+    browser.wait_for_text("live-region", "Active actors").await;
+
+    browser.goto("/admin/actors?kind=sku").await;
+    browser.wait_for_text("live-region", "K-KEEP").await;
+    browser.click("live-region a[href='/admin/actors/sku/K-FAULT']").await;
+    browser.wait_for_text("h1", "sku/K-FAULT").await;
+    browser.wait_for_text(".state-view", "on_hand: 5").await;
+    browser.click("a[href='/admin/actors/sku/K-FAULT/fault']").await;
+    browser.wait_for_text("h1", "Arm the fault for sku/K-FAULT?").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".notice", "next message to this actor panics").await;
+    browser.wait_for_text("live-region[data-state=live]", "running").await;
+
+    let refused = app.api.reserve("K-FAULT", json!({"qty": 1, "ttl_secs": 60})).await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE, "the armed message panics");
+    browser.wait_for_text("live-region tbody", "panic").await;
+    browser.wait_for_text("live-region", "K-FAULT panic").await;
+    let row = browser.text("live-region tbody tr").await;
+    assert!(row.contains("running") && row.contains('1'), "back to running after 1 restart: {row}");
+    browser.screenshot("console-01-actor-after-fault").await;
+    assert_eq!(app.api.level("K-FAULT").await["on_hand"], 5, "its state came back");
+
+    browser.goto("/admin/actors/sku/K-KEEP").await;
+    browser.click("a[href='/admin/actors/sku/K-KEEP/restart']").await;
+    browser.wait_for_text("h1", "Restart now for sku/K-KEEP?").await;
+    browser.screenshot("console-02-confirm-restart").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Restart requested").await;
+    browser.wait_for_text("live-region tbody", "operator").await;
+    assert_eq!(app.api.level("K-KEEP").await["on_hand"], 7, "its state survived the restart");
+    assert_eq!(
+        app.api
+            .metric("mercato_actor_restarts_total{cause=\"operator\",kind=\"sku\"}")
+            .await,
+        1.0
+    );
+    browser.goto("/admin/actors").await;
+    browser.wait_for_text("live-region", "K-KEEP operator").await;
+    browser.screenshot("console-03-actors").await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_customer_and_a_signed_out_browser_get_no_console_page_and_no_action() {
+    if !available() {
+        return;
+    }
+    let app = spawn_app().await;
+    account(&app.api, "shopper@example.com", "customer").await;
+    app.api.set_on_hand("K-SAFE", 3).await;
+    let browser = Browser::open(&app.api.base, true, (1280, 900)).await;
+
+    browser.goto("/admin/actors/sku/K-SAFE").await;
+    browser.wait_for_text("h1", "Sign in to the console").await;
+    sign_in(&browser, "shopper@example.com").await;
+    browser.wait_for_text(".error-summary", "customer account").await;
+    browser.screenshot("console-04-customer-refused").await;
+
+    // Signed in to the shop, the customer still gets no console page.
+    browser.goto("/login").await;
+    browser.fill("#email", "shopper@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click(".account-form button[type=submit]").await;
+    browser.wait_for_text("h1", "Your account").await;
+    for path in ["/admin", "/admin/actors", "/admin/actors/sku/K-SAFE/restart"] {
+        browser.goto(path).await;
+        browser.wait_for_text("h1", "Not allowed").await;
+    }
+    // A forged form post with the customer's own valid CSRF token.
+    browser.goto("/account").await;
+    let forged = browser
+        .eval(
+            "const csrf = document.querySelector('input[name=csrf]').value;
+             return fetch('/admin/actors/sku/K-SAFE/restart', {method: 'POST', body: new URLSearchParams({csrf})})
+               .then(r => r.status);",
+        )
+        .await;
+    assert_eq!(forged, 403);
+    let listed = app.api.admin(Method::GET, "/v1/admin/actors?kind=sku", None).await;
+    let actors: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(actors[0]["restarts"], 0, "no restart happened: {actors}");
+
+    // Signed out, a post is refused and a page sends to the sign-in.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = client
+        .post(app.api.url("/admin/actors/sku/K-SAFE/restart"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::FORBIDDEN);
+    let page = client.get(app.api.url("/admin/actors")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/admin/login?next=%2Fadmin%2Factors");
+    let live = client.get(app.api.url("/admin/live")).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::SEE_OTHER, "no live figures either");
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn console_pages_fit_1280_and_768_pixels_and_pass_the_audit() {
+    for (width, height) in [(1280, 900), (768, 1024)] {
+        let Some((app, browser)) = console_in_browser((width, height)).await else {
+            return;
+        };
+        app.api.set_on_hand("A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE", 1).await;
+        for path in [
+            "/admin",
+            "/admin/actors",
+            "/admin/actors?kind=sku",
+            "/admin/actors/sku/A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE",
+            "/admin/actors/sku/A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE/restart",
+        ] {
+            browser.goto(path).await;
+            browser.wait_for_text("h1", "").await;
+            let problems = browser.eval(AUDIT).await;
+            let name = path.trim_start_matches('/').replace(['/', '?', '='], "-");
+            browser.screenshot(&format!("console-{width}-{}", &name[..name.len().min(40)])).await;
+            assert_eq!(problems, json!([]), "{path} at {width} px: {problems}");
+        }
+        browser.goto("/admin/login").await;
+        browser.wait_for_text("h1", "").await;
+        assert_eq!(browser.eval(AUDIT).await, json!([]), "login at {width} px");
+        browser.close().await;
+    }
+}

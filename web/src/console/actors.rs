@@ -1,0 +1,354 @@
+//! `/admin/actors`: the live entity actors by kind with their status,
+//! mailbox, restarts (and why) and activation time, live; find one by id,
+//! inspect its published state, restart it, or (with
+//! `testing.fault_injection` on) make its next message panic. The page shows
+//! a bounded slice: a shop has as many actors as carts, orders and SKUs.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use mercato_actors::runtime::{now_millis, ActorDirectory, ActorInfo, RestartRecord};
+use mercato_http::routes::actors::{inject_fault, restart_actor};
+use mercato_http::AppState;
+use serde::Deserialize;
+
+use super::{live, Confirm, ConsoleLayout, Staff};
+use crate::error::PageError;
+use crate::form::CsrfForm;
+use crate::page;
+use crate::WebState;
+
+/// Rows the list shows at most.
+const ROWS: usize = 100;
+/// Restarts the list shows at most.
+const RESTARTS: usize = 20;
+
+/// One actor as a row.
+pub struct ActorRow {
+    pub kind: &'static str,
+    pub id: String,
+    pub href: String,
+    pub status: &'static str,
+    pub mailbox: u32,
+    pub restarts: u32,
+    /// `panic`, `storage`, `operator`, or empty.
+    pub last_cause: &'static str,
+    pub activated: String,
+}
+
+impl From<ActorInfo> for ActorRow {
+    fn from(info: ActorInfo) -> Self {
+        ActorRow {
+            kind: info.kind,
+            href: format!("/admin/actors/{}/{}", info.kind, encode(&info.id)),
+            id: info.id,
+            status: info.status.as_str(),
+            mailbox: info.mailbox,
+            restarts: info.restarts,
+            last_cause: info.last_restart.map_or("", |cause| cause.as_str()),
+            activated: when(info.activated_at),
+        }
+    }
+}
+
+/// One restart as a row.
+pub struct RestartRow {
+    pub kind: &'static str,
+    pub id: String,
+    pub cause: &'static str,
+    pub reason: String,
+    pub at: String,
+}
+
+/// A kind's count.
+pub struct KindRow {
+    pub kind: &'static str,
+    pub live: i64,
+    pub restarts_last_hour: usize,
+}
+
+/// What the list shows; the page and its live stream render it alike.
+pub struct ActorsView {
+    pub kinds: Vec<KindRow>,
+    pub rows: Vec<ActorRow>,
+    /// Live actors the filter matches (the rows are the first of them).
+    pub matching: i64,
+    pub restarts: Vec<RestartRow>,
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn when(millis: u64) -> String {
+    let stamp = mercato_http::format::rfc3339(millis);
+    format!("{} UTC", stamp.get(..19).unwrap_or(&stamp).replace('T', " "))
+}
+
+/// `id` as one path segment.
+fn encode(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The filters of the list.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ActorsQuery {
+    /// Only this kind (empty: all).
+    kind: String,
+    /// Only this id.
+    id: String,
+}
+
+fn restart_rows(records: impl Iterator<Item = (&'static str, RestartRecord)>) -> Vec<RestartRow> {
+    records
+        .map(|(kind, record)| RestartRow {
+            kind,
+            id: record.id.to_string(),
+            cause: record.cause.as_str(),
+            reason: record.reason,
+            at: when(record.at),
+        })
+        .collect()
+}
+
+/// The list for `query`, or why the query names nothing.
+fn view(directories: &[Arc<dyn ActorDirectory>], query: &ActorsQuery) -> Result<ActorsView, String> {
+    let hour_ago = now_millis().saturating_sub(3_600_000);
+    let chosen: Vec<&Arc<dyn ActorDirectory>> = directories
+        .iter()
+        .filter(|directory| query.kind.is_empty() || directory.kind() == query.kind)
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("There is no actor kind '{}'.", query.kind));
+    }
+    let mut recent: Vec<(&'static str, RestartRecord)> = Vec::new();
+    let mut kinds = Vec::new();
+    for directory in directories {
+        let records = directory.recent_restarts();
+        kinds.push(KindRow {
+            kind: directory.kind(),
+            live: directory.live(),
+            restarts_last_hour: records.iter().filter(|record| record.at >= hour_ago).count(),
+        });
+        if chosen.iter().any(|chosen| chosen.kind() == directory.kind()) {
+            recent.extend(records.into_iter().map(|record| (directory.kind(), record)));
+        }
+    }
+    recent.sort_by(|a, b| b.1.at.cmp(&a.1.at));
+    let id = query.id.trim();
+    let (rows, matching) = match id {
+        "" => {
+            let mut rows = Vec::new();
+            for directory in &chosen {
+                rows.extend(directory.list(ROWS - rows.len()).into_iter().map(ActorRow::from));
+            }
+            (rows, chosen.iter().map(|directory| directory.live()).sum())
+        }
+        id => {
+            recent.retain(|(_, record)| &*record.id == id);
+            let found: Vec<ActorRow> = chosen
+                .iter()
+                .filter_map(|directory| directory.inspect(id))
+                .map(|(info, _)| ActorRow::from(info))
+                .collect();
+            let matching = found.len() as i64;
+            (found, matching)
+        }
+    };
+    recent.truncate(RESTARTS);
+    Ok(ActorsView {
+        kinds,
+        rows,
+        matching,
+        restarts: restart_rows(recent.into_iter()),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/actors.html")]
+struct ActorsPage {
+    layout: ConsoleLayout,
+    kind: String,
+    id: String,
+    kinds: Vec<&'static str>,
+    live_src: String,
+    view: ActorsView,
+    problem: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/actors_region.html")]
+struct ActorsRegion {
+    view: ActorsView,
+}
+
+/// `GET /admin/actors?kind=&id=`.
+#[get("/admin/actors")]
+pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<ActorsQuery>) -> HttpResponse {
+    let query = query.into_inner();
+    let (view, problem, status) = match view(&state.directories, &query) {
+        Ok(view) => (view, None, StatusCode::OK),
+        Err(problem) => {
+            let all = ActorsQuery::default();
+            let view = view(&state.directories, &all).unwrap_or_else(|_| unreachable!("every kind is listed"));
+            (view, Some(problem), StatusCode::NOT_FOUND)
+        }
+    };
+    let page = ActorsPage {
+        layout: ConsoleLayout::of(&staff, "actors", "Actors").live(),
+        live_src: format!(
+            "/admin/actors/live?{}",
+            serde_urlencoded::to_string([("kind", &query.kind), ("id", &query.id)]).unwrap_or_default()
+        ),
+        kinds: state.directories.iter().map(|directory| directory.kind()).collect(),
+        kind: query.kind,
+        id: query.id,
+        view,
+        problem,
+    };
+    page::html(status, &page, staff.visitor.cookies())
+}
+
+/// `GET /admin/actors/live?kind=&id=`: the list's region as server-sent events.
+#[get("/admin/actors/live")]
+pub async fn live_list(_: Staff, state: web::Data<AppState>, query: web::Query<ActorsQuery>) -> HttpResponse {
+    let query = query.into_inner();
+    live::stream(move || match view(&state.directories, &query) {
+        Ok(view) => ActorsRegion { view }.render().unwrap_or_default(),
+        Err(problem) => problem,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/actor.html")]
+struct ActorPage {
+    layout: ConsoleLayout,
+    kind: String,
+    id: String,
+    live_src: String,
+    view: ActorsView,
+    state_view: String,
+    fault_injection: bool,
+    done: Option<&'static str>,
+}
+
+/// The query of an actor's page: what was just done.
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDirectory>, PageError> {
+    state
+        .directories
+        .iter()
+        .find(|directory| directory.kind() == kind)
+        .ok_or_else(|| PageError::NotFound(format!("There is no actor kind '{kind}'.")))
+}
+
+/// `GET /admin/actors/{kind}/{id}`: one actor, live, and what may be done to it.
+#[get("/admin/actors/{kind}/{id}")]
+pub async fn show(
+    staff: Staff,
+    state: web::Data<AppState>,
+    web_state: web::Data<WebState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (kind, id) = path.into_inner();
+    let Some((_, state_view)) = directory(&state, &kind)?.inspect(&id) else {
+        return Err(PageError::NotFound(format!(
+            "{kind}/{id} is not live now: actors are activated by their first message and passivated when idle."
+        )));
+    };
+    let filter = ActorsQuery {
+        kind: kind.clone(),
+        id: id.clone(),
+    };
+    let page = ActorPage {
+        layout: ConsoleLayout::of(&staff, "actors", format!("{kind}/{id}")).live(),
+        live_src: format!(
+            "/admin/actors/live?{}",
+            serde_urlencoded::to_string([("kind", &kind), ("id", &id)]).unwrap_or_default()
+        ),
+        view: view(&state.directories, &filter).map_err(PageError::NotFound)?,
+        state_view,
+        fault_injection: web_state.fault_injection,
+        done: match query.done.as_deref() {
+            Some("restart") => Some("Restart requested: the actor reloads its state from storage after its back-off."),
+            Some("fault") => Some("Fault armed: the next message to this actor panics, and it restarts."),
+            _ => None,
+        },
+        kind,
+        id,
+    };
+    Ok(page::html(StatusCode::OK, &page, staff.visitor.cookies()))
+}
+
+/// What may be done to an actor.
+fn action(web_state: &WebState, name: &str) -> Result<(&'static str, &'static str), PageError> {
+    match name {
+        "restart" => Ok((
+            "Restart now",
+            "Its in-memory state is discarded and reloaded from storage after the back-off. \
+             Messages it holds at that moment get a 503 and are retried by their callers; \
+             nothing it acknowledged is lost.",
+        )),
+        "fault" if web_state.fault_injection => Ok((
+            "Arm the fault",
+            "The next message to this actor panics (fault injection is on, for testing). \
+             The actor restarts from storage with a back-off; that message gets a 503.",
+        )),
+        _ => Err(PageError::NotFound("There is no such action.".into())),
+    }
+}
+
+/// `GET /admin/actors/{kind}/{id}/{action}`: the confirmation step.
+#[get("/admin/actors/{kind}/{id}/{action}")]
+pub async fn confirm(
+    staff: Staff,
+    web_state: web::Data<WebState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (kind, id, name) = path.into_inner();
+    let (button, consequences) = action(&web_state, &name)?;
+    let back = format!("/admin/actors/{kind}/{}", encode(&id));
+    let page = Confirm {
+        layout: ConsoleLayout::of(&staff, "actors", format!("{button}: {kind}/{id}")),
+        heading: format!("{button} for {kind}/{id}?"),
+        consequences: consequences.to_string(),
+        action: format!("{back}/{name}"),
+        button,
+        back,
+        field: None,
+        error: None,
+    };
+    Ok(page::html(StatusCode::OK, &page, staff.visitor.cookies()))
+}
+
+/// `POST /admin/actors/{kind}/{id}/{action}`.
+#[post("/admin/actors/{kind}/{id}/{action}")]
+pub async fn act(
+    req: HttpRequest,
+    staff: Staff,
+    state: web::Data<AppState>,
+    web_state: web::Data<WebState>,
+    path: web::Path<(String, String, String)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check_form(&req, &form.csrf)?;
+    let (kind, id, name) = path.into_inner();
+    action(&web_state, &name)?;
+    match name.as_str() {
+        "restart" => restart_actor(&state, &kind, &id)?,
+        _ => inject_fault(&state, &kind, &id)?,
+    }
+    tracing::info!(operator = %staff.email, kind, id, action = name, "console action on an actor");
+    let location = format!("/admin/actors/{kind}/{}?done={name}", encode(&id));
+    Ok(page::see_other(&location, staff.visitor.cookies()))
+}

@@ -1,0 +1,121 @@
+//! `/admin`: what an operator checks first, live: the runtime (actors by
+//! kind, restarts in the last hour by cause), storage (writable, group-commit
+//! flush latency since start).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use askama::Template;
+use mercato_actors::runtime::{now_millis, RestartCause};
+use mercato_http::AppState;
+
+use super::{live, ConsoleLayout, Staff};
+use crate::page;
+
+/// A kind and how many of its actors are live.
+pub struct KindCount {
+    pub kind: &'static str,
+    pub live: i64,
+}
+
+/// Group-commit flushes since start.
+pub struct Flushes {
+    pub count: u64,
+    /// Mean, in ms (two decimals).
+    pub mean_ms: String,
+    /// Bucket bound the 99th percentile is under, in ms.
+    pub p99_ms: String,
+}
+
+/// The figures of the home page; the page and its live stream render them alike.
+pub struct Figures {
+    pub kinds: Vec<KindCount>,
+    pub live_total: i64,
+    /// Restarts in the last hour per cause, as `(cause, n)`.
+    pub restarts: Vec<(&'static str, usize)>,
+    pub restarts_total: usize,
+    /// `None` when writable; else why not.
+    pub storage_failure: Option<String>,
+    pub flushes: Flushes,
+}
+
+fn flushes(registry: &prometheus::Registry) -> Flushes {
+    let histogram = registry
+        .gather()
+        .into_iter()
+        .find(|family| family.name() == "mercato_storage_flush_seconds")
+        .and_then(|family| family.get_metric().first().map(|metric| metric.get_histogram().clone()));
+    let Some(histogram) = histogram.filter(|h| h.get_sample_count() > 0) else {
+        return Flushes {
+            count: 0,
+            mean_ms: "–".into(),
+            p99_ms: "–".into(),
+        };
+    };
+    let count = histogram.get_sample_count();
+    let wanted = (count as f64 * 0.99).ceil() as u64;
+    let p99 = histogram
+        .get_bucket()
+        .iter()
+        .find(|bucket| bucket.cumulative_count() >= wanted)
+        .map_or("more than the largest bucket".to_string(), |bucket| {
+            format!("≤ {}", bucket.upper_bound() * 1000.0)
+        });
+    Flushes {
+        count,
+        mean_ms: format!("{:.2}", histogram.get_sample_sum() * 1000.0 / count as f64),
+        p99_ms: p99,
+    }
+}
+
+/// The figures now.
+pub fn figures(state: &AppState) -> Figures {
+    let hour_ago = now_millis().saturating_sub(3_600_000);
+    let mut per_cause = [0usize; 3];
+    let mut kinds = Vec::new();
+    for directory in &state.directories {
+        kinds.push(KindCount {
+            kind: directory.kind(),
+            live: directory.live(),
+        });
+        for record in directory.recent_restarts().iter().filter(|record| record.at >= hour_ago) {
+            per_cause[record.cause as usize - 1] += 1;
+        }
+    }
+    Figures {
+        live_total: kinds.iter().map(|kind| kind.live).sum(),
+        kinds,
+        restarts: RestartCause::ALL.iter().map(|cause| (cause.as_str(), per_cause[*cause as usize - 1])).collect(),
+        restarts_total: per_cause.iter().sum(),
+        storage_failure: state.storage.failure(),
+        flushes: flushes(&state.prometheus),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/home.html")]
+struct HomePage {
+    layout: ConsoleLayout,
+    figures: Figures,
+}
+
+#[derive(Template)]
+#[template(path = "console/home_region.html")]
+struct HomeRegion {
+    figures: Figures,
+}
+
+/// `GET /admin`.
+#[get("/admin")]
+pub async fn show(staff: Staff, state: web::Data<AppState>) -> HttpResponse {
+    let page = HomePage {
+        layout: ConsoleLayout::of(&staff, "home", "Console").live(),
+        figures: figures(&state),
+    };
+    page::html(StatusCode::OK, &page, staff.visitor.cookies())
+}
+
+/// `GET /admin/live`: the home page's figures as server-sent events.
+#[get("/admin/live")]
+pub async fn live_figures(_: Staff, state: web::Data<AppState>) -> HttpResponse {
+    live::stream(move || HomeRegion { figures: figures(&state) }.render().unwrap_or_default())
+}

@@ -1,0 +1,158 @@
+//! The operator console at `/admin` (DESIGN §8): for staff accounts
+//! (`operator` and `admin`), with the storefront's principles: server-rendered,
+//! usable without JavaScript except what is live, CSP without inline script,
+//! CSRF on every form, each action behind a confirmation step. Actions call
+//! the same front doors as the JSON API (`mercato_http::routes::*`).
+//!
+//! - [`sign_in`]: `/admin/login`, `/admin/logout`;
+//! - [`home`]: `/admin`, the shop's and the runtime's figures, live;
+//! - [`actors`]: `/admin/actors`, live actors, inspect, restart, fault;
+//! - [`live`]: server-sent events that carry re-rendered page regions.
+
+pub mod actors;
+pub mod home;
+pub mod live;
+pub mod sign_in;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use askama::Template;
+use mercato_actors::account::Role;
+use mercato_http::AppState;
+
+use crate::assets::ASSETS;
+use crate::error::PageError;
+use crate::visitor::Visitor;
+
+/// A signed-in operator or admin.
+pub struct Staff {
+    /// The browser, for its cookies and CSRF token.
+    pub visitor: Visitor,
+    /// The account's e-mail address.
+    pub email: String,
+    /// `operator` or `admin`.
+    pub role: Role,
+}
+
+impl Staff {
+    /// Refuses a form that is not from one of our pages (see [`Visitor::check_form`]).
+    pub fn check_form(&self, req: &HttpRequest, token: &str) -> Result<(), PageError> {
+        self.visitor.check_form(req, token)
+    }
+}
+
+/// Where `req` goes back to after signing in: its path and query.
+fn here(req: &HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_string(),
+        query => format!("{}?{query}", req.path()),
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let visitor = Visitor::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let visitor = visitor.await?;
+            let state = req.app_data::<web::Data<AppState>>().ok_or(PageError::Internal)?;
+            let Some((user, role)) = visitor.user.clone() else {
+                return Err(match req.method() == actix_web::http::Method::GET {
+                    true => PageError::SignIn(here(&req)),
+                    false => PageError::Forbidden("Sign in to the console first.".into()),
+                });
+            };
+            if role < Role::Operator {
+                return Err(PageError::Forbidden(
+                    "This account is a customer account; the console is for operators and admins.".into(),
+                ));
+            }
+            let email = state.accounts.profile(&user).await.map_err(|err| {
+                PageError::from(mercato_http::errors::ApiError::from(err))
+            })?.email;
+            Ok(Staff { visitor, email, role })
+        })
+    }
+}
+
+/// What the console's layout (`console/base.html`) shows around a page.
+pub struct ConsoleLayout {
+    /// `<title>`, without the console's name.
+    pub title: String,
+    /// The navigation entry of this page (`home`, `orders`, `actors`).
+    pub section: &'static str,
+    /// Stylesheets: the shop's, then the console's.
+    pub css: [String; 2],
+    /// Module scripts.
+    pub scripts: Vec<String>,
+    /// Who is signed in.
+    pub email: String,
+    /// Their role, in words.
+    pub role: &'static str,
+    /// The sign-out form's token.
+    pub csrf: String,
+}
+
+impl ConsoleLayout {
+    /// The layout of a console page.
+    pub fn of(staff: &Staff, section: &'static str, title: impl Into<String>) -> Self {
+        ConsoleLayout {
+            title: title.into(),
+            section,
+            css: [ASSETS.css.url(), ASSETS.console_css.url()],
+            scripts: Vec::new(),
+            email: staff.email.clone(),
+            role: match staff.role {
+                Role::Admin => "admin",
+                _ => "operator",
+            },
+            csrf: staff.visitor.csrf.clone(),
+        }
+    }
+
+    /// Adds the live-region module (pages with `<live-region>`).
+    pub fn live(mut self) -> Self {
+        self.scripts.push(ASSETS.live_region.url());
+        self
+    }
+}
+
+/// A confirmation step before an action: what it does, and the form that does it.
+#[derive(Template)]
+#[template(path = "console/confirm.html")]
+pub struct Confirm {
+    pub layout: ConsoleLayout,
+    pub heading: String,
+    /// What happens, in words.
+    pub consequences: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The button's label.
+    pub button: &'static str,
+    /// Where "Cancel" goes.
+    pub back: String,
+    /// A required text field (`name`, label), e.g. the tracking number.
+    pub field: Option<(&'static str, &'static str)>,
+    /// What went wrong the last time, if anything.
+    pub error: Option<String>,
+}
+
+/// Registers the console's pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(sign_in::sign_in_form)
+        .service(sign_in::log_in)
+        .service(sign_in::log_out)
+        .service(home::show)
+        .service(home::live_figures)
+        .service(actors::list)
+        .service(actors::live_list)
+        .service(actors::show)
+        .service(actors::confirm)
+        .service(actors::act);
+}
