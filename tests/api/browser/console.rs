@@ -15,7 +15,11 @@ async fn account(api: &Api, email: &str, role: &str) {
     let id = session["user"]["id"].as_str().unwrap().to_string();
     if role != "customer" {
         let changed = api
-            .admin(Method::PATCH, &format!("/v1/admin/users/{id}"), Some(json!({ "role": role })))
+            .admin(
+                Method::PATCH,
+                &format!("/v1/admin/users/{id}"),
+                Some(json!({ "role": role })),
+            )
             .await;
         assert_eq!(changed.status(), StatusCode::OK);
     }
@@ -38,7 +42,10 @@ async fn console_in_browser(size: (u32, u32)) -> Option<(TestApp, Browser)> {
     let browser = Browser::open(&app.api.base, true, size).await;
     browser.goto("/admin").await;
     browser.wait_for_text("h1", "Sign in to the console").await;
-    assert!(browser.path().await.contains("next=%2Fadmin"), "back to the console afterwards");
+    assert!(
+        browser.path().await.contains("next=%2Fadmin"),
+        "back to the console afterwards"
+    );
     sign_in(&browser, "op@example.com").await;
     browser.wait_for_text("h1", "Console").await;
     Some((app, browser))
@@ -62,15 +69,24 @@ async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_
     browser.click("a[href='/admin/actors/sku/K-FAULT/fault']").await;
     browser.wait_for_text("h1", "Arm the fault for sku/K-FAULT?").await;
     browser.click("main form button[type=submit]").await;
-    browser.wait_for_text(".notice", "next message to this actor panics").await;
+    browser
+        .wait_for_text(".notice", "next message to this actor panics")
+        .await;
     browser.wait_for_text("live-region[data-state=live]", "running").await;
 
     let refused = app.api.reserve("K-FAULT", json!({"qty": 1, "ttl_secs": 60})).await;
-    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE, "the armed message panics");
+    assert_eq!(
+        refused.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the armed message panics"
+    );
     browser.wait_for_text("live-region tbody", "panic").await;
     browser.wait_for_text("live-region", "K-FAULT panic").await;
     let row = browser.text("live-region tbody tr").await;
-    assert!(row.contains("running") && row.contains('1'), "back to running after 1 restart: {row}");
+    assert!(
+        row.contains("running") && row.contains('1'),
+        "back to running after 1 restart: {row}"
+    );
     browser.screenshot("console-01-actor-after-fault").await;
     assert_eq!(app.api.level("K-FAULT").await["on_hand"], 5, "its state came back");
 
@@ -81,7 +97,11 @@ async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_
     browser.click("main form button[type=submit]").await;
     browser.wait_for_text(".notice", "Restart requested").await;
     browser.wait_for_text("live-region tbody", "operator").await;
-    assert_eq!(app.api.level("K-KEEP").await["on_hand"], 7, "its state survived the restart");
+    assert_eq!(
+        app.api.level("K-KEEP").await["on_hand"],
+        7,
+        "its state survived the restart"
+    );
     assert_eq!(
         app.api
             .metric("mercato_actor_restarts_total{cause=\"operator\",kind=\"sku\"}")
@@ -160,7 +180,9 @@ async fn console_pages_fit_1280_and_768_pixels_and_pass_the_audit() {
         let Some((app, browser)) = console_in_browser((width, height)).await else {
             return;
         };
-        app.api.set_on_hand("A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE", 1).await;
+        app.api
+            .set_on_hand("A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE", 1)
+            .await;
         for path in [
             "/admin",
             "/admin/actors",
@@ -171,8 +193,11 @@ async fn console_pages_fit_1280_and_768_pixels_and_pass_the_audit() {
             browser.goto(path).await;
             browser.wait_for_text("h1", "").await;
             let problems = browser.eval(AUDIT).await;
-            let name = path.trim_start_matches('/').replace(['/', '?', '='], "-");
-            browser.screenshot(&format!("console-{width}-{}", &name[..name.len().min(40)])).await;
+            let name = path
+                .trim_start_matches('/')
+                .replace(['/', '?', '='], "-")
+                .replace("A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE", "long");
+            browser.screenshot(&format!("console-{width}-{name}")).await;
             assert_eq!(problems, json!([]), "{path} at {width} px: {problems}");
         }
         browser.goto("/admin/login").await;

@@ -77,14 +77,21 @@ pub fn figures(state: &AppState) -> Figures {
             kind: directory.kind(),
             live: directory.live(),
         });
-        for record in directory.recent_restarts().iter().filter(|record| record.at >= hour_ago) {
+        for record in directory
+            .recent_restarts()
+            .iter()
+            .filter(|record| record.at >= hour_ago)
+        {
             per_cause[record.cause as usize - 1] += 1;
         }
     }
     Figures {
         live_total: kinds.iter().map(|kind| kind.live).sum(),
         kinds,
-        restarts: RestartCause::ALL.iter().map(|cause| (cause.as_str(), per_cause[*cause as usize - 1])).collect(),
+        restarts: RestartCause::ALL
+            .iter()
+            .map(|cause| (cause.as_str(), per_cause[*cause as usize - 1]))
+            .collect(),
         restarts_total: per_cause.iter().sum(),
         storage_failure: state.storage.failure(),
         flushes: flushes(&state.prometheus),
@@ -117,5 +124,11 @@ pub async fn show(staff: Staff, state: web::Data<AppState>) -> HttpResponse {
 /// `GET /admin/live`: the home page's figures as server-sent events.
 #[get("/admin/live")]
 pub async fn live_figures(_: Staff, state: web::Data<AppState>) -> HttpResponse {
-    live::stream(move || HomeRegion { figures: figures(&state) }.render().unwrap_or_default())
+    live::stream(move || {
+        HomeRegion {
+            figures: figures(&state),
+        }
+        .render()
+        .unwrap_or_default()
+    })
 }

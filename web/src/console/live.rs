@@ -80,6 +80,9 @@ mod tests {
     #[test]
     fn every_line_of_a_region_is_a_data_line() {
         let bytes = event("<tr>\n<td>a</td>\n</tr>");
-        assert_eq!(&bytes[..], b"event: html\ndata: <tr>\ndata: <td>a</td>\ndata: </tr>\n\n");
+        assert_eq!(
+            &bytes[..],
+            b"event: html\ndata: <tr>\ndata: <td>a</td>\ndata: </tr>\n\n"
+        );
     }
 }

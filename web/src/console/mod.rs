@@ -73,9 +73,12 @@ impl FromRequest for Staff {
                     "This account is a customer account; the console is for operators and admins.".into(),
                 ));
             }
-            let email = state.accounts.profile(&user).await.map_err(|err| {
-                PageError::from(mercato_http::errors::ApiError::from(err))
-            })?.email;
+            let email = state
+                .accounts
+                .profile(&user)
+                .await
+                .map_err(|err| PageError::from(mercato_http::errors::ApiError::from(err)))?
+                .email;
             Ok(Staff { visitor, email, role })
         })
     }

@@ -148,7 +148,14 @@ mod tests {
         for path in ["/admin", "/admin/orders?status=paid", "/admin/actors/sku/K-1"] {
             assert_eq!(console_path(path), path);
         }
-        for hostile in ["//evil.example", "/", "/administrator", "https://evil.example/admin", "/admin/\t/x", ""] {
+        for hostile in [
+            "//evil.example",
+            "/",
+            "/administrator",
+            "https://evil.example/admin",
+            "/admin/\t/x",
+            "",
+        ] {
             assert_eq!(console_path(hostile), "/admin", "{hostile:?}");
         }
     }
