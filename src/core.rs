@@ -143,7 +143,12 @@ impl Core {
             order_links.clone(),
             &metrics.orders,
         );
-        let background = vec![carts.start_repricer(), orders.start_sweeper(), notifier.start()];
+        let background = vec![
+            carts.start_repricer(),
+            orders.start_sweeper(),
+            notifier.start(),
+            orders.book().start(),
+        ];
         Ok(Core {
             storage,
             runtime,

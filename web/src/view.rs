@@ -2,6 +2,8 @@
 //! as a shopper understands it, products as cards.
 
 use mercato_actors::money::format_money;
+use mercato_http::routes::me::AddressFields;
+use mercato_http::routes::order_body::OrderBody;
 use mercato_http::routes::products::ProductBody;
 
 /// At or below this many units a product page says "only N left".
@@ -57,6 +59,60 @@ pub fn sentence(message: &str) -> String {
         text.push('.');
     }
     text
+}
+
+
+/// One order line as a page shows it.
+pub struct LineRow {
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price: String,
+    pub line_total: String,
+}
+
+/// An order's lines, priced in its currency.
+pub fn order_lines(order: &OrderBody) -> Vec<LineRow> {
+    order
+        .items
+        .iter()
+        .map(|item| LineRow {
+            sku: item.sku.clone(),
+            name: item.name.clone(),
+            qty: item.qty,
+            unit_price: format_money(item.unit_price, &order.currency),
+            line_total: format_money(item.line_total, &order.currency),
+        })
+        .collect()
+}
+
+/// An address as the lines of a label.
+pub fn address_lines(address: &AddressFields) -> Vec<String> {
+    [
+        Some(address.name.clone()),
+        Some(address.line1.clone()),
+        address.line2.clone(),
+        Some(format!("{} {}", address.postal_code, address.city)),
+        address.region.clone(),
+        Some(address.country.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// A gateway's name in words.
+pub fn gateway_name(gateway: &str) -> String {
+    match gateway {
+        "manual" => "the built-in gateway".to_string(),
+        "stripe" => "Stripe".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// An RFC 3339 time of the API as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc(rfc3339: &str) -> String {
+    format!("{} UTC", rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " "))
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //!   listing generations, pure; [`idempotency`]: a checkout key's first answer
 //!   and the request it answered;
 //! - [`messages`], `actor`: the `order` and `order-index` entities;
+//! - [`book`]: every order's summary for the console, pure, fed from the
+//!   event log by `book_feed`;
 //! - [`Orders`], the front door, in files by what they do: `checkout` (a
 //!   checkout and its retries), `saga` (executing steps and recording their
 //!   events), `effects` (the world the saga acts on: the calls to SKUs,
@@ -23,6 +25,8 @@
 //! recorded as owed before its units come back and its money goes out.
 
 mod actor;
+pub mod book;
+mod book_feed;
 mod checkout;
 mod effects;
 pub mod errors;
@@ -48,6 +52,7 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
+pub use self::book_feed::{OrderBookFeed, TimelineEvent};
 pub use self::checkout::{order_id, CheckoutRequest, CheckoutResult};
 pub use self::errors::OrdersError;
 use self::idempotency::IdempotencyRecord;
@@ -111,6 +116,8 @@ struct Inner {
     running: Mutex<FxHashMap<String, bool>>,
     /// Stripe event ids applied.
     seen: Registry<crate::payment::webhook::SeenEvent>,
+    /// Every order's summary, from the event log.
+    book: OrderBookFeed,
 }
 
 /// Marks an order as running in this process until dropped.
@@ -152,8 +159,15 @@ impl Orders {
                 metrics,
                 running: Mutex::default(),
                 seen: Registry::new(runtime),
+                book: OrderBookFeed::new(runtime.storage().clone()),
             }),
         }
+    }
+
+    /// Every order's summary (the console's list), fed from the event log by
+    /// the task of `book().start()`.
+    pub fn book(&self) -> &OrderBookFeed {
+        &self.inner.book
     }
 
     /// The registries, for the admin API and shutdown.

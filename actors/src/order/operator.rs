@@ -4,6 +4,7 @@
 use super::saga::SagaWorld;
 use super::state::{OrderError, OrderEvent, OrderState, OrderStatus};
 use super::{Orders, OrdersError};
+use crate::runtime::now_millis;
 
 /// Records a cancellation: before it sold, the order is cancelled (its holds
 /// go back when it is driven next); once it sold, the refund is recorded as
@@ -56,24 +57,33 @@ impl Orders {
     }
 
     /// An operator's transition: `paid` (capture), `shipped`, `delivered`,
-    /// `cancelled`, `refunded`.
+    /// `cancelled`, `refunded`; `by` (who asked) is recorded with it.
     pub async fn transition(
         &self,
         id: &str,
         to: OrderStatus,
         tracking: Option<String>,
+        by: &str,
     ) -> Result<OrderState, OrdersError> {
+        let noted = OrderEvent::Noted {
+            by: by.to_string(),
+            action: to.name().to_string(),
+            at: now_millis(),
+        };
         match to {
             OrderStatus::Paid => {
-                self.record(id, vec![OrderEvent::Paid]).await?;
+                self.record(id, vec![noted, OrderEvent::Paid]).await?;
                 self.drive_unless_running(id, false, None).await
             }
             OrderStatus::Shipped => {
                 let tracking = tracking.unwrap_or_default();
-                self.record(id, vec![OrderEvent::Shipped { tracking }]).await
+                self.record(id, vec![noted, OrderEvent::Shipped { tracking }]).await
             }
-            OrderStatus::Delivered => self.record(id, vec![OrderEvent::Delivered]).await,
-            OrderStatus::Cancelled | OrderStatus::Refunded => self.cancel(id, "cancelled by an operator").await,
+            OrderStatus::Delivered => self.record(id, vec![noted, OrderEvent::Delivered]).await,
+            OrderStatus::Cancelled | OrderStatus::Refunded => {
+                self.record(id, vec![noted]).await?;
+                self.cancel(id, &format!("cancelled by {by}")).await
+            }
             other => {
                 let from = self.get(id).await?.status().map_or("unknown", OrderStatus::name);
                 Err(OrderError::InvalidTransition { from, to: other.name() }.into())

@@ -136,6 +136,10 @@ pub enum OrderEvent {
     Shipped { tracking: String },
     /// Delivered.
     Delivered,
+    /// Staff (`by`: an e-mail address, or the operator token) asked for
+    /// `action` at `at`; recorded with the action's own events, or before
+    /// them when the action drives the saga.
+    Noted { by: String, action: String, at: UnixMillis },
 }
 
 impl OrderEvent {
@@ -158,7 +162,8 @@ impl OrderEvent {
             | OrderEvent::PaymentRecorded { .. }
             | OrderEvent::Restocked
             | OrderEvent::RefundFailed { .. }
-            | OrderEvent::Released => return None,
+            | OrderEvent::Released
+            | OrderEvent::Noted { .. } => return None,
         })
     }
 
@@ -295,6 +300,7 @@ impl OrderState {
             None => match event {
                 OrderEvent::Reserved => from == Pending,
                 OrderEvent::Restocked | OrderEvent::RefundFailed { .. } => from == RefundPending,
+                OrderEvent::Noted { .. } => true,
                 _ => from.unsold(),
             },
             Some(to) => matches!(
@@ -390,7 +396,8 @@ impl OrderState {
             | OrderEvent::Confirmed
             | OrderEvent::Expired
             | OrderEvent::Refunded
-            | OrderEvent::Delivered => {}
+            | OrderEvent::Delivered
+            | OrderEvent::Noted { .. } => {}
         }
     }
 }

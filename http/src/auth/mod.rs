@@ -107,6 +107,18 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
         .flatten()
 }
 
+/// Who `principal` is, in words for an audit trail: a user's e-mail address
+/// (its id if the account cannot be read now), or the operator token.
+pub async fn who(state: &AppState, principal: &Principal) -> String {
+    match principal {
+        Principal::Service => "the operator token".to_string(),
+        Principal::User { id, .. } => match state.accounts.profile(id).await {
+            Ok(profile) => profile.email,
+            Err(_) => format!("user {id}"),
+        },
+    }
+}
+
 /// Resolves the caller of `req`.
 fn authenticate(req: &HttpRequest) -> Extracted<Principal> {
     let state = req.app_data::<web::Data<AppState>>().cloned();

@@ -262,13 +262,28 @@ pub struct Transition {
         (status = 409, description = "`invalid_transition`"), (status = 422)))]
 #[post("/orders/{id}/transition")]
 pub async fn transition(
-    _: Operator,
+    operator: Operator,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<Transition>,
 ) -> Result<HttpResponse, ApiError> {
     let Transition { to, tracking } = body.into_inner();
-    let to = match to.as_str() {
+    let by = crate::auth::who(&state, &operator.principal).await;
+    let order = transition_order(&state, &id, &to, tracking, &by).await?;
+    Ok(HttpResponse::Ok().json(order_body(&state, &id, &order)?))
+}
+
+/// Moves order `id` to `to` (`paid`, `shipped` with `tracking`, `delivered`,
+/// `cancelled`, `refunded`) for staff `by`: the front door of the route and
+/// the console.
+pub async fn transition_order(
+    state: &AppState,
+    id: &str,
+    to: &str,
+    tracking: Option<String>,
+    by: &str,
+) -> Result<OrderState, ApiError> {
+    let to = match to {
         "paid" => OrderStatus::Paid,
         "shipped" => OrderStatus::Shipped,
         "delivered" => OrderStatus::Delivered,
@@ -287,9 +302,8 @@ pub async fn transition(
             "shipping needs a tracking number of 1 to 100 characters",
         ));
     }
-    if !mercato_actors::account::tokens::is_random_id(&id) {
+    if !mercato_actors::account::tokens::is_random_id(id) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no such order"));
     }
-    let order = state.orders.transition(&id, to, tracking).await?;
-    Ok(HttpResponse::Ok().json(order_body(&state, &id, &order)?))
+    Ok(state.orders.transition(id, to, tracking, by).await?)
 }

@@ -7,7 +7,10 @@ use serde_json::json;
 
 use super::accessibility::AUDIT;
 use super::{available, Browser};
-use crate::helpers::{spawn_app, Api, TestApp, PASSWORD};
+use crate::carts::shop;
+use crate::helpers::{eventually, spawn_app, Api, TestApp, PASSWORD};
+use crate::notifications::mails;
+use crate::orders::{checkout, checkout_body, guest_cart_with, level};
 
 /// Registers `email` and gives it `role` (through the admin API).
 async fn account(api: &Api, email: &str, role: &str) {
@@ -49,6 +52,104 @@ async fn console_in_browser(size: (u32, u32)) -> Option<(TestApp, Browser)> {
     sign_in(&browser, "op@example.com").await;
     browser.wait_for_text("h1", "Console").await;
     Some((app, browser))
+}
+
+/// A guest's order of `lines`: its id and order token.
+async fn guest_order(api: &Api, lines: &[(&str, u32)], email: &str, key: &str) -> (String, String) {
+    let cart = guest_cart_with(api, lines).await;
+    let placed: serde_json::Value = checkout(api, &cart, Some(key), &checkout_body(email), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(placed["status"], "confirmed", "{placed}");
+    (
+        placed["id"].as_str().unwrap().to_string(),
+        placed["order_token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[actix_web::test]
+async fn an_operator_ships_an_order_a_customer_just_placed_and_refunds_another_exactly_once() {
+    let Some((app, browser)) = console_in_browser((1280, 900)).await else {
+        return;
+    };
+    shop(&app.api, &[("TEE", 2_500), ("MUG", 1_200)], 10).await;
+    let (shipped, token) = guest_order(&app.api, &[("TEE", 2)], "ada@example.com", "k1").await;
+    let (refunded, _) = guest_order(&app.api, &[("MUG", 3)], "bob@example.com", "k2").await;
+    assert_eq!(level(&app.api, "MUG").await, (7, 0, 3));
+
+    // The home page shows both orders live, without a reload.
+    browser.wait_for_text("live-region", "€86.00").await;
+    browser.wait_for_text(".waiting li:nth-child(2) .count", "2").await;
+    browser.screenshot("console-05-home-with-orders").await;
+
+    browser.click(".console-nav a[href='/admin/orders']").await;
+    browser.wait_for_text(".orders-table", "ada@example.com").await;
+    browser.fill("#q", "ada@example.com").await;
+    browser.click(".filter-row button").await;
+    browser.wait_for_text(".shown", "1 order").await;
+    browser.screenshot("console-06-orders").await;
+    browser
+        .click(&format!(".orders-table a[href='/admin/orders/{shipped}']"))
+        .await;
+    browser.wait_for_text("h1", &format!("Order {}", &shipped[..8])).await;
+    browser.wait_for_text(".timeline", "Confirmed: the stock is sold").await;
+    browser.click(&format!("a[href='/admin/orders/{shipped}/ship']")).await;
+    browser.wait_for_text("h1", "Ship for order").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".error-summary", "tracking number").await;
+    browser.fill("#tracking", "DHL-00012345").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".notice", "The order is now shipped").await;
+    browser
+        .wait_for_text(".timeline", "Shipped, tracking number DHL-00012345")
+        .await;
+    browser.wait_for_text(".timeline", "by op@example.com").await;
+    browser.screenshot("console-07-order-shipped").await;
+
+    let order = app.api.order(&shipped).await;
+    assert_eq!(order["status"], "shipped");
+    assert_eq!(order["tracking"], "DHL-00012345");
+    browser.goto(&format!("/orders/{shipped}?token={token}")).await;
+    browser.wait_for_text(".order-status", "Shipped").await;
+    let dir = app._dir.path().to_path_buf();
+    eventually(std::time::Duration::from_secs(10), || {
+        let dir = dir.clone();
+        async move {
+            mails(&dir)
+                .iter()
+                .any(|(_, text)| text.contains("DHL-00012345") && text.contains("ada@example.com"))
+                .then_some(())
+        }
+    })
+    .await;
+
+    browser.goto(&format!("/admin/orders/{refunded}")).await;
+    browser
+        .click(&format!("a[href='/admin/orders/{refunded}/refund']"))
+        .await;
+    browser.wait_for_text("h1", "Cancel and refund for order").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Cancelled and refunded").await;
+    browser.wait_for_text(".order-head", "refunded").await;
+    browser
+        .wait_for_text(".timeline", "The sold units are back in stock")
+        .await;
+    assert_eq!(level(&app.api, "MUG").await, (10, 0, 0), "the 3 units came back");
+    // A second refund is not offered, and a forged one is refused: still once.
+    assert!(!browser.text("main").await.contains("Cancel and refund…"));
+    let again = browser
+        .eval(&format!(
+            "const csrf = document.querySelector('input[name=csrf]').value;
+             return fetch('/admin/orders/{refunded}/refund', {{method: 'POST', body: new URLSearchParams({{csrf}})}})
+               .then(r => r.status);"
+        ))
+        .await;
+    assert_eq!(again, 404);
+    assert_eq!(level(&app.api, "MUG").await, (10, 0, 0), "restocked exactly once");
+    browser.screenshot("console-08-order-refunded").await;
+    browser.close().await;
 }
 
 #[actix_web::test]
@@ -183,12 +284,19 @@ async fn console_pages_fit_1280_and_768_pixels_and_pass_the_audit() {
         app.api
             .set_on_hand("A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE", 1)
             .await;
+        shop(&app.api, &[("TEE", 2_500)], 10).await;
+        let customer = "a-rather-long-address-for-a-customer@example.com";
+        let (id, _) = guest_order(&app.api, &[("TEE", 1)], customer, "k").await;
+        let order = format!("/admin/orders/{id}");
         for path in [
             "/admin",
             "/admin/actors",
             "/admin/actors?kind=sku",
             "/admin/actors/sku/A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE",
             "/admin/actors/sku/A-VERY-LONG-SKU-IDENTIFIER-THAT-COULD-PUSH-THE-TABLE-WIDE/restart",
+            "/admin/orders",
+            order.as_str(),
+            &format!("{order}/ship"),
         ] {
             browser.goto(path).await;
             browser.wait_for_text("h1", "").await;

@@ -80,8 +80,7 @@ pub struct ActorsView {
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn when(millis: u64) -> String {
-    let stamp = mercato_http::format::rfc3339(millis);
-    format!("{} UTC", stamp.get(..19).unwrap_or(&stamp).replace('T', " "))
+    crate::view::utc(&mercato_http::format::rfc3339(millis))
 }
 
 /// `id` as one path segment.
@@ -139,7 +138,7 @@ fn view(directories: &[Arc<dyn ActorDirectory>], query: &ActorsQuery) -> Result<
             recent.extend(records.into_iter().map(|record| (directory.kind(), record)));
         }
     }
-    recent.sort_by(|a, b| b.1.at.cmp(&a.1.at));
+    recent.sort_by_key(|(_, record)| std::cmp::Reverse(record.at));
     let id = query.id.trim();
     let (rows, matching) = match id {
         "" => {

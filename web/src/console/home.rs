@@ -1,10 +1,14 @@
-//! `/admin`: what an operator checks first, live: the runtime (actors by
+//! `/admin`: what an operator checks first, live: sales today and this week
+//! (per currency), orders waiting for an operator, the runtime (actors by
 //! kind, restarts in the last hour by cause), storage (writable, group-commit
 //! flush latency since start).
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
+use mercato_actors::money::format_money;
+use mercato_actors::order::book::Sales;
+use mercato_actors::order::state::OrderStatus;
 use mercato_actors::runtime::{now_millis, RestartCause};
 use mercato_http::AppState;
 
@@ -26,8 +30,24 @@ pub struct Flushes {
     pub p99_ms: String,
 }
 
+/// Sold orders and revenue of a period in one currency.
+pub struct SalesRow {
+    pub orders: u64,
+    pub revenue: String,
+}
+
+/// Orders that wait for an operator.
+pub struct Waiting {
+    pub to_capture: usize,
+    pub to_ship: usize,
+    pub refunds_pending: usize,
+}
+
 /// The figures of the home page; the page and its live stream render them alike.
 pub struct Figures {
+    pub today: Vec<SalesRow>,
+    pub week: Vec<SalesRow>,
+    pub waiting: Waiting,
     pub kinds: Vec<KindCount>,
     pub live_total: i64,
     /// Restarts in the last hour per cause, as `(cause, n)`.
@@ -67,9 +87,42 @@ fn flushes(registry: &prometheus::Registry) -> Flushes {
     }
 }
 
+const DAY_MS: u64 = 86_400_000;
+
+/// Midnight UTC today, and the Monday of this week.
+fn day_and_week_start(now: u64) -> (u64, u64) {
+    let days = now / DAY_MS;
+    // 1970-01-01 was a Thursday: Monday is 3 days later in the cycle.
+    let since_monday = (days + 3) % 7;
+    (days * DAY_MS, (days - since_monday) * DAY_MS)
+}
+
+fn sales_rows(sales: Vec<Sales>) -> Vec<SalesRow> {
+    sales
+        .into_iter()
+        .map(|sales| SalesRow {
+            orders: sales.orders,
+            revenue: format_money(sales.revenue, &sales.currency),
+        })
+        .collect()
+}
+
 /// The figures now.
 pub fn figures(state: &AppState) -> Figures {
-    let hour_ago = now_millis().saturating_sub(3_600_000);
+    let now = now_millis();
+    let hour_ago = now.saturating_sub(3_600_000);
+    let (today, week) = day_and_week_start(now);
+    let book = state.orders.book().read();
+    let (today, week, waiting) = (
+        sales_rows(book.sales_since(today)),
+        sales_rows(book.sales_since(week)),
+        Waiting {
+            to_capture: book.count(OrderStatus::AwaitingPayment),
+            to_ship: book.count(OrderStatus::Confirmed),
+            refunds_pending: book.count(OrderStatus::RefundPending),
+        },
+    );
+    drop(book);
     let mut per_cause = [0usize; 3];
     let mut kinds = Vec::new();
     for directory in &state.directories {
@@ -86,6 +139,9 @@ pub fn figures(state: &AppState) -> Figures {
         }
     }
     Figures {
+        today,
+        week,
+        waiting,
         live_total: kinds.iter().map(|kind| kind.live).sum(),
         kinds,
         restarts: RestartCause::ALL
@@ -131,4 +187,23 @@ pub async fn live_figures(_: Staff, state: web::Data<AppState>) -> HttpResponse 
         .render()
         .unwrap_or_default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_week_starts_on_monday_at_midnight_utc() {
+        // 2026-12-07 (a Monday) 10:00 UTC, and the Sunday after at 23:00.
+        let monday = 20_794 * DAY_MS + 10 * 3_600_000;
+        assert_eq!(mercato_http::format::rfc3339(monday), "2026-12-07T10:00:00.000Z");
+        let (day, week) = day_and_week_start(monday);
+        assert_eq!(mercato_http::format::rfc3339(day), "2026-12-07T00:00:00.000Z");
+        assert_eq!(week, day);
+        let sunday = day + 6 * DAY_MS + 23 * 3_600_000;
+        let (day, week) = day_and_week_start(sunday);
+        assert_eq!(mercato_http::format::rfc3339(day), "2026-12-13T00:00:00.000Z");
+        assert_eq!(mercato_http::format::rfc3339(week), "2026-12-07T00:00:00.000Z");
+    }
 }

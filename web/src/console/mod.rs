@@ -6,13 +6,18 @@
 //!
 //! - [`sign_in`]: `/admin/login`, `/admin/logout`;
 //! - [`home`]: `/admin`, the shop's and the runtime's figures, live;
+//! - [`orders`], [`order`]: `/admin/orders`, the list from the order book;
+//!   one order with its [`timeline`] and the actions its status allows;
 //! - [`actors`]: `/admin/actors`, live actors, inspect, restart, fault;
 //! - [`live`]: server-sent events that carry re-rendered page regions.
 
 pub mod actors;
 pub mod home;
 pub mod live;
+pub mod order;
+pub mod orders;
 pub mod sign_in;
+pub mod timeline;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -157,5 +162,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(actors::live_list)
         .service(actors::show)
         .service(actors::confirm)
-        .service(actors::act);
+        .service(actors::act)
+        .service(orders::list)
+        .service(order::show)
+        .service(order::confirm)
+        .service(order::act);
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::PageError;
 use crate::page::{self, Layout};
+use crate::view::{address_lines, gateway_name, order_lines, utc, LineRow};
 use crate::visitor::Visitor;
 
 /// The order page's query.
@@ -30,7 +31,7 @@ struct OrderPage {
     just_placed: bool,
     status: &'static str,
     email: String,
-    lines: Vec<(String, u32, String, String)>,
+    lines: Vec<LineRow>,
     subtotal: String,
     discount: Option<String>,
     total: String,
@@ -76,18 +77,6 @@ pub async fn show(
         .map_err(|_| missing())?;
     let body = order_body(&state, &id, &order)?;
     let money = |minor: u64| format_money(minor, &body.currency);
-    let address = &body.shipping_address;
-    let address = [
-        Some(address.name.clone()),
-        Some(address.line1.clone()),
-        address.line2.clone(),
-        Some(format!("{} {}", address.postal_code, address.city)),
-        address.region.clone(),
-        Some(address.country.clone()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
     let just_placed = query.placed == Some(1);
     let title = match just_placed {
         true => "Thank you for your order".to_string(),
@@ -99,30 +88,15 @@ pub async fn show(
         just_placed,
         status: status_words(body.status),
         email: body.email.clone(),
-        lines: body
-            .items
-            .iter()
-            .map(|item| {
-                (
-                    item.name.clone(),
-                    item.qty,
-                    money(item.unit_price),
-                    money(item.line_total),
-                )
-            })
-            .collect(),
+        lines: order_lines(&body),
         subtotal: money(body.subtotal),
         discount: (body.discount > 0).then(|| money(body.discount)),
         total: money(body.total),
-        address,
-        gateway: body.payment.as_ref().map(|payment| match payment.gateway.as_str() {
-            "manual" => "the built-in gateway".to_string(),
-            "stripe" => "Stripe".to_string(),
-            other => other.to_string(),
-        }),
+        address: address_lines(&body.shipping_address),
+        gateway: body.payment.as_ref().map(|payment| gateway_name(&payment.gateway)),
         tracking: body.tracking.clone(),
         reason: body.reason.clone(),
-        placed_at: body.placed_at.replace('T', " ").trim_end_matches('Z').to_string() + " UTC",
+        placed_at: utc(&body.placed_at),
     };
     Ok(page::ok(&visitor, &page))
 }

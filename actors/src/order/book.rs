@@ -1,0 +1,210 @@
+//! The order book: every order's summary, newest first, as the console lists
+//! them, derived from the domain event log (DESIGN §10) and rebuilt from it at
+//! start. Pure: [`OrderBook::apply`] takes one order's events as the log holds
+//! them; the follower (`book_follower`) feeds it. Besides the summary, each
+//! order keeps where its events are in the log (a few numbers), so that its
+//! timeline is read from the log when a page asks, not kept in memory.
+
+use rustc_hash::FxHashMap;
+
+use super::state::{OrderEvent, OrderStatus};
+use crate::runtime::UnixMillis;
+
+/// One order as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub id: String,
+    pub placed_at: UnixMillis,
+    pub email: String,
+    pub total: u64,
+    pub currency: String,
+    /// Units over all lines.
+    pub units: u64,
+    pub status: OrderStatus,
+    /// `(first_seq, count)` of each log entry of this order, in order.
+    pub log_entries: Vec<(u64, u32)>,
+}
+
+/// The statuses the console's status filter offers, in the order of a life.
+pub const STATUSES: [OrderStatus; 12] = [
+    OrderStatus::Pending,
+    OrderStatus::AwaitingPayment,
+    OrderStatus::Paid,
+    OrderStatus::Confirmed,
+    OrderStatus::Shipped,
+    OrderStatus::Delivered,
+    OrderStatus::RefundPending,
+    OrderStatus::Refunded,
+    OrderStatus::Cancelled,
+    OrderStatus::Rejected,
+    OrderStatus::PaymentFailed,
+    OrderStatus::Expired,
+];
+
+/// Whether an order in `status` sold (counts as an order and as revenue).
+pub fn sold(status: OrderStatus) -> bool {
+    matches!(
+        status,
+        OrderStatus::Confirmed | OrderStatus::Shipped | OrderStatus::Delivered
+    )
+}
+
+/// What a page asks the book for.
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    /// Only orders in this status.
+    pub status: Option<OrderStatus>,
+    /// An order id, or (part of) an e-mail address; case-insensitive.
+    pub search: String,
+    /// 0-based page.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// One page of the list.
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub orders: Vec<OrderSummary>,
+    /// Orders matching the query (not only this page).
+    pub matching: usize,
+}
+
+/// Orders and revenue of a period, for one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sales {
+    pub currency: String,
+    pub orders: u64,
+    pub revenue: u64,
+}
+
+/// Every order's summary, in log order.
+#[derive(Debug, Default)]
+pub struct OrderBook {
+    orders: Vec<OrderSummary>,
+    by_id: FxHashMap<String, usize>,
+    per_status: FxHashMap<&'static str, usize>,
+    /// The log sequence number the book has read up to (exclusive).
+    next_seq: u64,
+}
+
+impl OrderBook {
+    /// Where the next read of the log starts.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Notes that the log was read up to `end` (exclusive).
+    pub fn read_up_to(&mut self, end: u64) {
+        self.next_seq = self.next_seq.max(end);
+    }
+
+    /// Orders in the book.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Whether the book holds no order.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// Orders now in `status`.
+    pub fn count(&self, status: OrderStatus) -> usize {
+        self.per_status.get(status.name()).copied().unwrap_or(0)
+    }
+
+    /// Applies the events of one log entry of order `id` (`first_seq`, in order).
+    pub fn apply(&mut self, id: &str, first_seq: u64, events: &[OrderEvent]) {
+        let index = match (self.by_id.get(id), events.first()) {
+            (Some(&index), _) => index,
+            (None, Some(OrderEvent::Placed(placement))) => {
+                self.orders.push(OrderSummary {
+                    id: id.to_string(),
+                    placed_at: placement.placed_at,
+                    email: placement.email.clone(),
+                    total: placement.total,
+                    currency: placement.currency.clone(),
+                    units: placement.lines.iter().map(|line| u64::from(line.qty)).sum(),
+                    status: OrderStatus::Pending,
+                    log_entries: Vec::new(),
+                });
+                *self.per_status.entry(OrderStatus::Pending.name()).or_default() += 1;
+                self.by_id.insert(id.to_string(), self.orders.len() - 1);
+                self.orders.len() - 1
+            }
+            // Events of an order whose placement the log does not hold: none
+            // are written, but a damaged log must not panic the book.
+            (None, _) => return,
+        };
+        let order = &mut self.orders[index];
+        order.log_entries.push((first_seq, events.len() as u32));
+        for status in events.iter().filter_map(OrderEvent::status_entered) {
+            if status != order.status {
+                if let Some(n) = self.per_status.get_mut(order.status.name()) {
+                    *n = n.saturating_sub(1);
+                }
+                *self.per_status.entry(status.name()).or_default() += 1;
+                order.status = status;
+            }
+        }
+    }
+
+    /// One order.
+    pub fn get(&self, id: &str) -> Option<&OrderSummary> {
+        self.by_id.get(id).map(|&index| &self.orders[index])
+    }
+
+    /// A page of the orders matching `query`, newest first.
+    pub fn page(&self, query: &OrderQuery) -> OrderPage {
+        let search = query.search.trim().to_lowercase();
+        let per_page = query.per_page.max(1);
+        let skip = query.page.saturating_mul(per_page);
+        let mut matching = 0;
+        let mut orders = Vec::with_capacity(per_page);
+        if let Some(order) = self.get(&search) {
+            if query.status.is_none_or(|status| status == order.status) {
+                return OrderPage {
+                    orders: (query.page == 0).then(|| order.clone()).into_iter().collect(),
+                    matching: 1,
+                };
+            }
+        }
+        for order in self.orders.iter().rev() {
+            let wanted = query.status.is_none_or(|status| status == order.status)
+                && (search.is_empty() || order.email.contains(&search));
+            if !wanted {
+                continue;
+            }
+            if matching >= skip && orders.len() < per_page {
+                orders.push(order.clone());
+            }
+            matching += 1;
+        }
+        OrderPage { orders, matching }
+    }
+
+    /// Sold orders and their revenue per currency, placed at `since` or later.
+    pub fn sales_since(&self, since: UnixMillis) -> Vec<Sales> {
+        let mut sales: Vec<Sales> = Vec::new();
+        let recent = self.orders.iter().rev().take_while(|order| order.placed_at >= since);
+        for order in recent.filter(|order| sold(order.status)) {
+            match sales.iter_mut().find(|sales| sales.currency == order.currency) {
+                Some(sales) => {
+                    sales.orders += 1;
+                    sales.revenue += order.total;
+                }
+                None => sales.push(Sales {
+                    currency: order.currency.clone(),
+                    orders: 1,
+                    revenue: order.total,
+                }),
+            }
+        }
+        sales.sort_by(|a, b| a.currency.cmp(&b.currency));
+        sales
+    }
+}
+
+#[cfg(test)]
+#[path = "book/tests.rs"]
+mod tests;

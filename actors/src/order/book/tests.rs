@@ -1,0 +1,161 @@
+//! The order book against a brute-force reading of the same orders.
+
+use super::*;
+use crate::order::placement::Placement;
+
+fn placed(email: &str, total: u64, currency: &str, placed_at: UnixMillis) -> OrderEvent {
+    OrderEvent::Placed(Box::new(Placement {
+        cart_id: "c".into(),
+        owner: None,
+        email: email.into(),
+        shipping_address: crate::account::address::example_in("Berlin"),
+        lines: vec![],
+        subtotal: total,
+        discount: 0,
+        total,
+        currency: currency.into(),
+        coupon: None,
+        fingerprint: [0; 32],
+        placed_at,
+        payment_deadline: placed_at + 10,
+    }))
+}
+
+fn started() -> OrderEvent {
+    OrderEvent::PaymentStarted {
+        gateway: "manual".into(),
+        payment_id: "p".into(),
+        client_secret: None,
+    }
+}
+
+/// 500 orders with a seeded mix of fates, applied as the log would hold them
+/// (several entries per order, interleaved); answers the book and the truth.
+/// What the generator made: id, e-mail, status, total, currency, placed at,
+/// log entries.
+type Truth = (String, String, OrderStatus, u64, String, u64, usize);
+
+fn generated() -> (OrderBook, Vec<Truth>) {
+    let mut book = OrderBook::default();
+    let mut truth = Vec::new();
+    let mut seq = 0;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for n in 0..500u64 {
+        let id = format!("{n:032x}");
+        let email = format!("buyer{}@example.com", n % 37);
+        let currency = if n % 5 == 0 { "USD" } else { "EUR" };
+        let total = 100 + next() % 10_000;
+        let mut entries = vec![
+            vec![placed(&email, total, currency, 1_000 + n)],
+            vec![OrderEvent::Reserved, started()],
+        ];
+        let status = match next() % 5 {
+            0 => OrderStatus::AwaitingPayment,
+            1 => {
+                entries.push(vec![OrderEvent::Paid, OrderEvent::Confirmed]);
+                OrderStatus::Confirmed
+            }
+            2 => {
+                entries.push(vec![OrderEvent::Paid, OrderEvent::Confirmed]);
+                entries.push(vec![OrderEvent::Shipped { tracking: "T".into() }]);
+                OrderStatus::Shipped
+            }
+            3 => {
+                entries.push(vec![OrderEvent::Expired]);
+                entries.push(vec![OrderEvent::Released]);
+                OrderStatus::Expired
+            }
+            _ => {
+                entries.push(vec![OrderEvent::Paid, OrderEvent::Confirmed]);
+                entries.push(vec![OrderEvent::RefundRequested {
+                    reason: "r".into(),
+                    restock: vec![],
+                }]);
+                OrderStatus::RefundPending
+            }
+        };
+        let count = entries.len();
+        for events in entries {
+            book.apply(&id, seq, &events);
+            seq += events.len() as u64;
+        }
+        truth.push((id, email, status, total, currency.to_string(), 1_000 + n, count));
+    }
+    (book, truth)
+}
+
+#[test]
+fn pages_filters_and_counts_match_a_brute_force_reading() {
+    let (book, truth) = generated();
+    assert_eq!(book.len(), 500);
+    for status in STATUSES {
+        let expected = truth.iter().filter(|order| order.2 == status).count();
+        assert_eq!(book.count(status), expected, "{status:?}");
+        let page = book.page(&OrderQuery {
+            status: Some(status),
+            page: 1,
+            per_page: 7,
+            ..OrderQuery::default()
+        });
+        let ids: Vec<&String> = truth
+            .iter()
+            .rev()
+            .filter(|order| order.2 == status)
+            .skip(7)
+            .take(7)
+            .map(|o| &o.0)
+            .collect();
+        assert_eq!(page.matching, expected);
+        assert_eq!(page.orders.iter().map(|o| &o.id).collect::<Vec<_>>(), ids, "{status:?}");
+    }
+    let by_email = book.page(&OrderQuery {
+        search: " Buyer3@Example.com ".into(),
+        per_page: 1000,
+        ..OrderQuery::default()
+    });
+    let expected: Vec<&String> = truth
+        .iter()
+        .rev()
+        .filter(|o| o.1 == "buyer3@example.com")
+        .map(|o| &o.0)
+        .collect();
+    assert_eq!(by_email.orders.iter().map(|o| &o.id).collect::<Vec<_>>(), expected);
+    let (id, .., entries) = &truth[123];
+    let by_id = book.page(&OrderQuery {
+        search: id.to_uppercase(),
+        per_page: 20,
+        ..OrderQuery::default()
+    });
+    assert_eq!(by_id.matching, 1);
+    assert_eq!(&by_id.orders[0].id, id);
+    assert_eq!(book.get(id).unwrap().log_entries.len(), *entries);
+}
+
+#[test]
+fn sales_count_sold_orders_per_currency_since_a_time() {
+    let (book, truth) = generated();
+    let since = 1_250;
+    for currency in ["EUR", "USD"] {
+        let sold_orders: Vec<_> = truth
+            .iter()
+            .filter(|o| o.5 >= since && o.4 == currency && sold(o.2))
+            .collect();
+        let sales = book.sales_since(since);
+        let found = sales.iter().find(|s| s.currency == currency).unwrap();
+        assert_eq!(found.orders, sold_orders.len() as u64);
+        assert_eq!(found.revenue, sold_orders.iter().map(|o| o.3).sum::<u64>());
+    }
+}
+
+#[test]
+fn events_of_an_order_never_placed_are_ignored() {
+    let mut book = OrderBook::default();
+    book.apply("ghost", 0, &[OrderEvent::Paid]);
+    assert!(book.is_empty());
+}
