@@ -31,6 +31,34 @@ pub fn decimal_amount(minor: u64, currency: &str) -> String {
     amount(minor, iso::find(currency).map_or(2, |found| found.exponent), false)
 }
 
+/// A decimal amount typed by a person ("12", "12.5", "1,200.00") as minor
+/// units of `currency`; why not, in words.
+pub fn parse_amount(text: &str, currency: &str) -> Result<u64, String> {
+    let exponent = iso::find(currency).map_or(2, |found| found.exponent);
+    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let digits = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return Err("Enter an amount such as 19.99.".into());
+    }
+    if fraction.len() > exponent as usize {
+        return Err(format!("{currency} amounts have at most {exponent} decimals."));
+    }
+    let scale = 10u64.pow(exponent);
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| "That amount is too large.".to_string())?
+    };
+    let fraction: u64 = format!("{fraction:0<width$}", width = exponent as usize)
+        .parse()
+        .unwrap_or(0);
+    whole
+        .checked_mul(scale)
+        .and_then(|minor| minor.checked_add(fraction))
+        .ok_or_else(|| "That amount is too large.".to_string())
+}
+
 fn amount(minor: u64, exponent: u32, grouped: bool) -> String {
     let scale = 10u64.pow(exponent);
     let mut text = match grouped {
@@ -58,6 +86,21 @@ fn group_thousands(whole: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn typed_amounts_become_minor_units_of_their_currency() {
+        use super::parse_amount;
+        assert_eq!(parse_amount("19.99", "EUR"), Ok(1999));
+        assert_eq!(parse_amount(" 1,200.5 ", "EUR"), Ok(120_050));
+        assert_eq!(parse_amount("12", "EUR"), Ok(1200));
+        assert_eq!(parse_amount(".5", "EUR"), Ok(50));
+        assert_eq!(parse_amount("1200", "JPY"), Ok(1200));
+        assert!(parse_amount("12.5", "JPY").unwrap_err().contains("at most 0 decimals"));
+        assert!(parse_amount("12.345", "EUR").is_err());
+        for bad in ["", ".", "-1", "12a", "1.2.3", "99999999999999999999"] {
+            assert!(parse_amount(bad, "EUR").is_err(), "{bad:?}");
+        }
+    }
+
     use super::{decimal_amount, format_money};
 
     #[test]

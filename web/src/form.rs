@@ -49,7 +49,7 @@ impl Errors {
 }
 
 /// Every field of our forms and its label.
-const LABELS: [(&str, &str); 11] = [
+const LABELS: [(&str, &str); 20] = [
     ("email", "E-mail address"),
     ("password", "Password"),
     ("name", "Full name"),
@@ -61,6 +61,15 @@ const LABELS: [(&str, &str); 11] = [
     ("country", "Country"),
     ("phone", "Phone"),
     ("code", "Coupon code"),
+    ("sku", "SKU"),
+    ("description", "Description"),
+    ("category_id", "Category"),
+    ("price", "Price"),
+    ("currency", "Currency"),
+    ("attributes", "Attributes"),
+    ("reason", "Reason"),
+    ("on_hand", "Units on hand"),
+    ("delta", "Units to add"),
 ];
 
 /// `err` (an `invalid_field`) on the field it names, in words with the label;

@@ -61,7 +61,6 @@ pub fn sentence(message: &str) -> String {
     text
 }
 
-
 /// One order line as a page shows it.
 pub struct LineRow {
     pub sku: String,

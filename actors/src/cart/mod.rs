@@ -82,6 +82,11 @@ impl Carts {
         BackgroundTask::spawn("cart re-pricer", move |stop| carts.reprice_on_changes(changes, stop))
     }
 
+    /// How many live carts hold `sku`: the ones a price change re-prices.
+    pub fn holding(&self, sku: &str) -> usize {
+        self.watchers.lock().get(sku).map_or(0, |ids| ids.len())
+    }
+
     /// The registry, for the admin API.
     pub fn registry(&self) -> &Registry<Cart> {
         &self.carts

@@ -6,7 +6,7 @@
 //! before any command is decided.
 
 use super::messages::{ReservationGrant, SkuCommand, SkuOutcome, SkuReply};
-use super::state::{ReserveDecision, SkuEvent, SkuStock, StockLevel};
+use super::state::{Reservation, ReserveDecision, SkuEvent, SkuStock, StockLevel};
 use crate::runtime::{Entity, UnixMillis};
 
 impl SkuStock {
@@ -38,6 +38,15 @@ impl Entity for SkuStock {
     fn handle(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
         let event = match command {
             SkuCommand::Get => None,
+            SkuCommand::Reservations { limit } => {
+                let mut open: Vec<(String, Reservation)> = self
+                    .open_reservations()
+                    .map(|(id, hold)| (id.clone(), hold.clone()))
+                    .collect();
+                open.sort_by_key(|(id, hold)| (hold.expires_at, id.clone()));
+                open.truncate(limit);
+                return Ok(SkuOutcome::Reservations(open));
+            }
             SkuCommand::SetOnHand { on_hand } => Some(self.set_on_hand(on_hand)?),
             SkuCommand::Adjust { delta, reason } => Some(self.adjust(delta, reason)?),
             SkuCommand::Commit { reservation_id } => self.commit(reservation_id)?,

@@ -8,6 +8,8 @@ use crate::runtime::UnixMillis;
 pub enum SkuCommand {
     /// Read the figures.
     Get,
+    /// Read the open reservations, soonest expiry first, at most `limit`.
+    Reservations { limit: usize },
     /// Set `on_hand`.
     SetOnHand { on_hand: u64 },
     /// Move `on_hand` by `delta`, with a reason for the audit trail.
@@ -53,6 +55,8 @@ pub enum SkuOutcome {
     Level(StockLevel),
     /// A reservation was granted (or had been).
     Reserved(ReservationGrant),
+    /// Open reservations `(id, hold)`, soonest expiry first.
+    Reservations(Vec<(String, super::state::Reservation)>),
 }
 
 /// The reply to a [`SkuCommand`].

@@ -52,7 +52,21 @@ impl Inventory {
     async fn level_of(&self, sku: &str, command: SkuCommand) -> Result<StockLevel, InventoryError> {
         match self.call(sku, command).await? {
             SkuOutcome::Level(level) => Ok(level),
-            SkuOutcome::Reserved(_) => unreachable!("only reservations answer with a grant"),
+            SkuOutcome::Reserved(_) | SkuOutcome::Reservations(_) => {
+                unreachable!("only reservations and their listing answer otherwise")
+            }
+        }
+    }
+
+    /// The open reservations of `sku`, soonest expiry first, at most `limit`.
+    pub async fn reservations(
+        &self,
+        sku: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, state::Reservation)>, InventoryError> {
+        match self.call(sku, SkuCommand::Reservations { limit }).await? {
+            SkuOutcome::Reservations(open) => Ok(open),
+            _ => unreachable!("a listing answers with reservations"),
         }
     }
 
@@ -107,7 +121,7 @@ impl Inventory {
             .await?
         {
             SkuOutcome::Reserved(grant) => Ok(grant),
-            SkuOutcome::Level(_) => unreachable!("a reservation answers with a grant"),
+            _ => unreachable!("a reservation answers with a grant"),
         }
     }
 

@@ -115,10 +115,32 @@ pub async fn set_on_hand(
     body: web::Json<SetOnHand>,
 ) -> Result<HttpResponse, ApiError> {
     let sku = sku.into_inner();
-    validate::sku(&sku)?;
-    let on_hand = validate::in_range("on_hand", body.on_hand, 0, MAX_ON_HAND)?;
-    let level = state.inventory.set_on_hand(&sku, on_hand).await?;
+    let level = set_stock(&state, &sku, body.on_hand).await?;
     Ok(level_response(sku, level))
+}
+
+/// Sets `sku`'s on-hand count: the front door of the route and the console.
+pub async fn set_stock(state: &AppState, sku: &str, on_hand: u64) -> Result<StockLevel, ApiError> {
+    validate::sku(sku)?;
+    let on_hand = validate::in_range("on_hand", on_hand, 0, MAX_ON_HAND)?;
+    Ok(state.inventory.set_on_hand(sku, on_hand).await?)
+}
+
+/// Moves `sku`'s on-hand count by `delta` for `reason`: the front door of
+/// the route and the console.
+pub async fn adjust_stock(state: &AppState, sku: &str, delta: i64, reason: String) -> Result<StockLevel, ApiError> {
+    validate::sku(sku)?;
+    if delta == 0 {
+        return Err(ApiError::invalid_field("delta", "delta must not be zero"));
+    }
+    validate::in_range("delta", delta.unsigned_abs(), 1, MAX_ON_HAND).map_err(|_| {
+        ApiError::invalid_field(
+            "delta",
+            format!("delta must be between -{MAX_ON_HAND} and {MAX_ON_HAND}"),
+        )
+    })?;
+    validate::reason(&reason)?;
+    Ok(state.inventory.adjust(sku, delta, reason).await?)
 }
 
 /// Moves a SKU's on-hand count by a signed delta.
@@ -134,19 +156,8 @@ pub async fn adjust(
     body: web::Json<Adjust>,
 ) -> Result<HttpResponse, ApiError> {
     let sku = sku.into_inner();
-    validate::sku(&sku)?;
     let Adjust { delta, reason } = body.into_inner();
-    if delta == 0 {
-        return Err(ApiError::invalid_field("delta", "delta must not be zero"));
-    }
-    validate::in_range("delta", delta.unsigned_abs(), 1, MAX_ON_HAND).map_err(|_| {
-        ApiError::invalid_field(
-            "delta",
-            format!("delta must be between -{MAX_ON_HAND} and {MAX_ON_HAND}"),
-        )
-    })?;
-    validate::reason(&reason)?;
-    let level = state.inventory.adjust(&sku, delta, reason).await?;
+    let level = adjust_stock(&state, &sku, delta, reason).await?;
     Ok(level_response(sku, level))
 }
 

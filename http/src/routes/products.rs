@@ -112,47 +112,47 @@ pub async fn body_of(state: &AppState, view: IndexedProduct) -> ProductBody {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     /// `[A-Za-z0-9._-]{1,64}`, unique; names the stock counter.
-    sku: String,
+    pub sku: String,
     /// 1 to 200 characters.
-    name: String,
+    pub name: String,
     /// Up to 20,000 characters.
     #[serde(default)]
-    description: String,
-    category_id: u64,
+    pub description: String,
+    pub category_id: u64,
     /// Minor units, 0..=10^12.
-    price: u64,
+    pub price: u64,
     /// ISO 4217, e.g. `EUR`.
-    currency: String,
+    pub currency: String,
     /// Up to 50; keys `[a-z0-9_]{1,40}`, values 1 to 200 characters.
     #[serde(default)]
-    attributes: BTreeMap<String, String>,
-    seller_id: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub seller_id: Option<String>,
     /// Up to 20 http(s) URLs.
     #[serde(default)]
-    images: Vec<String>,
+    pub images: Vec<String>,
     /// Default `active`.
-    status: Option<StatusBody>,
+    pub status: Option<StatusBody>,
 }
 
 /// `PATCH /v1/products/{id}`: absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductChange {
-    sku: Option<String>,
-    name: Option<String>,
-    description: Option<String>,
-    category_id: Option<u64>,
-    price: Option<u64>,
-    currency: Option<String>,
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category_id: Option<u64>,
+    pub price: Option<u64>,
+    pub currency: Option<String>,
     /// Replaces all attributes.
-    attributes: Option<BTreeMap<String, String>>,
+    pub attributes: Option<BTreeMap<String, String>>,
     /// null removes the seller.
     #[serde(default, deserialize_with = "crate::patch::present")]
     #[schema(value_type = Option<String>)]
-    seller_id: Option<Option<String>>,
+    pub seller_id: Option<Option<String>>,
     /// Replaces all images.
-    images: Option<Vec<String>>,
-    status: Option<StatusBody>,
+    pub images: Option<Vec<String>>,
+    pub status: Option<StatusBody>,
 }
 
 /// Checks every field a patch sets.
@@ -185,7 +185,8 @@ fn check(patch: &ProductPatch) -> Result<(), ApiError> {
 }
 
 impl ProductChange {
-    fn validated(self) -> Result<ProductPatch, ApiError> {
+    /// Checked and normalized, as the route takes it.
+    pub fn validated(self) -> Result<ProductPatch, ApiError> {
         let patch = ProductPatch {
             sku: self.sku,
             name: self.name.map(|name| name.trim().to_string()),
@@ -204,7 +205,8 @@ impl ProductChange {
 }
 
 impl NewProduct {
-    fn validated(self) -> Result<ProductFields, ApiError> {
+    /// Checked and normalized, as the route takes it.
+    pub fn validated(self) -> Result<ProductFields, ApiError> {
         let fields = ProductFields {
             sku: self.sku,
             name: self.name.trim().to_string(),

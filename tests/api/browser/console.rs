@@ -13,7 +13,7 @@ use crate::notifications::mails;
 use crate::orders::{checkout, checkout_body, guest_cart_with, level};
 
 /// Registers `email` and gives it `role` (through the admin API).
-async fn account(api: &Api, email: &str, role: &str) {
+pub(super) async fn account(api: &Api, email: &str, role: &str) {
     let session = api.register(email).await;
     let id = session["user"]["id"].as_str().unwrap().to_string();
     if role != "customer" {
@@ -29,14 +29,14 @@ async fn account(api: &Api, email: &str, role: &str) {
 }
 
 /// Signs in at the console's form (the browser must end up at `/admin...`).
-async fn sign_in(browser: &Browser, email: &str) {
+pub(super) async fn sign_in(browser: &Browser, email: &str) {
     browser.fill("#email", email).await;
     browser.fill("#password", PASSWORD).await;
     browser.click(".account-form button[type=submit]").await;
 }
 
 /// The console and a browser at `size`, an operator signed in.
-async fn console_in_browser(size: (u32, u32)) -> Option<(TestApp, Browser)> {
+pub(super) async fn console_in_browser(size: (u32, u32)) -> Option<(TestApp, Browser)> {
     if !available() {
         return None;
     }
@@ -55,7 +55,7 @@ async fn console_in_browser(size: (u32, u32)) -> Option<(TestApp, Browser)> {
 }
 
 /// A guest's order of `lines`: its id and order token.
-async fn guest_order(api: &Api, lines: &[(&str, u32)], email: &str, key: &str) -> (String, String) {
+pub(super) async fn guest_order(api: &Api, lines: &[(&str, u32)], email: &str, key: &str) -> (String, String) {
     let cart = guest_cart_with(api, lines).await;
     let placed: serde_json::Value = checkout(api, &cart, Some(key), &checkout_body(email), None)
         .await

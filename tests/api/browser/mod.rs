@@ -10,6 +10,7 @@
 mod accessibility;
 mod accounts;
 mod console;
+mod console_catalog;
 mod journeys;
 mod safety;
 mod shop;

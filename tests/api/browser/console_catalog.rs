@@ -1,0 +1,124 @@
+//! The console's catalog pages in a real browser: a product created (a typo
+//! first), its price changed while a cart holds it (the cart is re-priced and
+//! the page says so), archived; a SKU's stock set and adjusted with a reason
+//! (and refused without one), its open reservations listed.
+
+use serde_json::json;
+
+use super::console::console_in_browser;
+use crate::carts::{add, new_cart};
+use crate::helpers::eventually;
+
+#[actix_web::test]
+async fn an_operator_creates_reprices_and_archives_a_product_and_keeps_its_stock() {
+    let Some((app, browser)) = console_in_browser((1280, 900)).await else {
+        return;
+    };
+    app.api.create_category("Kitchen", "kitchen", None).await;
+
+    browser.goto("/admin/products").await;
+    browser.click("a[href='/admin/products/new']").await;
+    browser.wait_for_text("h1", "New product").await;
+    browser.fill("#sku", "MUG-BLUE").await;
+    browser.fill("#name", "Blue mug").await;
+    browser.fill("#price", "12,5.0.1").await;
+    browser.fill("#attributes", "colour: blue\nmaterial: stoneware").await;
+    browser.click(".product-form button[type=submit]").await;
+    browser.wait_for_text(".error-summary", "Choose a category").await;
+    browser.wait_for_text("#price-error", "Enter an amount").await;
+    assert_eq!(
+        browser.eval("return document.querySelector('#sku').value").await,
+        "MUG-BLUE",
+        "kept"
+    );
+    browser.screenshot("console-09-product-errors").await;
+    browser
+        .eval("const s = document.querySelector('#category_id'); s.value = s.options[1].value; return s.value")
+        .await;
+    browser.fill("#price", "12.50").await;
+    browser.click(".product-form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Created").await;
+    let product = browser.path().await;
+    let product = product
+        .trim_start_matches("/admin/products/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let found = app
+        .api
+        .get(&format!("/v1/products/{product}"))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(found["price"], 1250);
+    assert_eq!(found["attributes"]["material"], "stoneware");
+
+    browser.click(&format!("a[href='/admin/inventory?sku=MUG-BLUE']")).await;
+    browser.wait_for_text("h1", "Stock of MUG-BLUE").await;
+    browser.fill("#on_hand", "10").await;
+    browser
+        .click("form[action='/admin/inventory/MUG-BLUE/set'] button")
+        .await;
+    browser.wait_for_text(".notice", "Stock set").await;
+    browser.fill("#delta", "-2").await;
+    browser
+        .click("form[action='/admin/inventory/MUG-BLUE/adjust'] button")
+        .await;
+    browser.wait_for_text("#reason-error", "Reason").await;
+    browser.fill("#reason", "two broke in the stockroom").await;
+    browser
+        .click("form[action='/admin/inventory/MUG-BLUE/adjust'] button")
+        .await;
+    browser.wait_for_text(".notice", "Stock adjusted").await;
+    let cart = new_cart(&app.api).await["id"].as_str().unwrap().to_string();
+    add(&app.api, &cart, "MUG-BLUE", 3).await;
+    let held = app
+        .api
+        .reserve(
+            "MUG-BLUE",
+            json!({"qty": 2, "ttl_secs": 600, "reservation_id": "hold-for-b2b"}),
+        )
+        .await;
+    assert!(held.status().is_success());
+    browser.goto("/admin/inventory?sku=MUG-BLUE").await;
+    browser.wait_for_text(".levels", "8").await;
+    browser.wait_for_text("main table", "hold-for-b2b").await;
+    let level = app.api.level("MUG-BLUE").await;
+    assert_eq!(
+        (level["on_hand"].as_u64(), level["reserved"].as_u64()),
+        (Some(8), Some(2))
+    );
+    browser.screenshot("console-10-inventory").await;
+
+    browser.goto(&format!("/admin/products/{product}")).await;
+    browser.fill("#price", "9.90").await;
+    browser.click(".product-form button[type=submit]").await;
+    browser
+        .wait_for_text(".notice", "applies to the 1 open cart holding it")
+        .await;
+    eventually(std::time::Duration::from_secs(5), || {
+        let api = app.api.clone();
+        let cart = cart.clone();
+        async move {
+            let body: serde_json::Value = api.get(&format!("/v1/carts/{cart}")).await.json().await.ok()?;
+            (body["total"] == 2_970).then_some(())
+        }
+    })
+    .await;
+
+    browser
+        .click(&format!("a[href='/admin/products/{product}/archive']"))
+        .await;
+    browser.wait_for_text("h1", "Archive Blue mug (MUG-BLUE)?").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Archived").await;
+    browser.screenshot("console-11-product-archived").await;
+    eventually(std::time::Duration::from_secs(5), || {
+        let api = app.api.clone();
+        async move { api.search_ids("q=mug").await.is_empty().then_some(()) }
+    })
+    .await;
+    browser.close().await;
+}
