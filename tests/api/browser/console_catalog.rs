@@ -55,7 +55,7 @@ async fn an_operator_creates_reprices_and_archives_a_product_and_keeps_its_stock
     assert_eq!(found["price"], 1250);
     assert_eq!(found["attributes"]["material"], "stoneware");
 
-    browser.click(&format!("a[href='/admin/inventory?sku=MUG-BLUE']")).await;
+    browser.click("a[href='/admin/inventory?sku=MUG-BLUE']").await;
     browser.wait_for_text("h1", "Stock of MUG-BLUE").await;
     browser.fill("#on_hand", "10").await;
     browser

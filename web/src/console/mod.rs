@@ -8,7 +8,7 @@
 //! - [`home`]: `/admin`, the shop's and the runtime's figures, live;
 //! - [`orders`], [`order`]: `/admin/orders`, the list from the order book;
 //!   one order with its [`timeline`] and the actions its status allows;
-//! - [`products`]: `/admin/products`, search, create, edit, archive;
+//! - [`products`], [`product`]: `/admin/products`, search; create, edit, archive;
 //! - [`inventory`]: `/admin/inventory`, a SKU's stock and reservations, set, adjust;
 //! - [`actors`]: `/admin/actors`, live actors, inspect, restart, fault;
 //! - [`live`]: server-sent events that carry re-rendered page regions.
@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod live;
 pub mod order;
 pub mod orders;
+pub mod product;
 pub mod products;
 pub mod sign_in;
 pub mod timeline;
@@ -172,12 +173,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(order::confirm)
         .service(order::act)
         .service(products::list)
-        .service(products::new_form)
-        .service(products::create)
-        .service(products::confirm_archive)
-        .service(products::archive)
-        .service(products::edit_form)
-        .service(products::update)
+        .service(product::new_form)
+        .service(product::create)
+        .service(product::confirm_archive)
+        .service(product::archive)
+        .service(product::edit_form)
+        .service(product::update)
         .service(inventory::show)
         .service(inventory::change);
 }
