@@ -148,6 +148,7 @@ impl Core {
             orders.start_sweeper(),
             notifier.start(),
             orders.book().start(),
+            accounts.customers().start(),
         ];
         Ok(Core {
             storage,

@@ -35,6 +35,7 @@ pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod promotion;
+pub mod read_model;
 pub mod runtime;
 pub mod search;
 pub mod sku;

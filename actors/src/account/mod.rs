@@ -8,6 +8,7 @@
 //! - [`tokens`]: opaque refresh tokens and random ids;
 //! - [`revocation`]: which sessions' access tokens are refused, from memory;
 //! - [`messages`], `actor`: the `user`, `email` and `session` entities;
+//! - [`customers`]: every account for the console, a read model of the log;
 //! - [`Accounts`]: the front door the HTTP layer and the CLI use.
 //!
 //! An e-mail belongs to a user when its claim names the user *and* the user's
@@ -17,6 +18,7 @@
 
 mod actor;
 pub mod address;
+pub mod customers;
 pub mod messages;
 pub mod password;
 pub mod revocation;
@@ -28,10 +30,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use self::address::{Address, AddressPatch};
+use self::customers::CustomerBook;
 use self::messages::{ClaimCommand, SessionCommand, UserCommand, UserOutcome};
 use self::password::{PasswordError, Passwords};
 use self::revocation::Revocations;
 use self::tokens::RefreshToken;
+use crate::read_model::ReadModel;
 use crate::runtime::{now_millis, ActorDirectory, ActorError, Registry, Runtime, UnixMillis};
 
 pub use self::address::FieldError;
@@ -100,6 +104,8 @@ pub struct Accounts {
     refresh_ttl: Duration,
     /// Sessions whose access tokens are refused.
     revocations: Arc<Revocations>,
+    /// Every account, from the event log.
+    customers: ReadModel<CustomerBook>,
 }
 
 impl Accounts {
@@ -112,7 +118,14 @@ impl Accounts {
             passwords,
             refresh_ttl,
             revocations: Arc::new(Revocations::new(access_ttl)),
+            customers: ReadModel::new(runtime.storage().clone()),
         }
+    }
+
+    /// Every account (the console's list), fed from the event log by the task
+    /// of `customers().start()`.
+    pub fn customers(&self) -> &ReadModel<CustomerBook> {
+        &self.customers
     }
 
     /// The registries, for the admin API and shutdown.

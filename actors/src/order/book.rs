@@ -1,14 +1,16 @@
 //! The order book: every order's summary, newest first, as the console lists
-//! them, derived from the domain event log (DESIGN §10) and rebuilt from it at
-//! start. Pure: [`OrderBook::apply`] takes one order's events as the log holds
-//! them; the follower (`book_follower`) feeds it. Besides the summary, each
-//! order keeps where its events are in the log (a few numbers), so that its
-//! timeline is read from the log when a page asks, not kept in memory.
+//! them, a read model of the domain event log (DESIGN §10, [`crate::read_model`])
+//! rebuilt from it at start. Pure: [`OrderBook::apply`] takes one order's events
+//! as the log holds them. Besides the summary, each order keeps where its
+//! events are in the log (a few numbers), so that its timeline is read from
+//! the log when a page asks ([`timeline`]), not kept in memory.
 
 use rustc_hash::FxHashMap;
 
 use super::state::{OrderEvent, OrderStatus};
+use crate::read_model::{Book, Logged, ReadModel};
 use crate::runtime::UnixMillis;
+use crate::storage::StorageError;
 
 /// One order as the list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,21 +85,28 @@ pub struct OrderBook {
     orders: Vec<OrderSummary>,
     by_id: FxHashMap<String, usize>,
     per_status: FxHashMap<&'static str, usize>,
-    /// The log sequence number the book has read up to (exclusive).
-    next_seq: u64,
+}
+
+impl Book for OrderBook {
+    const KIND: &'static str = "order";
+    const NAME: &'static str = "order book";
+    type Event = OrderEvent;
+
+    fn apply(&mut self, id: &str, first_seq: u64, events: Vec<OrderEvent>) {
+        OrderBook::apply(self, id, first_seq, &events);
+    }
+}
+
+/// Order `id`'s events in log order (empty if the book does not hold it).
+pub async fn timeline(model: &ReadModel<OrderBook>, id: &str) -> Result<Vec<Logged<OrderEvent>>, StorageError> {
+    let starts: Vec<u64> = match model.read().get(id) {
+        Some(order) => order.log_entries.iter().map(|(first_seq, _)| *first_seq).collect(),
+        None => return Ok(Vec::new()),
+    };
+    model.events_at(id, starts).await
 }
 
 impl OrderBook {
-    /// Where the next read of the log starts.
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
-    /// Notes that the log was read up to `end` (exclusive).
-    pub fn read_up_to(&mut self, end: u64) {
-        self.next_seq = self.next_seq.max(end);
-    }
-
     /// Orders in the book.
     pub fn len(&self) -> usize {
         self.orders.len()

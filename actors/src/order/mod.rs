@@ -6,8 +6,8 @@
 //!   listing generations, pure; [`idempotency`]: a checkout key's first answer
 //!   and the request it answered;
 //! - [`messages`], `actor`: the `order` and `order-index` entities;
-//! - [`book`]: every order's summary for the console, pure, fed from the
-//!   event log by `book_feed`;
+//! - [`book`]: every order's summary for the console, pure, a read model of
+//!   the event log;
 //! - [`Orders`], the front door, in files by what they do: `checkout` (a
 //!   checkout and its retries), `saga` (executing steps and recording their
 //!   events), `effects` (the world the saga acts on: the calls to SKUs,
@@ -26,7 +26,6 @@
 
 mod actor;
 pub mod book;
-mod book_feed;
 mod checkout;
 mod effects;
 pub mod errors;
@@ -52,7 +51,7 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-pub use self::book_feed::{OrderBookFeed, TimelineEvent};
+use self::book::OrderBook;
 pub use self::checkout::{order_id, CheckoutRequest, CheckoutResult};
 pub use self::errors::OrdersError;
 use self::idempotency::IdempotencyRecord;
@@ -64,6 +63,7 @@ use crate::account::Accounts;
 use crate::cart::Carts;
 use crate::metrics::OrderMetrics;
 use crate::payment::PaymentGateway;
+use crate::read_model::ReadModel;
 use crate::runtime::{ActorDirectory, Registry, Runtime};
 
 /// The id of the open-order set.
@@ -117,7 +117,7 @@ struct Inner {
     /// Stripe event ids applied.
     seen: Registry<crate::payment::webhook::SeenEvent>,
     /// Every order's summary, from the event log.
-    book: OrderBookFeed,
+    book: ReadModel<OrderBook>,
 }
 
 /// Marks an order as running in this process until dropped.
@@ -159,14 +159,14 @@ impl Orders {
                 metrics,
                 running: Mutex::default(),
                 seen: Registry::new(runtime),
-                book: OrderBookFeed::new(runtime.storage().clone()),
+                book: ReadModel::new(runtime.storage().clone()),
             }),
         }
     }
 
     /// Every order's summary (the console's list), fed from the event log by
     /// the task of `book().start()`.
-    pub fn book(&self) -> &OrderBookFeed {
+    pub fn book(&self) -> &ReadModel<OrderBook> {
         &self.inner.book
     }
 

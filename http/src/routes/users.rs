@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, patch, web, HttpResponse};
 use mercato_actors::account::tokens::is_random_id;
-use mercato_actors::account::Role;
+use mercato_actors::account::{Profile, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -20,8 +20,8 @@ pub struct RoleChange {
     role: Role,
 }
 
-fn user_id(path: web::Path<String>) -> Result<String, ApiError> {
-    let id = path.into_inner();
+fn user_id(id: &str) -> Result<String, ApiError> {
+    let id = id.to_string();
     if !is_random_id(&id) {
         return Err(ApiError::not_found(format!("no user {id}")));
     }
@@ -33,7 +33,7 @@ fn user_id(path: web::Path<String>) -> Result<String, ApiError> {
     params(("id" = String, Path)), responses((status = 200, body = UserBody), (status = 401), (status = 403), (status = 404)))]
 #[get("/users/{id}")]
 pub async fn get_user(_: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = user_id(id)?;
+    let id = user_id(&id)?;
     let profile = state.accounts.profile(&id).await?;
     Ok(HttpResponse::Ok().json(UserBody::new(id, profile)))
 }
@@ -49,8 +49,8 @@ pub async fn set_role(
     id: web::Path<String>,
     body: web::Json<RoleChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = user_id(id)?;
-    let profile = state.accounts.set_role(&id, body.role).await?;
+    let id = id.into_inner();
+    let profile = change_role(&state, &id, body.role).await?;
     Ok(HttpResponse::Ok().json(UserBody::new(id, profile)))
 }
 
@@ -63,6 +63,18 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.accounts.delete(&user_id(id)?).await?;
+    delete_account(&state, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Gives user `id` `role`; it applies to the user's next request. The front
+/// door of the route and the console.
+pub async fn change_role(state: &AppState, id: &str, role: Role) -> Result<Profile, ApiError> {
+    let id = user_id(id)?;
+    Ok(state.accounts.set_role(&id, role).await?)
+}
+
+/// Deletes user `id`: the front door of the route and the console.
+pub async fn delete_account(state: &AppState, id: &str) -> Result<(), ApiError> {
+    Ok(state.accounts.delete(&user_id(id)?).await?)
 }

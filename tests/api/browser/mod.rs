@@ -11,6 +11,7 @@ mod accessibility;
 mod accounts;
 mod console;
 mod console_catalog;
+mod console_customers;
 mod journeys;
 mod safety;
 mod shop;

@@ -10,10 +10,12 @@
 //!   one order with its [`timeline`] and the actions its status allows;
 //! - [`products`], [`product`]: `/admin/products`, search; create, edit, archive;
 //! - [`inventory`]: `/admin/inventory`, a SKU's stock and reservations, set, adjust;
+//! - [`customers`]: `/admin/customers`, search; one account; role and delete (admins);
 //! - [`actors`]: `/admin/actors`, live actors, inspect, restart, fault;
 //! - [`live`]: server-sent events that carry re-rendered page regions.
 
 pub mod actors;
+pub mod customers;
 pub mod home;
 pub mod inventory;
 pub mod live;
@@ -41,6 +43,8 @@ use crate::visitor::Visitor;
 pub struct Staff {
     /// The browser, for its cookies and CSRF token.
     pub visitor: Visitor,
+    /// The account's id.
+    pub user_id: String,
     /// The account's e-mail address.
     pub email: String,
     /// `operator` or `admin`.
@@ -89,7 +93,12 @@ impl FromRequest for Staff {
                 .await
                 .map_err(|err| PageError::from(mercato_http::errors::ApiError::from(err)))?
                 .email;
-            Ok(Staff { visitor, email, role })
+            Ok(Staff {
+                visitor,
+                user_id: user,
+                email,
+                role,
+            })
         })
     }
 }
@@ -180,5 +189,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(product::edit_form)
         .service(product::update)
         .service(inventory::show)
-        .service(inventory::change);
+        .service(inventory::change)
+        .service(customers::list)
+        .service(customers::confirm_delete)
+        .service(customers::show)
+        .service(customers::set_role)
+        .service(customers::delete);
 }

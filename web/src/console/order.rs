@@ -149,10 +149,12 @@ pub async fn show(
     let money = |minor: u64| format_money(minor, &body.currency);
     let book = state.orders.book();
     let timeline = book.catch_up().await;
-    let timeline = timeline.and(book.timeline(&id).await).map_err(|err| {
-        tracing::warn!(order = %id, error = %err, "order timeline not readable");
-        PageError::Unavailable
-    })?;
+    let timeline = timeline
+        .and(mercato_actors::order::book::timeline(book, &id).await)
+        .map_err(|err| {
+            tracing::warn!(order = %id, error = %err, "order timeline not readable");
+            PageError::Unavailable
+        })?;
     let actions = actions_for(body.status);
     let done = query
         .done

@@ -2,7 +2,7 @@
 
 use mercato_actors::money::format_money;
 use mercato_actors::order::state::OrderEvent;
-use mercato_actors::order::TimelineEvent;
+use mercato_actors::read_model::Logged;
 
 use super::actors::when;
 
@@ -69,10 +69,10 @@ pub fn describe(event: &OrderEvent) -> String {
 }
 
 /// The timeline's rows, oldest first.
-pub fn rows(events: &[TimelineEvent]) -> Vec<TimelineRow> {
+pub fn rows(events: &[Logged<OrderEvent>]) -> Vec<TimelineRow> {
     events
         .iter()
-        .map(|TimelineEvent { seq, event }| TimelineRow {
+        .map(|Logged { seq, event }| TimelineRow {
             seq: *seq,
             what: describe(event),
             by: match event {
