@@ -49,7 +49,7 @@ impl Errors {
 }
 
 /// Every field of our forms and its label.
-const LABELS: [(&str, &str); 20] = [
+const LABELS: [(&str, &str); 21] = [
     ("email", "E-mail address"),
     ("password", "Password"),
     ("name", "Full name"),
@@ -70,6 +70,7 @@ const LABELS: [(&str, &str); 20] = [
     ("reason", "Reason"),
     ("on_hand", "Units on hand"),
     ("delta", "Units to add"),
+    ("slug", "Address (slug)"),
 ];
 
 /// `err` (an `invalid_field`) on the field it names, in words with the label;

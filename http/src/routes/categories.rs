@@ -147,13 +147,46 @@ pub async fn create(
     body: web::Json<NewCategory>,
 ) -> Result<HttpResponse, ApiError> {
     let NewCategory { name, slug, parent_id } = body.into_inner();
-    validate::text("name", &name, MAX_NAME_LEN)?;
+    let created = create_category(&state, &name, slug, parent_id).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(CategoryBody::from(created)))
+}
+
+/// Creates a category: the front door of the route and the console.
+pub async fn create_category(
+    state: &AppState,
+    name: &str,
+    slug: String,
+    parent_id: Option<u64>,
+) -> Result<CategoryWithPath, ApiError> {
+    validate::text("name", name, MAX_NAME_LEN)?;
     validate::slug(&slug)?;
-    let created = state
+    Ok(state
         .catalog
         .create_category(name.trim().to_string(), slug, parent_id)
-        .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(CategoryBody::from(created)))
+        .await?)
+}
+
+/// Renames or moves category `id` (`None` leaves a field as it is): the
+/// front door of the route and the console.
+pub async fn change_category(
+    state: &AppState,
+    id: u64,
+    name: Option<String>,
+    slug: Option<String>,
+    parent_id: Option<Option<u64>>,
+) -> Result<CategoryWithPath, ApiError> {
+    if let Some(name) = &name {
+        validate::text("name", name, MAX_NAME_LEN)?;
+    }
+    if let Some(slug) = &slug {
+        validate::slug(slug)?;
+    }
+    let patch = CategoryPatch {
+        name: name.map(|n| n.trim().to_string()),
+        slug,
+        parent_id,
+    };
+    Ok(state.catalog.update_category(id, patch).await?)
 }
 
 /// Renames or moves a category.
@@ -169,18 +202,7 @@ pub async fn update(
     body: web::Json<CategoryChange>,
 ) -> Result<HttpResponse, ApiError> {
     let CategoryChange { name, slug, parent_id } = body.into_inner();
-    if let Some(name) = &name {
-        validate::text("name", name, MAX_NAME_LEN)?;
-    }
-    if let Some(slug) = &slug {
-        validate::slug(slug)?;
-    }
-    let patch = CategoryPatch {
-        name: name.map(|n| n.trim().to_string()),
-        slug,
-        parent_id,
-    };
-    let updated = state.catalog.update_category(id.into_inner(), patch).await?;
+    let updated = change_category(&state, id.into_inner(), name, slug, parent_id).await?;
     Ok(HttpResponse::Ok().json(CategoryBody::from(updated)))
 }
 

@@ -23,9 +23,9 @@ use crate::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ScopeBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    categories: Vec<u64>,
+    pub categories: Vec<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    skus: Vec<String>,
+    pub skus: Vec<String>,
 }
 
 impl ScopeBody {
@@ -72,66 +72,67 @@ fn amount(percent: Option<u8>, amount_off: Option<u64>, currency: Option<String>
 #[serde(deny_unknown_fields)]
 pub struct NewCoupon {
     /// 3–32 of A-Z, 0-9, `_`, `-` (upper-cased).
-    code: String,
+    pub code: String,
     /// Whole percent off, 1..=100 (or give `amount_off` and `currency`).
-    percent: Option<u8>,
+    pub percent: Option<u8>,
     /// Fixed amount off in minor units.
-    amount_off: Option<u64>,
-    currency: Option<String>,
+    pub amount_off: Option<u64>,
+    pub currency: Option<String>,
     #[serde(default)]
-    scope: ScopeBody,
+    pub scope: ScopeBody,
     /// Cart subtotal needed, minor units.
     #[serde(default)]
-    min_subtotal: u64,
+    pub min_subtotal: u64,
     /// Milliseconds since the epoch.
-    starts_at: Option<u64>,
-    ends_at: Option<u64>,
-    max_uses: Option<u64>,
-    max_uses_per_customer: Option<u64>,
+    pub starts_at: Option<u64>,
+    pub ends_at: Option<u64>,
+    pub max_uses: Option<u64>,
+    pub max_uses_per_customer: Option<u64>,
 }
 
 /// `PATCH /v1/admin/coupons/{code}`: absent fields stay, `null` clears.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CouponChange {
-    percent: Option<u8>,
-    amount_off: Option<u64>,
-    currency: Option<String>,
-    scope: Option<ScopeBody>,
-    min_subtotal: Option<u64>,
+    pub percent: Option<u8>,
+    pub amount_off: Option<u64>,
+    pub currency: Option<String>,
+    pub scope: Option<ScopeBody>,
+    pub min_subtotal: Option<u64>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u64>)]
-    starts_at: Option<Option<u64>>,
+    pub starts_at: Option<Option<u64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u64>)]
-    ends_at: Option<Option<u64>>,
+    pub ends_at: Option<Option<u64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u64>)]
-    max_uses: Option<Option<u64>>,
+    pub max_uses: Option<Option<u64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u64>)]
-    max_uses_per_customer: Option<Option<u64>>,
+    pub max_uses_per_customer: Option<Option<u64>>,
 }
 
 /// A coupon.
 #[derive(Serialize, ToSchema)]
 pub struct CouponBody {
-    code: String,
-    percent: Option<u8>,
-    amount_off: Option<u64>,
-    currency: Option<String>,
-    scope: ScopeBody,
-    min_subtotal: u64,
-    starts_at: Option<String>,
-    ends_at: Option<String>,
-    max_uses: Option<u64>,
-    max_uses_per_customer: Option<u64>,
+    pub code: String,
+    pub percent: Option<u8>,
+    pub amount_off: Option<u64>,
+    pub currency: Option<String>,
+    pub scope: ScopeBody,
+    pub min_subtotal: u64,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub max_uses: Option<u64>,
+    pub max_uses_per_customer: Option<u64>,
     /// Uses claimed by orders (an order that does not sell gives its use back).
-    uses: u64,
+    pub uses: u64,
 }
 
 impl CouponBody {
-    fn of(coupon: &Coupon) -> Self {
+    /// A coupon as the API shows it.
+    pub fn of(coupon: &Coupon) -> Self {
         let (percent, amount_off, currency) = match &coupon.amount {
             Amount::Percent(percent) => (Some(*percent), None, None),
             Amount::Fixed { amount, currency } => (None, Some(*amount), Some(currency.clone())),
@@ -157,45 +158,46 @@ impl CouponBody {
 #[serde(deny_unknown_fields)]
 pub struct NewPromotion {
     /// Shown to customers.
-    name: String,
+    pub name: String,
     /// Of every `buy + get` units of `sku`, `get` are free.
-    buy_x_get_y: Option<BuyXGetYBody>,
+    pub buy_x_get_y: Option<BuyXGetYBody>,
     /// The highest tier reached takes its percent off.
-    tiers: Option<Vec<TierBody>>,
-    starts_at: Option<u64>,
-    ends_at: Option<u64>,
+    pub tiers: Option<Vec<TierBody>>,
+    pub starts_at: Option<u64>,
+    pub ends_at: Option<u64>,
 }
 
 /// Buy X get Y.
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyXGetYBody {
-    sku: String,
-    buy: u32,
-    get: u32,
+    pub sku: String,
+    pub buy: u32,
+    pub get: u32,
 }
 
 /// A tier.
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierBody {
-    min_subtotal: u64,
-    percent: u8,
+    pub min_subtotal: u64,
+    pub percent: u8,
 }
 
 /// A promotion.
 #[derive(Serialize, ToSchema)]
 pub struct PromotionBody {
-    id: u64,
-    name: String,
-    buy_x_get_y: Option<BuyXGetYBody>,
-    tiers: Option<Vec<TierBody>>,
-    starts_at: Option<String>,
-    ends_at: Option<String>,
+    pub id: u64,
+    pub name: String,
+    pub buy_x_get_y: Option<BuyXGetYBody>,
+    pub tiers: Option<Vec<TierBody>>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
 }
 
 impl PromotionBody {
-    fn of(promotion: &Promotion) -> Self {
+    /// A promotion as the API shows it.
+    pub fn of(promotion: &Promotion) -> Self {
         let (buy_x_get_y, tiers) = match &promotion.rule {
             PromotionRule::BuyXGetY { sku, buy, get } => (
                 Some(BuyXGetYBody {
@@ -270,7 +272,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<NewCoupon>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    Ok(HttpResponse::Created().json(create_coupon(&state, body.into_inner()).await?))
+}
+
+/// Creates a coupon: the front door of the route and the console.
+pub async fn create_coupon(state: &AppState, body: NewCoupon) -> Result<CouponBody, ApiError> {
     let code = normalize_code(&body.code).map_err(PromotionsError::from)?;
     let coupon = Coupon {
         code: code.clone(),
@@ -287,7 +293,7 @@ pub async fn create(
         uses_by_customer: Default::default(),
     };
     let rules = state.promotions.call(RulesCommand::CreateCoupon(coupon)).await?;
-    Ok(HttpResponse::Created().json(coupon_in(&rules, &code)?))
+    coupon_in(&rules, &code)
 }
 
 /// Changes a coupon.
@@ -302,7 +308,12 @@ pub async fn update(
     body: web::Json<CouponChange>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code_of(code)?;
-    let body = body.into_inner();
+    Ok(HttpResponse::Ok().json(update_coupon(&state, &code, body.into_inner()).await?))
+}
+
+/// Changes coupon `code` (normalized): the front door of the route and the console.
+pub async fn update_coupon(state: &AppState, code: &str, body: CouponChange) -> Result<CouponBody, ApiError> {
+    let code = code.to_string();
     let amount = match (body.percent, body.amount_off, body.currency) {
         (None, None, None) => None,
         (percent, amount_off, currency) => Some(amount(percent, amount_off, currency)?),
@@ -321,7 +332,7 @@ pub async fn update(
         patch,
     };
     let rules = state.promotions.call(command).await?;
-    Ok(HttpResponse::Ok().json(coupon_in(&rules, &code)?))
+    coupon_in(&rules, &code)
 }
 
 /// Deletes a coupon; carts holding its code show `coupon_not_applicable`.
@@ -343,7 +354,11 @@ pub async fn create_promotion(
     state: web::Data<AppState>,
     body: web::Json<NewPromotion>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    Ok(HttpResponse::Created().json(create_promotion_from(&state, body.into_inner()).await?))
+}
+
+/// Creates a promotion: the front door of the route and the console.
+pub async fn create_promotion_from(state: &AppState, body: NewPromotion) -> Result<PromotionBody, ApiError> {
     let rule = match (body.buy_x_get_y, body.tiers) {
         (Some(offer), None) => PromotionRule::BuyXGetY {
             sku: offer.sku,
@@ -377,7 +392,7 @@ pub async fn create_promotion(
         .values()
         .next_back()
         .expect("the promotion just created is in the rules");
-    Ok(HttpResponse::Created().json(PromotionBody::of(created)))
+    Ok(PromotionBody::of(created))
 }
 
 /// Deletes a promotion.

@@ -122,3 +122,97 @@ async fn an_operator_creates_reprices_and_archives_a_product_and_keeps_its_stock
     .await;
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn an_operator_arranges_categories_and_an_admin_runs_coupons_and_promotions() {
+    let Some((app, browser)) = console_in_browser((1280, 900)).await else {
+        return;
+    };
+    let clothing = app.api.create_category("Clothing", "clothing", None).await["id"]
+        .as_u64()
+        .unwrap();
+    let shirts = app.api.create_category("Shirts", "shirts", Some(clothing)).await["id"]
+        .as_u64()
+        .unwrap();
+    app.api
+        .create_product(json!({"sku": "TEE", "name": "Tee", "category_id": shirts, "price": 1_000, "currency": "EUR"}))
+        .await;
+
+    browser.goto("/admin/categories").await;
+    browser.fill("#name", "Shoes").await;
+    browser.fill("#slug", "Shoes!").await;
+    browser.click(".category-form button[type=submit]").await;
+    browser.wait_for_text("#slug-error", "Address (slug)").await;
+    browser.fill("#slug", "shoes").await;
+    browser.click(".category-form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Category created").await;
+    browser.wait_for_text(".category-tree", "Shoes").await;
+
+    // Moving Clothing under its own child is refused in words.
+    browser.goto(&format!("/admin/categories/{clothing}")).await;
+    browser
+        .eval(&format!(
+            "document.querySelector('#parent_id').value = '{shirts}'; return null"
+        ))
+        .await;
+    browser.click(".category-form button[type=submit]").await;
+    browser
+        .wait_for_text("#parent_id-error", "cannot move under itself")
+        .await;
+    // Deleting a category that holds a product is refused in words.
+    browser.goto(&format!("/admin/categories/{shirts}/delete")).await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text(".error-summary", "move or delete them first")
+        .await;
+    browser.goto(&format!("/admin/categories/{shirts}")).await;
+    browser.fill("#name", "T-shirts").await;
+    browser.click(".category-form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Category saved").await;
+    browser.wait_for_text(".category-tree", "T-shirts").await;
+    browser.screenshot("console-13-categories").await;
+    let tree: serde_json::Value = app.api.get("/v1/categories").await.json().await.unwrap();
+    assert!(tree.to_string().contains("T-shirts"), "{tree}");
+
+    // An operator sees the rules but gets no forms.
+    browser.goto("/admin/coupons").await;
+    browser.wait_for_text("main", "Only admins change coupons").await;
+    browser.click("form[action='/admin/logout'] button").await;
+    super::console::account(&app.api, "boss@example.com", "admin").await;
+    browser.goto("/admin/coupons").await;
+    super::console::sign_in(&browser, "boss@example.com").await;
+    browser.wait_for_text("h1", "Coupons and promotions").await;
+    browser.fill("#code", "SPRING").await;
+    browser.fill("#percent", "150").await;
+    browser.click("form[action='/admin/coupons'] button").await;
+    browser.wait_for_text("#percent-error", "from 1 to 100").await;
+    browser.fill("#percent", "15").await;
+    browser.fill("#max_uses", "100").await;
+    browser.click("form[action='/admin/coupons'] button").await;
+    browser.wait_for_text(".notice", "Coupon created").await;
+    browser.wait_for_text(".coupons-table", "15 % off").await;
+    browser.fill("#name", "Big basket").await;
+    browser.fill("#min_subtotal", "100.00").await;
+    browser.fill("#currency", "EUR").await;
+    browser.fill("#tier_percent", "5").await;
+    browser.click("form[action='/admin/promotions'] button").await;
+    browser.wait_for_text(".notice", "Promotion created").await;
+    browser.wait_for_text(".promotions", "Big basket").await;
+    browser.screenshot("console-14-coupons").await;
+
+    let cart = new_cart(&app.api).await["id"].as_str().unwrap().to_string();
+    add(&app.api, &cart, "TEE", 1).await;
+    let applied = app
+        .api
+        .post(&format!("/v1/carts/{cart}/coupons"), json!({"code": "SPRING"}))
+        .await;
+    assert!(applied.status().is_success(), "the new coupon applies");
+    browser.click("form[action='/admin/coupons/SPRING/end'] button").await;
+    browser.wait_for_text(".notice", "Coupon ended").await;
+    let again = app
+        .api
+        .post(&format!("/v1/carts/{cart}/coupons"), json!({"code": "SPRING"}))
+        .await;
+    assert!(again.status().is_client_error(), "an ended coupon no longer applies");
+    browser.close().await;
+}

@@ -9,12 +9,16 @@
 //! - [`orders`], [`order`]: `/admin/orders`, the list from the order book;
 //!   one order with its [`timeline`] and the actions its status allows;
 //! - [`products`], [`product`]: `/admin/products`, search; create, edit, archive;
+//! - [`categories`]: `/admin/categories`, the tree; create, rename, move, delete;
 //! - [`inventory`]: `/admin/inventory`, a SKU's stock and reservations, set, adjust;
+//! - [`coupons`]: `/admin/coupons`, coupons and promotions; create, end (admins);
 //! - [`customers`]: `/admin/customers`, search; one account; role and delete (admins);
 //! - [`actors`]: `/admin/actors`, live actors, inspect, restart, fault;
 //! - [`live`]: server-sent events that carry re-rendered page regions.
 
 pub mod actors;
+pub mod categories;
+pub mod coupons;
 pub mod customers;
 pub mod home;
 pub mod inventory;
@@ -190,6 +194,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(product::update)
         .service(inventory::show)
         .service(inventory::change)
+        .service(categories::list)
+        .service(categories::create)
+        .service(categories::confirm_delete)
+        .service(categories::delete)
+        .service(categories::edit)
+        .service(categories::update)
+        .service(coupons::list)
+        .service(coupons::create)
+        .service(coupons::end)
+        .service(coupons::create_promotion)
+        .service(coupons::end_promotion)
         .service(customers::list)
         .service(customers::confirm_delete)
         .service(customers::show)
