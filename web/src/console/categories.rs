@@ -29,7 +29,7 @@ pub struct TreeRow {
 fn tree(categories: &[Category]) -> Vec<TreeRow> {
     fn visit(categories: &[Category], parent: Option<u64>, depth: usize, out: &mut Vec<TreeRow>) {
         let mut children: Vec<&Category> = categories.iter().filter(|c| c.parent_id == parent).collect();
-        children.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        children.sort_by_key(|category| category.name.to_lowercase());
         for child in children {
             out.push(TreeRow {
                 id: child.id,
