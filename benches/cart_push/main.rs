@@ -235,7 +235,7 @@ impl Server {
         }
         match args.server {
             ServerMode::InProcess => {
-                let server = InProcessServer::start(&args.token, args.durability.durability(), None)?;
+                let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), None, None)?;
                 let addr = server.addr;
                 Ok((Server::InProcess(server), Some(addr)))
             }
@@ -318,7 +318,7 @@ impl Server {
 
 /// `--serve-child`: serves until the parent closes stdin.
 fn serve_child(args: &Args) -> anyhow::Result<()> {
-    let server = InProcessServer::start(&args.token, args.durability.durability(), None)?;
+    let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), None, None)?;
     println!("{}", server.addr);
     let mut rest = Vec::new();
     // Blocks until the parent closes the pipe (or dies).
@@ -817,6 +817,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         addr,
         host: HeaderValue::from_str(&host)?,
         authorization: HeaderValue::from_str(&format!("Bearer {}", args.token))?,
+        cookie: None,
         requests: Vec::new(),
         base_path: base_path.clone(),
     });

@@ -253,7 +253,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             (None, addr, host, base_path)
         }
         None => {
-            let server = InProcessServer::start(&args.token, Durability::Sync, None)?;
+            let (server, _) = InProcessServer::start(&args.token, Durability::Sync, None, None)?;
             let addr = server.addr;
             println!("server        in-process on {addr}, default settings (sync durability, manual gateway)");
             (Some(server), addr, addr.to_string(), String::new())
@@ -263,6 +263,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         addr,
         host: HeaderValue::from_str(&host)?,
         authorization: HeaderValue::from_str(&format!("Bearer {}", args.token))?,
+        cookie: None,
         requests: Vec::new(),
         base_path,
     });

@@ -52,6 +52,9 @@ impl PreparedRequest {
         let headers = request.headers_mut();
         headers.insert(HOST, target.host.clone());
         headers.insert(AUTHORIZATION, target.authorization.clone());
+        if let Some(cookie) = &target.cookie {
+            headers.insert(hyper::header::COOKIE, cookie.clone());
+        }
         if !self.body.is_empty() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
@@ -67,6 +70,8 @@ pub(crate) struct Target {
     pub(crate) host: HeaderValue,
     /// `Authorization` header value.
     pub(crate) authorization: HeaderValue,
+    /// `Cookie` header value (the console's session), if any.
+    pub(crate) cookie: Option<HeaderValue>,
     /// The requests of the scenario; each iteration picks one at random.
     pub(crate) requests: Vec<PreparedRequest>,
     /// Path prefix of the base URL (empty for the root).

@@ -1,7 +1,7 @@
 //! HTTP load generator: reservations or product searches per second, and their
 //! latency, over HTTP.
 //!
-//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search|page-home|page-category|page-search|page-product]
+//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search|page-home|page-category|page-search|page-product|console-orders|console-order|console-products|console-actors] [--orders N]
 //! [--products N] [--connections N] [--duration SECS] [--warmup SECS]
 //! [--durability sync|relaxed] [--token T] [--client-threads N] [--rate R]
 //! [--allow-errors]`
@@ -57,6 +57,7 @@
 //! - `server.rs`: the server started in this process when no `--url` is given.
 
 mod client;
+mod console;
 mod pages;
 mod search;
 mod server;
@@ -107,6 +108,9 @@ struct Args {
     /// Demo products seeded in the in-process server for `search` (ignored otherwise).
     #[arg(long, default_value_t = 100_000)]
     products: usize,
+    /// Guest orders placed in the in-process server for the console scenarios.
+    #[arg(long, default_value_t = 100_000)]
+    orders: usize,
     /// Durability of the in-process server (ignored with `--url`).
     #[arg(long, value_enum, default_value_t = DurabilityArg::Sync)]
     durability: DurabilityArg,
@@ -142,6 +146,14 @@ enum Scenario {
     PageSearch,
     /// Product pages.
     PageProduct,
+    /// The console's order list (pages, a status, an e-mail, an id).
+    ConsoleOrders,
+    /// The console's order pages.
+    ConsoleOrder,
+    /// The console's product list (pages and searches).
+    ConsoleProducts,
+    /// The console's actors page (all, one kind, one id).
+    ConsoleActors,
 }
 
 impl Scenario {
@@ -156,9 +168,20 @@ impl Scenario {
         }
     }
 
+    /// The console page it loads, if it is a console scenario.
+    fn console(self) -> Option<console::ConsolePage> {
+        match self {
+            Scenario::ConsoleOrders => Some(console::ConsolePage::Orders),
+            Scenario::ConsoleOrder => Some(console::ConsolePage::Order),
+            Scenario::ConsoleProducts => Some(console::ConsolePage::Products),
+            Scenario::ConsoleActors => Some(console::ConsolePage::Actors),
+            _ => None,
+        }
+    }
+
     /// Whether the in-process server needs the demo catalog.
     fn needs_catalog(self) -> bool {
-        self == Scenario::Search || self.page().is_some()
+        self == Scenario::Search || self.page().is_some() || self.console().is_some()
     }
 }
 
@@ -214,6 +237,13 @@ fn describe(args: &Args) -> String {
         Scenario::PageCategory => "page-category: GET /c/{slug} over the seed's categories".to_string(),
         Scenario::PageSearch => format!("page-search: GET /search, {} queries", search::QUERIES),
         Scenario::PageProduct => "page-product: GET /p/{id} over the seeded products".to_string(),
+        Scenario::ConsoleOrders => format!(
+            "console-orders: GET /admin/orders (pages, status, e-mail, id) over {} orders",
+            args.orders
+        ),
+        Scenario::ConsoleOrder => format!("console-order: GET /admin/orders/{{id}} over {} orders", args.orders),
+        Scenario::ConsoleProducts => "console-products: GET /admin/products (pages and searches)".to_string(),
+        Scenario::ConsoleActors => "console-actors: GET /admin/actors (all, a kind, an id)".to_string(),
     }
 }
 
@@ -267,10 +297,10 @@ fn print_summary(args: &Args, report: &Report, measured: Duration, success: Stat
 /// Starts or resolves the server, prepares the requests, stocks the SKUs or
 /// probes the queries, runs the connections, prints the summary.
 async fn run(args: Args) -> anyhow::Result<()> {
-    let (server, addr, host, base_path) = match &args.url {
+    let (server, orders, addr, host, base_path) = match &args.url {
         Some(url) => {
             let (addr, host, base_path) = resolve(url).await?;
-            (None, addr, host, base_path)
+            (None, Vec::new(), addr, host, base_path)
         }
         None => {
             let durability = match args.durability {
@@ -278,28 +308,41 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 DurabilityArg::Relaxed => Durability::Relaxed,
             };
             let seed_products = args.scenario.needs_catalog().then_some(args.products);
-            let server = InProcessServer::start(&args.token, durability, seed_products)?;
+            let seed_orders = args.scenario.console().is_some().then_some(args.orders);
+            let (server, orders) = InProcessServer::start(&args.token, durability, seed_products, seed_orders)?;
             let addr = server.addr;
             eprintln!("in-process server on {addr} ({durability:?})");
-            (Some(server), addr, addr.to_string(), String::new())
+            (Some(server), orders, addr, addr.to_string(), String::new())
         }
     };
     let skus = scenario_skus(args.scenario);
     let (requests, success) = match args.scenario {
         Scenario::Hot | Scenario::Spread => (reservation_requests(&base_path, &skus)?, StatusCode::CREATED),
         Scenario::Search => (search::requests(&base_path)?, StatusCode::OK),
+        scenario if scenario.console().is_some() => {
+            if server.is_none() {
+                bail!("the console scenarios seed their own orders: run them without --url");
+            }
+            let page = scenario.console().expect("a console scenario");
+            (console::requests(page, &base_path, &orders)?, StatusCode::OK)
+        }
         page => {
             let page = page.page().expect("the other scenarios are pages");
             (pages::requests(page, &base_path, args.products)?, StatusCode::OK)
         }
     };
-    let target = Arc::new(Target {
+    let mut target = Target {
         addr,
         host: HeaderValue::from_str(&host)?,
         authorization: HeaderValue::from_str(&format!("Bearer {}", args.token))?,
+        cookie: None,
         requests,
         base_path,
-    });
+    };
+    if args.scenario.console().is_some() {
+        target.cookie = Some(HeaderValue::from_str(&console::sign_in(&target).await?)?);
+    }
+    let target = Arc::new(target);
     let connections = args.connections.max(1);
     match args.scenario {
         Scenario::Hot | Scenario::Spread => {

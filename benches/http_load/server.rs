@@ -2,15 +2,21 @@
 //! given: the real `Application` on port 0 over a temporary data directory, with
 //! the default settings and any `MERCATO__*` variables, on its own thread with
 //! its own actix system, dropped when the run ends. For the
-//! `search` scenario it seeds the demo catalog before it reports its address.
+//! `search` and page scenarios it seeds the demo catalog before it reports its
+//! address; for the console scenarios also guest orders and an admin.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use futures_util::future::Either;
+use futures_util::{stream, StreamExt as _, TryStreamExt as _};
+use mercato::core::Core;
 use mercato::settings::{Overrides, Settings};
 use mercato::Application;
+use mercato_actors::account::address::Address;
+use mercato_actors::account::Role;
+use mercato_actors::order::{order_id, CheckoutRequest, CheckoutResult};
 use mercato_actors::storage::Durability;
 use secrecy::SecretString;
 
@@ -36,7 +42,12 @@ pub(crate) struct InProcessServer {
 impl InProcessServer {
     /// Builds the application on its own thread, seeds `seed_products` demo
     /// products if asked, and waits until it is bound and seeded.
-    pub(crate) fn start(token: &str, durability: Durability, seed_products: Option<usize>) -> anyhow::Result<Self> {
+    pub(crate) fn start(
+        token: &str,
+        durability: Durability,
+        seed_products: Option<usize>,
+        seed_orders: Option<usize>,
+    ) -> anyhow::Result<(Self, Vec<String>)> {
         let data_dir = tempfile::tempdir().context("cannot create a temporary data dir")?;
         // The defaults and `MERCATO__SECTION__KEY` variables (e.g.
         // `MERCATO__RUNTIME__ARBITERS=1`), so a run can try other settings.
@@ -63,8 +74,12 @@ impl InProcessServer {
                             started.elapsed().as_secs_f64()
                         );
                     }
+                    let orders = match (seed_orders, seed_products) {
+                        (Some(orders), Some(products)) => place_orders(app.core(), orders, products).await?,
+                        _ => Vec::new(),
+                    };
                     // The receiver waits for this message; if it is gone, so is the run.
-                    let _ = bound.send(app.addr());
+                    let _ = bound.send((app.addr(), orders));
                     let serving = Box::pin(app.run_until_stopped());
                     match futures_util::future::select(serving, stop_rx).await {
                         Either::Left((served, _)) => served,
@@ -74,12 +89,15 @@ impl InProcessServer {
             })
             .context("cannot start the server thread")?;
         match bound_rx.recv() {
-            Ok(addr) => Ok(InProcessServer {
-                addr,
-                stop,
-                thread,
-                _data_dir: data_dir,
-            }),
+            Ok((addr, orders)) => Ok((
+                InProcessServer {
+                    addr,
+                    stop,
+                    thread,
+                    _data_dir: data_dir,
+                },
+                orders,
+            )),
             Err(_) => match thread.join() {
                 Ok(result) => Err(result
                     .err()
@@ -97,4 +115,57 @@ impl InProcessServer {
             .await?
             .map_err(|_| anyhow::anyhow!("the server thread panicked"))?
     }
+}
+
+/// The admin the bench signs in as.
+pub(crate) const ADMIN: (&str, &str) = ("bench-admin@example.com", "bench-admin-password");
+/// Checkouts in flight while seeding.
+const IN_FLIGHT: usize = 64;
+
+/// Places `orders` guest orders of one unit each over the first `products`
+/// demo SKUs and creates the admin; answers the order ids.
+async fn place_orders(core: &Core, orders: usize, products: usize) -> anyhow::Result<Vec<String>> {
+    core.accounts
+        .create(ADMIN.0, ADMIN.1.to_string(), None, Role::Admin)
+        .await
+        .context("cannot create the bench admin")?;
+    let started = Instant::now();
+    let ids: Vec<String> = stream::iter(0..orders)
+        .map(|n| async move {
+            let (cart, _) = core.carts.create(None).await?;
+            let sku = format!("DEMO-{:07}", n % products.max(1));
+            core.carts.add_item(&cart, None, None, &sku, 1).await?;
+            let key = format!("bench-{n}");
+            let id = order_id(&cart, &key);
+            let request = CheckoutRequest {
+                cart_id: cart,
+                caller: None,
+                key,
+                email: format!("buyer{}@example.com", n % 5_000),
+                shipping_address: Address {
+                    name: "Bench Buyer".into(),
+                    line1: "1 Load Street".into(),
+                    line2: None,
+                    city: "Berlin".into(),
+                    region: None,
+                    postal_code: "10115".into(),
+                    country: "DE".into(),
+                    phone: None,
+                },
+                fingerprint: [0; 32],
+            };
+            match core.orders.checkout(request).await? {
+                CheckoutResult::Done { .. } => anyhow::Ok(id),
+                _ => bail!("checkout {n} did not settle"),
+            }
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await?;
+    eprintln!(
+        "placed {} orders in {:.1} s",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ids)
 }
