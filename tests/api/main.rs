@@ -27,6 +27,7 @@ mod notifications;
 mod openapi_doc;
 mod ops;
 mod order_access;
+mod order_audit;
 mod order_crashes;
 mod orders;
 mod power_loss;

@@ -2,7 +2,9 @@
 // each `html` event of the server-sent event stream at data-src. The server
 // renders the region from the same template as the page, so nothing is
 // rendered twice; without JavaScript the page shows the figures it loaded with.
-// EventSource reconnects by itself; data-state tells the page while it does.
+// The server ends each stream after a minute and EventSource connects again
+// (the new request is authorized again); data-state says "stopped" when the
+// server refused to go on (signed out, no longer staff).
 class LiveRegion extends HTMLElement {
   connectedCallback() {
     const src = this.dataset.src;
@@ -14,7 +16,7 @@ class LiveRegion extends HTMLElement {
       this.dataset.updates = String(Number(this.dataset.updates || 0) + 1);
     });
     this.source.addEventListener('error', () => {
-      this.dataset.state = 'reconnecting';
+      this.dataset.state = this.source.readyState === EventSource.CLOSED ? 'stopped' : 'reconnecting';
     });
   }
 

@@ -9,23 +9,34 @@ use crate::runtime::now_millis;
 /// Records a cancellation: before it sold, the order is cancelled (its holds
 /// go back when it is driven next); once it sold, the refund is recorded as
 /// owed, before any of its units come back or its money goes out. An order
-/// whose refund is pending already records nothing. The order is listed again
-/// first; answers the listing's generation.
-pub(super) async fn request_cancel(world: &impl SagaWorld, id: &str, reason: &str) -> Result<u64, OrdersError> {
+/// whose refund is pending already records only `note` (who asked to retry).
+/// `note` goes in the same write as the cancellation, so it is on record only
+/// if the cancellation is. The order is listed again first; answers the
+/// listing's generation.
+pub(super) async fn request_cancel(
+    world: &impl SagaWorld,
+    id: &str,
+    reason: &str,
+    note: Option<OrderEvent>,
+) -> Result<u64, OrdersError> {
     let order = world.get(id).await?;
     let placement = order.placement().ok_or(OrderError::NotFound)?;
     let event = match order.status() {
-        Some(OrderStatus::Confirmed) => OrderEvent::RefundRequested {
+        Some(OrderStatus::Confirmed) => Some(OrderEvent::RefundRequested {
             reason: reason.to_string(),
             restock: (0..placement.lines.len()).collect(),
-        },
-        Some(OrderStatus::RefundPending) => return world.relist(id).await,
-        _ => OrderEvent::Cancelled {
+        }),
+        Some(OrderStatus::RefundPending) => None,
+        _ => Some(OrderEvent::Cancelled {
             reason: reason.to_string(),
-        },
+        }),
     };
+    // One write, all or nothing: a refused cancellation leaves no note.
+    let events: Vec<OrderEvent> = note.into_iter().chain(event).collect();
     let listing = world.relist(id).await?;
-    world.record(id, vec![event]).await?;
+    if !events.is_empty() {
+        world.record(id, events).await?;
+    }
     Ok(listing)
 }
 
@@ -34,7 +45,12 @@ impl Orders {
     /// its stock is released, or its units restocked and its money refunded.
     /// Cancelling an order whose refund is pending tries the refund again at once.
     pub async fn cancel(&self, id: &str, reason: &str) -> Result<OrderState, OrdersError> {
-        let listing = request_cancel(self, id, reason).await?;
+        self.cancel_noted(id, reason, None).await
+    }
+
+    /// [`Orders::cancel`], with who asked recorded in the same write.
+    async fn cancel_noted(&self, id: &str, reason: &str, note: Option<OrderEvent>) -> Result<OrderState, OrdersError> {
+        let listing = request_cancel(self, id, reason, note).await?;
         self.drive_unless_running(id, true, Some(listing)).await
     }
 
@@ -65,9 +81,14 @@ impl Orders {
         tracking: Option<String>,
         by: &str,
     ) -> Result<OrderState, OrdersError> {
+        let retry = to == OrderStatus::Cancelled && self.get(id).await?.status() == Some(OrderStatus::RefundPending);
         let noted = OrderEvent::Noted {
             by: by.to_string(),
-            action: to.name().to_string(),
+            action: if retry {
+                "retry the refund".to_string()
+            } else {
+                to.name().to_string()
+            },
             at: now_millis(),
         };
         match to {
@@ -81,8 +102,7 @@ impl Orders {
             }
             OrderStatus::Delivered => self.record(id, vec![noted, OrderEvent::Delivered]).await,
             OrderStatus::Cancelled | OrderStatus::Refunded => {
-                self.record(id, vec![noted]).await?;
-                self.cancel(id, &format!("cancelled by {by}")).await
+                self.cancel_noted(id, &format!("cancelled by {by}"), Some(noted)).await
             }
             other => {
                 let from = self.get(id).await?.status().map_or("unknown", OrderStatus::name);

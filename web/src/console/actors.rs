@@ -198,11 +198,16 @@ pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<Ac
             (view, Some(problem), StatusCode::NOT_FOUND)
         }
     };
+    // A page for an unknown kind shows every kind, and follows them.
+    let followed = match problem {
+        Some(_) => Vec::new(),
+        None => vec![("kind", query.kind.as_str()), ("id", query.id.as_str())],
+    };
     let page = ActorsPage {
         layout: ConsoleLayout::of(&staff, "actors", "Actors").live(),
         live_src: format!(
             "/admin/actors/live?{}",
-            serde_urlencoded::to_string([("kind", &query.kind), ("id", &query.id)]).unwrap_or_default()
+            serde_urlencoded::to_string(followed).unwrap_or_default()
         ),
         kinds: state.directories.iter().map(|directory| directory.kind()).collect(),
         kind: query.kind,
@@ -215,12 +220,20 @@ pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<Ac
 
 /// `GET /admin/actors/live?kind=&id=`: the list's region as server-sent events.
 #[get("/admin/actors/live")]
-pub async fn live_list(_: Staff, state: web::Data<AppState>, query: web::Query<ActorsQuery>) -> HttpResponse {
+pub async fn live_list(
+    _: Staff,
+    state: web::Data<AppState>,
+    query: web::Query<ActorsQuery>,
+) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
-    live::stream(move || match view(&state.directories, &query) {
-        Ok(view) => ActorsRegion { view }.render().unwrap_or_default(),
-        Err(problem) => problem,
-    })
+    // The kinds are fixed at start: a query valid now stays valid.
+    view(&state.directories, &query).map_err(PageError::NotFound)?;
+    Ok(live::stream(move || {
+        view(&state.directories, &query)
+            .ok()
+            .and_then(|view| ActorsRegion { view }.render().ok())
+            .unwrap_or_default()
+    }))
 }
 
 #[derive(Template)]

@@ -216,7 +216,7 @@ impl World {
                     }
                 }
                 if script.cancel_round == Some(round) {
-                    let cancelled = super::super::operator::request_cancel(self, id, "changed my mind");
+                    let cancelled = super::super::operator::request_cancel(self, id, "changed my mind", None);
                     if let Ok(listing) = cancelled.now_or_never().expect("ready") {
                         self.drive(id, true, Some(listing));
                     }
