@@ -80,6 +80,7 @@ pub fn operator_token(configured: &SecretString, data_dir: &Path) -> anyhow::Res
 fn kept(path: &Path, min_len: usize, make: impl FnOnce() -> anyhow::Result<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
     match std::fs::read(path) {
         Ok(secret) => {
+            keep_private(path)?;
             anyhow::ensure!(
                 secret.len() >= min_len,
                 "{} holds fewer than {min_len} bytes; remove it to make a new one",
@@ -95,6 +96,25 @@ fn kept(path: &Path, min_len: usize, make: impl FnOnce() -> anyhow::Result<Vec<u
         }
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+/// Makes a kept secret readable by its owner only again if a copy or a
+/// restore opened it up, and says so.
+fn keep_private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "a kept secret was readable by others; made it 0600");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot make {} private", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn random_bytes(len: usize) -> anyhow::Result<Vec<u8>> {
@@ -163,6 +183,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt as _;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            operator_token(&empty, dir.path()).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "a token opened up is made private again");
         }
     }
 

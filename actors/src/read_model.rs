@@ -95,7 +95,11 @@ impl<B: Book> ReadModel<B> {
     async fn run(self, mut stop: StopSignal) {
         let mut failures = 0u32;
         loop {
-            let wait = match self.pass().await {
+            let passed = self.pass().await;
+            if passed.is_ok() {
+                failures = 0;
+            }
+            let wait = match passed {
                 Ok(BATCH) => Duration::ZERO,
                 Ok(_) => POLL,
                 Err(err) => {
@@ -106,7 +110,6 @@ impl<B: Book> ReadModel<B> {
                 }
             };
             if wait.is_zero() {
-                failures = 0;
                 tokio::task::yield_now().await;
             } else if !stop.sleep(wait).await {
                 return;
@@ -117,7 +120,15 @@ impl<B: Book> ReadModel<B> {
     /// Reads what the log holds beyond the book now (one batch at most): a
     /// page that follows an action sees it.
     pub async fn catch_up(&self) -> Result<(), StorageError> {
-        self.pass().await.map(drop)
+        // Most pages find nothing new: no lock, no reader, one sled lookup.
+        let storage = self.storage.clone();
+        let last = tokio::task::spawn_blocking(move || storage.last_event_seq())
+            .await
+            .map_err(|err| StorageError::Sled(format!("event log reader failed: {err}")))??;
+        match last {
+            Some(last) if last >= self.position() => self.pass().await.map(drop),
+            _ => Ok(()),
+        }
     }
 
     /// Reads and applies one batch; answers how many entries it read.

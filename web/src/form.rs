@@ -158,3 +158,22 @@ impl AddressForm {
         }
     }
 }
+
+/// Whether the API refused the request itself (a 4xx) rather than failed:
+/// the form is shown again with why.
+pub fn is_client_error(err: &ApiError) -> bool {
+    actix_web::ResponseError::status_code(err).is_client_error()
+}
+
+/// The API's refusal `err` as form errors: a code of `known` (`code`,
+/// field, words) on its field, an `invalid_field` on the field it names,
+/// anything else in the API's words on `fallback`.
+pub fn refusal(err: &ApiError, fallback: &'static str, known: &[(&str, &'static str, &str)]) -> Errors {
+    let mut errors = Errors::default();
+    match known.iter().find(|(code, _, _)| *code == err.code()) {
+        Some((_, field, words)) => errors.add(field, *words),
+        None if err.code() == "invalid_field" => errors.0.push(field_error(err, fallback)),
+        None => errors.add(fallback, sentence(err.message())),
+    }
+    errors
+}

@@ -109,6 +109,11 @@ pub fn gateway_name(gateway: &str) -> String {
     }
 }
 
+/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn when(millis: u64) -> String {
+    utc(&mercato_http::format::rfc3339(millis))
+}
+
 /// An RFC 3339 time of the API as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc(rfc3339: &str) -> String {
     format!("{} UTC", rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " "))

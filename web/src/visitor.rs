@@ -53,6 +53,8 @@ pub struct Visitor {
     pub csrf: String,
     /// The origin of `web.public_url`, when set.
     public_origin: Option<String>,
+    /// The CSRF key, to make a new token when the id changes.
+    csrf_key: [u8; 32],
 }
 
 impl Visitor {
@@ -78,7 +80,17 @@ impl Visitor {
             secure,
             csrf,
             public_origin: state.public_origin.clone(),
+            csrf_key: state.csrf_key,
         }
+    }
+
+    /// Gives the browser a new visitor id, and so a new CSRF token, as its
+    /// privileges change (a console sign-in): a token seen before no longer
+    /// passes.
+    pub fn renew_id(&mut self) {
+        self.id = random_id();
+        self.fresh = true;
+        self.csrf = csrf_token(&self.csrf_key, &self.id);
     }
 
     /// Reads the session cookies: a valid access token signs the visitor in;
@@ -128,6 +140,20 @@ impl Visitor {
             self.cookie(SESSION_COOKIE, access.token),
             self.cookie(REFRESH_COOKIE, signed_in.refresh.token.clone()),
         ])
+    }
+
+    /// Signs out: the session is revoked for its tokens too (also when the
+    /// refresh token was already gone), then forgotten; answers the cookies
+    /// that go out with the response.
+    pub async fn sign_out(&self, state: &AppState) -> Vec<Cookie<'static>> {
+        if let Some(refresh) = &self.refresh_token {
+            if let Err(err) = state.accounts.logout(refresh).await {
+                tracing::info!(error = %err, "sign-out of a session already gone");
+            }
+        }
+        let mut cookies = self.cookies();
+        cookies.extend(self.end_session());
+        cookies
     }
 
     /// Cookies that forget the session.

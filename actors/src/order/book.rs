@@ -43,6 +43,9 @@ pub const STATUSES: [OrderStatus; 12] = [
     OrderStatus::Expired,
 ];
 
+/// How far out of placement order the log may hold two orders.
+const PLACEMENT_SLACK_MS: UnixMillis = 5 * 60 * 1000;
+
 /// Whether an order in `status` sold (counts as an order and as revenue).
 pub fn sold(status: OrderStatus) -> bool {
     matches!(
@@ -163,9 +166,12 @@ impl OrderBook {
         self.by_id.get(id).map(|&index| &self.orders[index])
     }
 
-    /// A page of the orders matching `query`, newest first.
+    /// A page of the orders matching `query`, newest first. The search
+    /// matches an order id (or the 8 or more hex digits it starts with, as
+    /// pages show it) or part of an e-mail address.
     pub fn page(&self, query: &OrderQuery) -> OrderPage {
         let search = query.search.trim().to_lowercase();
+        let id_prefix = search.len() >= 8 && search.chars().all(|c| c.is_ascii_hexdigit());
         let per_page = query.per_page.max(1);
         let skip = query.page.saturating_mul(per_page);
         let mut matching = 0;
@@ -180,7 +186,7 @@ impl OrderBook {
         }
         for order in self.orders.iter().rev() {
             let wanted = query.status.is_none_or(|status| status == order.status)
-                && (search.is_empty() || order.email.contains(&search));
+                && (search.is_empty() || order.email.contains(&search) || (id_prefix && order.id.starts_with(&search)));
             if !wanted {
                 continue;
             }
@@ -195,7 +201,14 @@ impl OrderBook {
     /// Sold orders and their revenue per currency, placed at `since` or later.
     pub fn sales_since(&self, since: UnixMillis) -> Vec<Sales> {
         let mut sales: Vec<Sales> = Vec::new();
-        let recent = self.orders.iter().rev().take_while(|order| order.placed_at >= since);
+        // The log holds orders nearly in placement order: checkouts in flight
+        // together may land in another order, never minutes apart.
+        let recent = self
+            .orders
+            .iter()
+            .rev()
+            .take_while(|order| order.placed_at >= since.saturating_sub(PLACEMENT_SLACK_MS))
+            .filter(|order| order.placed_at >= since);
         for order in recent.filter(|order| sold(order.status)) {
             match sales.iter_mut().find(|sales| sales.currency == order.currency) {
                 Some(sales) => {

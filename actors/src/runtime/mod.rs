@@ -30,7 +30,7 @@ pub use self::background::{BackgroundTask, StopSignal};
 pub use self::entity::{now_millis, Entity, UnixMillis};
 use self::placement::ArbiterPool;
 pub use self::registry::Registry;
-pub use self::supervision::{ActorStatus, RestartCause, RestartRecord, Restarts};
+pub use self::supervision::{ActorStatus, RestartCause, RestartRecord, Restarts, RECENT_RESTARTS};
 use crate::metrics::RuntimeMetrics;
 use crate::storage::{Storage, StorageError};
 

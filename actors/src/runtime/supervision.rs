@@ -92,7 +92,7 @@ pub struct RestartRecord {
 }
 
 /// How many restarts of one kind are remembered.
-const RECENT_RESTARTS: usize = 100;
+pub const RECENT_RESTARTS: usize = 100;
 
 /// The restarts of one kind: counted per cause, the latest remembered.
 #[derive(Clone)]

@@ -266,6 +266,11 @@ impl Storage {
         Ok(out)
     }
 
+    /// The sequence number of the last event in the log, if any.
+    pub fn last_event_seq(&self) -> Result<Option<u64>, StorageError> {
+        last_global_seq(&self.inner.shared.handles()?.db)
+    }
+
     /// Waits for queued writes, then flushes sled: the last step of a shutdown.
     pub async fn shutdown(&self, timeout: Duration) -> Result<(), StorageError> {
         tokio::time::timeout(timeout, self.barrier())

@@ -71,7 +71,8 @@ pub struct ActorAction {
     action: &'static str,
 }
 
-fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDirectory>, ApiError> {
+/// The directory of actor `kind`, or 404.
+pub fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDirectory>, ApiError> {
     state
         .directories
         .iter()

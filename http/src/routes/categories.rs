@@ -213,6 +213,12 @@ pub async fn update(
         (status = 409, description = "`category_not_empty`")))]
 #[delete("/{id}")]
 pub async fn remove(_: Operator, state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
-    state.catalog.delete_category(id.into_inner()).await?;
+    delete_category(&state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes category `id` if it holds no sub-category and no product: the
+/// front door of the route and the console.
+pub async fn delete_category(state: &AppState, id: u64) -> Result<(), ApiError> {
+    Ok(state.catalog.delete_category(id).await?)
 }

@@ -91,7 +91,7 @@ pub struct NewCoupon {
 }
 
 /// `PATCH /v1/admin/coupons/{code}`: absent fields stay, `null` clears.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CouponChange {
     pub percent: Option<u8>,
@@ -311,9 +311,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(update_coupon(&state, &code, body.into_inner()).await?))
 }
 
-/// Changes coupon `code` (normalized): the front door of the route and the console.
+/// Changes coupon `code`: the front door of the route and the console.
 pub async fn update_coupon(state: &AppState, code: &str, body: CouponChange) -> Result<CouponBody, ApiError> {
-    let code = code.to_string();
+    let code = normalize_code(code).map_err(|_| ApiError::not_found(format!("no coupon {code}")))?;
     let amount = match (body.percent, body.amount_off, body.currency) {
         (None, None, None) => None,
         (percent, amount_off, currency) => Some(amount(percent, amount_off, currency)?),
@@ -404,9 +404,12 @@ pub async fn remove_promotion(
     state: web::Data<AppState>,
     id: web::Path<u64>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .promotions
-        .call(RulesCommand::DeletePromotion { id: id.into_inner() })
-        .await?;
+    end_promotion(&state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends (deletes) promotion `id`: the front door of the route and the console.
+pub async fn end_promotion(state: &AppState, id: u64) -> Result<(), ApiError> {
+    state.promotions.call(RulesCommand::DeletePromotion { id }).await?;
+    Ok(())
 }

@@ -135,7 +135,7 @@ pub struct NewProduct {
 }
 
 /// `PATCH /v1/products/{id}`: absent fields stay as they are.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ProductChange {
     pub sku: Option<String>,

@@ -303,7 +303,6 @@ async fn console_pages_fit_1280_and_768_pixels_and_pass_the_audit() {
             "/admin/categories",
             "/admin/inventory?sku=TEE",
             "/admin/customers",
-            "/admin/coupons",
         ] {
             browser.goto(path).await;
             browser.wait_for_text("h1", "").await;

@@ -174,10 +174,13 @@ async fn an_operator_arranges_categories_and_an_admin_runs_coupons_and_promotion
     let tree: serde_json::Value = app.api.get("/v1/categories").await.json().await.unwrap();
     assert!(tree.to_string().contains("T-shirts"), "{tree}");
 
-    // An operator sees the rules but gets no forms.
+    // Coupons are the admins' (as in the API): an operator gets no page and no link.
+    assert!(!browser.text(".console-nav").await.contains("Coupons"));
     browser.goto("/admin/coupons").await;
-    browser.wait_for_text("main", "Only admins change coupons").await;
+    browser.wait_for_text("main", "Only admins manage coupons").await;
+    browser.goto("/admin").await;
     browser.click("form[action='/admin/logout'] button").await;
+    browser.wait_for_text("h1", "Sign in to the console").await;
     super::console::account(&app.api, "boss@example.com", "admin").await;
     browser.goto("/admin/coupons").await;
     super::console::sign_in(&browser, "boss@example.com").await;

@@ -51,6 +51,8 @@ async fn an_admin_changes_a_role_and_deletes_an_account_and_an_operator_cannot()
         .eval("document.querySelector('#role').value = 'operator'; return null")
         .await;
     browser.click(".manage form button").await;
+    browser.wait_for_text("h1", "Make grace@example.com an operator?").await;
+    browser.click("main form button[type=submit]").await;
     browser.wait_for_text(".notice", "Role changed").await;
     browser.wait_for_text(".role-now", "operator").await;
     browser.screenshot("console-12-customer").await;
@@ -69,6 +71,7 @@ async fn an_admin_changes_a_role_and_deletes_an_account_and_an_operator_cannot()
         StatusCode::UNAUTHORIZED
     );
     browser.click("form[action='/admin/logout'] button").await;
+    browser.wait_for_text("h1", "Sign in to the console").await;
 
     // Grace is an operator now: she sees accounts, but no role or delete control.
     browser.goto("/admin/customers").await;

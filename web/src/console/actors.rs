@@ -9,15 +9,16 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
-use mercato_actors::runtime::{now_millis, ActorDirectory, ActorInfo, RestartRecord};
-use mercato_http::routes::actors::{inject_fault, restart_actor};
+use mercato_actors::runtime::{now_millis, ActorDirectory, ActorInfo, RestartRecord, RECENT_RESTARTS};
+use mercato_http::routes::actors::{directory, inject_fault, restart_actor};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{live, Confirm, ConsoleLayout, Staff};
+use super::{live, Confirm, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::CsrfForm;
 use crate::page;
+use crate::view::when;
 use crate::WebState;
 
 /// Rows the list shows at most.
@@ -67,6 +68,8 @@ pub struct KindRow {
     pub kind: &'static str,
     pub live: i64,
     pub restarts_last_hour: usize,
+    /// More restarts than remembered: the count is a floor.
+    pub capped: bool,
 }
 
 /// What the list shows; the page and its live stream render it alike.
@@ -76,11 +79,6 @@ pub struct ActorsView {
     /// Live actors the filter matches (the rows are the first of them).
     pub matching: i64,
     pub restarts: Vec<RestartRow>,
-}
-
-/// `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn when(millis: u64) -> String {
-    crate::view::utc(&mercato_http::format::rfc3339(millis))
 }
 
 /// `id` as one path segment.
@@ -133,6 +131,7 @@ fn view(directories: &[Arc<dyn ActorDirectory>], query: &ActorsQuery) -> Result<
             kind: directory.kind(),
             live: directory.live(),
             restarts_last_hour: records.iter().filter(|record| record.at >= hour_ago).count(),
+            capped: records.len() == RECENT_RESTARTS && records.last().is_some_and(|r| r.at >= hour_ago),
         });
         if chosen.iter().any(|chosen| chosen.kind() == directory.kind()) {
             recent.extend(records.into_iter().map(|record| (directory.kind(), record)));
@@ -249,20 +248,6 @@ struct ActorPage {
     done: Option<&'static str>,
 }
 
-/// The query of an actor's page: what was just done.
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
-fn directory<'a>(state: &'a AppState, kind: &str) -> Result<&'a Arc<dyn ActorDirectory>, PageError> {
-    state
-        .directories
-        .iter()
-        .find(|directory| directory.kind() == kind)
-        .ok_or_else(|| PageError::NotFound(format!("There is no actor kind '{kind}'.")))
-}
-
 /// `GET /admin/actors/{kind}/{id}`: one actor, live, and what may be done to it.
 #[get("/admin/actors/{kind}/{id}")]
 pub async fn show(
@@ -273,7 +258,7 @@ pub async fn show(
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (kind, id) = path.into_inner();
-    let Some((_, state_view)) = directory(&state, &kind)?.inspect(&id) else {
+    let Some((_, state_view)) = directory(&state, &kind).map_err(PageError::from)?.inspect(&id) else {
         return Err(PageError::NotFound(format!(
             "{kind}/{id} is not live now: actors are activated by their first message and passivated when idle."
         )));
@@ -291,9 +276,9 @@ pub async fn show(
         view: view(&state.directories, &filter).map_err(PageError::NotFound)?,
         state_view,
         fault_injection: web_state.fault_injection,
-        done: match query.done.as_deref() {
-            Some("restart") => Some("Restart requested: the actor reloads its state from storage after its back-off."),
-            Some("fault") => Some("Fault armed: the next message to this actor panics, and it restarts."),
+        done: match query.done.as_str() {
+            "restart" => Some("Restart requested: the actor reloads its state from storage after its back-off."),
+            "fault" => Some("Fault armed: the next message to this actor panics, and it restarts."),
             _ => None,
         },
         kind,
@@ -330,17 +315,12 @@ pub async fn confirm(
     let (kind, id, name) = path.into_inner();
     let (button, consequences) = action(&web_state, &name)?;
     let back = format!("/admin/actors/{kind}/{}", encode(&id));
-    let page = Confirm {
-        layout: ConsoleLayout::of(&staff, "actors", format!("{button}: {kind}/{id}")),
-        heading: format!("{button} for {kind}/{id}?"),
-        consequences: consequences.to_string(),
-        action: format!("{back}/{name}"),
+    let page = Confirm::new(&staff, "actors", format!("{button} for {kind}/{id}?"), consequences).form(
+        format!("{back}/{name}"),
         button,
         back,
-        field: None,
-        error: None,
-    };
-    Ok(page::html(StatusCode::OK, &page, staff.visitor.cookies()))
+    );
+    Ok(page.page(&staff, StatusCode::OK))
 }
 
 /// `POST /admin/actors/{kind}/{id}/{action}`.

@@ -7,15 +7,14 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use mercato_actors::catalog::Category;
 use mercato_http::errors::ApiError;
-use mercato_http::routes::categories::{change_category, create_category};
+use mercato_http::routes::categories::{change_category, create_category, delete_category};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{Confirm, ConsoleLayout, Staff};
+use super::{Confirm, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
-use crate::form::{field_error, CsrfForm, Errors};
+use crate::form::{is_client_error, refusal, CsrfForm, Errors};
 use crate::page;
-use crate::view::sentence;
 
 /// One category in the tree, indented by its depth.
 pub struct TreeRow {
@@ -70,19 +69,24 @@ struct CategoriesPage {
 
 /// The API's refusal on the field it concerns.
 fn refused(err: &ApiError) -> Errors {
-    let mut errors = Errors::default();
-    match err.code() {
-        "category_name_taken" => errors.add("name", "Another category has this name."),
-        "slug_taken" => errors.add("slug", "Another category has this address (slug)."),
-        "category_cycle" => errors.add(
-            "parent_id",
-            "A category cannot move under itself or one of its own sub-categories.",
-        ),
-        "category_not_found" => errors.add("parent_id", "That parent category does not exist (any more)."),
-        "invalid_field" => errors.0.push(field_error(err, "name")),
-        _ => errors.add("name", sentence(err.message())),
-    }
-    errors
+    refusal(
+        err,
+        "name",
+        &[
+            ("category_name_taken", "name", "Another category has this name."),
+            ("slug_taken", "slug", "Another category has this address (slug)."),
+            (
+                "category_cycle",
+                "parent_id",
+                "A category cannot move under itself or one of its own sub-categories.",
+            ),
+            (
+                "category_not_found",
+                "parent_id",
+                "That parent category does not exist (any more).",
+            ),
+        ],
+    )
 }
 
 fn render(
@@ -103,13 +107,6 @@ fn render(
         done,
     };
     page::html(status, &view, staff.visitor.cookies())
-}
-
-/// What was just done.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DoneQuery {
-    done: String,
 }
 
 fn done_words(done: &str) -> Option<&'static str> {
@@ -183,11 +180,14 @@ pub async fn create(
     staff.check_form(&req, &form.csrf)?;
     let parent = parent_of(&form)?;
     match create_category(&state, &form.name, form.slug.trim().to_string(), parent).await {
-        Ok(_) => Ok(page::see_other(
-            "/admin/categories?done=created",
-            staff.visitor.cookies(),
-        )),
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => Ok(render(
+        Ok((category, _)) => {
+            tracing::info!(operator = %staff.email, category = category.id, "console created a category");
+            Ok(page::see_other(
+                "/admin/categories?done=created",
+                staff.visitor.cookies(),
+            ))
+        }
+        Err(err) if is_client_error(&err) => Ok(render(
             &staff,
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -221,11 +221,14 @@ pub async fn update(
     )
     .await;
     match changed {
-        Ok(_) => Ok(page::see_other(
-            &format!("/admin/categories/{id}?done=saved"),
-            staff.visitor.cookies(),
-        )),
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => Ok(render(
+        Ok(_) => {
+            tracing::info!(operator = %staff.email, category = id, "console changed a category");
+            Ok(page::see_other(
+                &format!("/admin/categories/{id}?done=saved"),
+                staff.visitor.cookies(),
+            ))
+        }
+        Err(err) if is_client_error(&err) => Ok(render(
             &staff,
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -240,16 +243,15 @@ pub async fn update(
 
 fn delete_confirmation(staff: &Staff, category: &Category, error: Option<String>) -> Confirm {
     let back = format!("/admin/categories/{}", category.id);
-    Confirm {
-        layout: ConsoleLayout::of(staff, "categories", format!("Delete {}", category.name)),
-        heading: format!("Delete the category {}?", category.name),
-        consequences: "Only an empty category can go: one without sub-categories and products.".into(),
-        action: format!("{back}/delete"),
-        button: "Delete",
-        back,
-        field: None,
-        error,
-    }
+    let consequences = "Only an empty category can go: one without sub-categories and products.";
+    Confirm::new(
+        staff,
+        "categories",
+        format!("Delete the category {}?", category.name),
+        consequences,
+    )
+    .form(format!("{back}/delete"), "Delete", back)
+    .error(error)
 }
 
 /// `GET /admin/categories/{id}/delete`: the confirmation step.
@@ -275,11 +277,14 @@ pub async fn delete(
 ) -> Result<HttpResponse, PageError> {
     staff.check_form(&req, &form.csrf)?;
     let (category, _) = state.catalog.category(*id).await.map_err(ApiError::from)?;
-    match state.catalog.delete_category(*id).await.map_err(ApiError::from) {
-        Ok(()) => Ok(page::see_other(
-            "/admin/categories?done=deleted",
-            staff.visitor.cookies(),
-        )),
+    match delete_category(&state, *id).await {
+        Ok(()) => {
+            tracing::info!(operator = %staff.email, category = *id, "console deleted a category");
+            Ok(page::see_other(
+                "/admin/categories?done=deleted",
+                staff.visitor.cookies(),
+            ))
+        }
         Err(err) if err.code() == "category_not_empty" => {
             let words = "It still has sub-categories or products: move or delete them first.".to_string();
             let view = delete_confirmation(&staff, &category, Some(words));

@@ -1,7 +1,6 @@
-//! `/admin/coupons`: coupons (create, change, end) and automatic promotions
-//! (create, end), for admins, as the API allows (`/v1/admin/coupons` is an
-//! admin route); operators see the rules but get no forms. Through the API's
-//! front doors, with its refusals in words.
+//! `/admin/coupons`: coupons (create, end) and automatic promotions (create,
+//! end), for admins only, as in the API (`/v1/admin/coupons` is an admin
+//! route). Through the API's front doors, with its refusals in words.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -18,11 +17,11 @@ use mercato_http::routes::coupons::{
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{ConsoleLayout, Staff};
+use super::{ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
-use crate::form::{field_error, CsrfForm, Errors};
+use crate::form::{is_client_error, refusal, CsrfForm, Errors};
 use crate::page;
-use crate::view::{sentence, utc};
+use crate::view::utc;
 
 /// A coupon as a row.
 pub struct CouponRow {
@@ -125,7 +124,6 @@ struct CouponsPage {
     layout: ConsoleLayout,
     coupons: Vec<CouponRow>,
     promotions: Vec<PromotionRow>,
-    admin: bool,
     coupon: CouponForm,
     promotion: PromotionForm,
     errors: Errors,
@@ -155,20 +153,12 @@ async fn render(
             .values()
             .map(|p| promotion_row(&PromotionBody::of(p)))
             .collect(),
-        admin: staff.role == Role::Admin,
         coupon,
         promotion,
         errors,
         done,
     };
     Ok(page::html(status, &view, staff.visitor.cookies()))
-}
-
-/// What was just done.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DoneQuery {
-    done: String,
 }
 
 /// `GET /admin/coupons`.
@@ -178,6 +168,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, PageError> {
+    admin_only(&staff)?;
     let done = match query.done.as_str() {
         "coupon" => Some("Coupon created."),
         "ended" => Some("Coupon ended: carts holding it no longer get its discount."),
@@ -201,7 +192,7 @@ fn admin_only(staff: &Staff) -> Result<(), PageError> {
     match staff.role {
         Role::Admin => Ok(()),
         _ => Err(PageError::Forbidden(
-            "Only admins change coupons and promotions.".into(),
+            "Only admins manage coupons and promotions.".into(),
         )),
     }
 }
@@ -214,13 +205,11 @@ fn whole(field: &'static str, text: &str, errors: &mut Errors, words: &str) -> O
 }
 
 fn refused(err: &ApiError, fallback: &'static str) -> Errors {
-    let mut errors = Errors::default();
-    match err.code() {
-        "coupon_code_taken" => errors.add("code", "A coupon with this code exists."),
-        "invalid_field" => errors.0.push(field_error(err, fallback)),
-        _ => errors.add(fallback, sentence(err.message())),
-    }
-    errors
+    refusal(
+        err,
+        fallback,
+        &[("coupon_code_taken", "code", "A coupon with this code exists.")],
+    )
 }
 
 /// `POST /admin/coupons`: creates a percent-off coupon.
@@ -265,8 +254,11 @@ pub async fn create(
         .await
         .map_err(|err| (refused(&err, "code"), err));
     match outcome {
-        Ok(_) => Ok(page::see_other("/admin/coupons?done=coupon", staff.visitor.cookies())),
-        Err((errors, err)) if actix_web::ResponseError::status_code(&err).is_client_error() => {
+        Ok(coupon) => {
+            tracing::info!(admin = %staff.email, code = %coupon.code, "console created a coupon");
+            Ok(page::see_other("/admin/coupons?done=coupon", staff.visitor.cookies()))
+        }
+        Err((errors, err)) if is_client_error(&err) => {
             render(
                 &staff,
                 &state,
@@ -294,15 +286,8 @@ pub async fn end(
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
     let change = CouponChange {
-        percent: None,
-        amount_off: None,
-        currency: None,
-        scope: None,
-        min_subtotal: None,
-        starts_at: None,
         ends_at: Some(Some(now_millis())),
-        max_uses: None,
-        max_uses_per_customer: None,
+        ..CouponChange::default()
     };
     update_coupon(&state, &code, change).await?;
     tracing::info!(admin = %staff.email, code = %code, "console ended a coupon");
@@ -357,11 +342,14 @@ pub async fn create_promotion(
         ends_at: None,
     };
     match create_promotion_from(&state, promotion).await {
-        Ok(_) => Ok(page::see_other(
-            "/admin/coupons?done=promotion",
-            staff.visitor.cookies(),
-        )),
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => {
+        Ok(promotion) => {
+            tracing::info!(admin = %staff.email, promotion = promotion.id, "console created a promotion");
+            Ok(page::see_other(
+                "/admin/coupons?done=promotion",
+                staff.visitor.cookies(),
+            ))
+        }
+        Err(err) if is_client_error(&err) => {
             let errors = refused(&err, "name");
             render(
                 &staff,
@@ -389,11 +377,7 @@ pub async fn end_promotion(
 ) -> Result<HttpResponse, PageError> {
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
-    state
-        .promotions
-        .call(RulesCommand::DeletePromotion { id: *id })
-        .await
-        .map_err(ApiError::from)?;
+    mercato_http::routes::coupons::end_promotion(&state, *id).await?;
     tracing::info!(admin = %staff.email, promotion = *id, "console ended a promotion");
     Ok(page::see_other(
         "/admin/coupons?done=promotion-ended",

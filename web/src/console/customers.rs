@@ -13,26 +13,17 @@ use mercato_http::routes::users::{change_role, delete_account};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::actors::when;
 use super::orders::OrderRow;
-use super::{Confirm, ConsoleLayout, Staff};
+use super::paging::{page_number, Pager};
+use super::{Confirm, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::CsrfForm;
 use crate::page;
+use crate::view::when;
 
 const PER_PAGE: usize = 50;
-const ROLES: [(Role, &str); 3] = [
-    (Role::Customer, "customer"),
-    (Role::Operator, "operator"),
-    (Role::Admin, "admin"),
-];
-
-fn role_name(role: Role) -> &'static str {
-    ROLES
-        .iter()
-        .find(|(r, _)| *r == role)
-        .map_or("customer", |(_, name)| name)
-}
+/// An account's orders its page lists (the rest: the orders list by e-mail).
+const ORDERS_SHOWN: usize = 20;
 
 /// One account as a row.
 pub struct CustomerRow {
@@ -47,7 +38,7 @@ pub struct CustomerRow {
 impl From<CustomerSummary> for CustomerRow {
     fn from(account: CustomerSummary) -> Self {
         CustomerRow {
-            role: role_name(account.role),
+            role: account.role.name(),
             since: when(account.created_at),
             name: account.name.unwrap_or_default(),
             id: account.id,
@@ -65,8 +56,8 @@ struct CustomersPage {
     role: String,
     rows: Vec<CustomerRow>,
     matching: usize,
-    previous: Option<String>,
-    next: Option<String>,
+    pager: Pager,
+    problem: Option<String>,
 }
 
 /// The list's query.
@@ -75,7 +66,7 @@ struct CustomersPage {
 pub struct ListQuery {
     q: String,
     role: String,
-    page: Option<usize>,
+    page: String,
 }
 
 fn list_link(query: &ListQuery, page: usize) -> String {
@@ -93,32 +84,35 @@ fn list_link(query: &ListQuery, page: usize) -> String {
 /// `GET /admin/customers?q=&role=&page=`.
 #[get("/admin/customers")]
 pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<ListQuery>) -> HttpResponse {
-    let page = query.page.unwrap_or(1).max(1);
+    let page = page_number(&query.page);
     let model = state.accounts.customers();
     if let Err(err) = model.catch_up().await {
         tracing::warn!(error = %err, "customer list not caught up; it may lag");
     }
-    let role = ROLES
-        .iter()
-        .find(|(_, name)| *name == query.role)
-        .map(|(role, _)| *role);
+    let role = Role::from_name(&query.role);
+    let problem = (!query.role.is_empty() && role.is_none())
+        .then(|| format!("There is no role '{}'; showing every role.", query.role));
     let (found, matching) = model.read().page(&CustomerQuery {
         search: query.q.clone(),
         role,
         page: page - 1,
         per_page: PER_PAGE,
     });
-    let pages = matching.div_ceil(PER_PAGE).max(1);
+    let pager = Pager::new(page, matching, PER_PAGE, usize::MAX, |n| list_link(&query, n));
     let view = CustomersPage {
         layout: ConsoleLayout::of(&staff, "customers", "Customers"),
         rows: found.into_iter().map(CustomerRow::from).collect(),
         matching,
-        previous: (page > 1).then(|| list_link(&query, page - 1)),
-        next: (page < pages).then(|| list_link(&query, page + 1)),
+        pager,
         q: query.q.clone(),
-        role: role.map(role_name).unwrap_or_default().to_string(),
+        role: role.map(Role::name).unwrap_or_default().to_string(),
+        problem,
     };
-    page::html(StatusCode::OK, &view, staff.visitor.cookies())
+    let status = match view.problem {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
+    page::html(status, &view, staff.visitor.cookies())
 }
 
 #[derive(Template)]
@@ -136,13 +130,6 @@ struct CustomerPage {
     /// Whether the viewer may change the role or delete (an admin, not themself).
     may_manage: bool,
     done: Option<&'static str>,
-}
-
-/// What was just done.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DoneQuery {
-    done: String,
 }
 
 /// `GET /admin/customers/{id}`.
@@ -163,6 +150,7 @@ pub async fn show(
         .orders
         .iter()
         .rev()
+        .take(ORDERS_SHOWN)
         .filter_map(|order| book.get(order))
         .map(OrderRow::from)
         .collect();
@@ -173,7 +161,7 @@ pub async fn show(
         email: profile.email,
         name: profile.name.unwrap_or_default(),
         phone: profile.phone.unwrap_or_default(),
-        role: role_name(profile.role),
+        role: profile.role.name(),
         since: when(profile.created_at),
         addresses: profile
             .addresses
@@ -221,17 +209,53 @@ pub async fn set_role(
 ) -> Result<HttpResponse, PageError> {
     staff.check_form(&req, &form.csrf)?;
     may_manage(&staff, &id)?;
-    let role = ROLES
-        .iter()
-        .find(|(_, name)| *name == form.role)
-        .map(|(role, _)| *role)
-        .ok_or_else(|| PageError::BadRequest("There is no such role.".into()))?;
+    let role = Role::from_name(&form.role).ok_or_else(|| PageError::BadRequest("There is no such role.".into()))?;
     change_role(&state, &id, role).await?;
     tracing::info!(admin = %staff.email, user = %id, role = form.role, "console changed a role");
     Ok(page::see_other(
         &format!("/admin/customers/{id}?done=role"),
         staff.visitor.cookies(),
     ))
+}
+
+/// The role asked for.
+#[derive(Deserialize)]
+pub struct RoleQuery {
+    role: String,
+}
+
+/// `GET /admin/customers/{id}/role?role=`: the confirmation step.
+#[get("/admin/customers/{id}/role")]
+pub async fn confirm_role(
+    staff: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<RoleQuery>,
+) -> Result<HttpResponse, PageError> {
+    may_manage(&staff, &id)?;
+    let role = Role::from_name(&query.role).ok_or_else(|| PageError::BadRequest("There is no such role.".into()))?;
+    let profile = state.accounts.profile(&id).await.map_err(ApiError::from)?;
+    let consequences = match role {
+        Role::Admin => "An admin may do everything: manage coupons, change roles and delete accounts.",
+        Role::Operator => "An operator runs orders, the catalog, stock and actors in this console.",
+        Role::Customer => "A customer has no console and no staff API routes.",
+    };
+    let back = format!("/admin/customers/{id}");
+    let heading = format!(
+        "Make {} {} {}?",
+        profile.email,
+        if role == Role::Customer { "a" } else { "an" },
+        role.name()
+    );
+    let view = Confirm::new(
+        &staff,
+        "customers",
+        heading,
+        format!("{consequences} It applies to their next request."),
+    )
+    .form(format!("{back}/role"), "Change the role", back)
+    .hidden("role", role.name().to_string());
+    Ok(view.page(&staff, StatusCode::OK))
 }
 
 /// `GET /admin/customers/{id}/delete`: the confirmation step.
@@ -244,20 +268,18 @@ pub async fn confirm_delete(
     may_manage(&staff, &id)?;
     let profile = state.accounts.profile(&id).await.map_err(ApiError::from)?;
     let back = format!("/admin/customers/{id}");
-    let view = Confirm {
-        layout: ConsoleLayout::of(&staff, "customers", format!("Delete {}", profile.email)),
-        heading: format!("Delete the account {}?", profile.email),
-        consequences: format!(
-            "Its sessions end at once and the e-mail address is free again. Its {} orders stay, as a guest's. This cannot be undone.",
-            profile.orders.len()
-        ),
-        action: format!("{back}/delete"),
-        button: "Delete the account",
-        back,
-        field: None,
-        error: None,
-    };
-    Ok(page::html(StatusCode::OK, &view, staff.visitor.cookies()))
+    let consequences = format!(
+        "Its sessions end at once and the e-mail address is free again. Its {} orders stay, as a guest's. This cannot be undone.",
+        profile.orders.len()
+    );
+    let view = Confirm::new(
+        &staff,
+        "customers",
+        format!("Delete the account {}?", profile.email),
+        consequences,
+    )
+    .form(format!("{back}/delete"), "Delete the account", back);
+    Ok(view.page(&staff, StatusCode::OK))
 }
 
 /// `POST /admin/customers/{id}/delete`.

@@ -9,7 +9,7 @@ use askama::Template;
 use mercato_actors::money::format_money;
 use mercato_actors::order::book::Sales;
 use mercato_actors::order::state::OrderStatus;
-use mercato_actors::runtime::{now_millis, RestartCause};
+use mercato_actors::runtime::{now_millis, RestartCause, RECENT_RESTARTS};
 use mercato_http::AppState;
 
 use super::{live, ConsoleLayout, Staff};
@@ -38,7 +38,7 @@ pub struct SalesRow {
 
 /// Orders that wait for an operator.
 pub struct Waiting {
-    pub to_capture: usize,
+    pub awaiting_payment: usize,
     pub to_ship: usize,
     pub refunds_pending: usize,
 }
@@ -53,6 +53,9 @@ pub struct Figures {
     /// Restarts in the last hour per cause, as `(cause, n)`.
     pub restarts: Vec<(&'static str, usize)>,
     pub restarts_total: usize,
+    /// Whether a kind restarted more often than it remembers: the counts
+    /// are a floor (`mercato_actor_restarts_total` has them all).
+    pub restarts_capped: bool,
     /// `None` when writable; else why not.
     pub storage_failure: Option<String>,
     pub flushes: Flushes,
@@ -117,24 +120,23 @@ pub fn figures(state: &AppState) -> Figures {
         sales_rows(book.sales_since(today)),
         sales_rows(book.sales_since(week)),
         Waiting {
-            to_capture: book.count(OrderStatus::AwaitingPayment),
+            awaiting_payment: book.count(OrderStatus::AwaitingPayment),
             to_ship: book.count(OrderStatus::Confirmed),
             refunds_pending: book.count(OrderStatus::RefundPending),
         },
     );
     drop(book);
     let mut per_cause = [0usize; 3];
+    let mut restarts_capped = false;
     let mut kinds = Vec::new();
     for directory in &state.directories {
         kinds.push(KindCount {
             kind: directory.kind(),
             live: directory.live(),
         });
-        for record in directory
-            .recent_restarts()
-            .iter()
-            .filter(|record| record.at >= hour_ago)
-        {
+        let records = directory.recent_restarts();
+        restarts_capped |= records.len() == RECENT_RESTARTS && records.last().is_some_and(|r| r.at >= hour_ago);
+        for record in records.iter().filter(|record| record.at >= hour_ago) {
             per_cause[record.cause as usize - 1] += 1;
         }
     }
@@ -149,6 +151,7 @@ pub fn figures(state: &AppState) -> Figures {
             .map(|cause| (cause.as_str(), per_cause[*cause as usize - 1]))
             .collect(),
         restarts_total: per_cause.iter().sum(),
+        restarts_capped,
         storage_failure: state.storage.failure(),
         flushes: flushes(&state.prometheus),
     }

@@ -10,12 +10,11 @@ use mercato_http::routes::inventory::{adjust_stock, set_stock};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::actors::when;
 use super::{ConsoleLayout, Staff};
 use crate::error::PageError;
-use crate::form::{field_error, Errors};
+use crate::form::{is_client_error, refusal, Errors};
 use crate::page;
-use crate::view::sentence;
+use crate::view::when;
 
 /// Reservations the page lists at most.
 const RESERVATIONS: usize = 50;
@@ -140,14 +139,19 @@ pub async fn show(
 
 /// The API's refusal on the field it names.
 fn refused(err: &ApiError, fallback: &'static str) -> Errors {
-    let mut errors = Errors::default();
-    match err.code() {
-        "below_reserved" => errors.add(fallback, "That would leave fewer units than are reserved now."),
-        "on_hand_out_of_range" => errors.add(fallback, "That would take the stock below zero."),
-        "invalid_field" => errors.0.push(field_error(err, fallback)),
-        _ => errors.add(fallback, sentence(err.message())),
-    }
-    errors
+    let known = [
+        (
+            "below_reserved",
+            fallback,
+            "That would leave fewer units than are reserved now.",
+        ),
+        (
+            "on_hand_out_of_range",
+            fallback,
+            "That would take the stock below zero.",
+        ),
+    ];
+    refusal(err, fallback, &known)
 }
 
 /// `POST /admin/inventory/{sku}/{action}`: `set` or `adjust`.
@@ -200,7 +204,7 @@ pub async fn change(
                 staff.visitor.cookies(),
             ))
         }
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => {
+        Err(err) if is_client_error(&err) => {
             let errors = refused(&err, field);
             render(
                 &staff,

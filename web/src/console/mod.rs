@@ -18,6 +18,7 @@
 
 pub mod actors;
 pub mod categories;
+mod confirm;
 pub mod coupons;
 pub mod customers;
 pub mod home;
@@ -25,6 +26,7 @@ pub mod inventory;
 pub mod live;
 pub mod order;
 pub mod orders;
+mod paging;
 pub mod product;
 pub mod products;
 pub mod sign_in;
@@ -35,13 +37,14 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use askama::Template;
 use mercato_actors::account::Role;
 use mercato_http::AppState;
 
 use crate::assets::ASSETS;
 use crate::error::PageError;
 use crate::visitor::Visitor;
+
+pub use self::confirm::Confirm;
 
 /// A signed-in operator or admin.
 pub struct Staff {
@@ -142,6 +145,19 @@ impl ConsoleLayout {
         }
     }
 
+    /// The layout of the sign-in page: no navigation, no one signed in.
+    pub fn signed_out(csrf: String) -> Self {
+        ConsoleLayout {
+            title: "Sign in".into(),
+            section: "",
+            css: [ASSETS.css.url(), ASSETS.console_css.url()],
+            scripts: Vec::new(),
+            email: String::new(),
+            role: "",
+            csrf,
+        }
+    }
+
     /// Adds the live-region module (pages with `<live-region>`).
     pub fn live(mut self) -> Self {
         self.scripts.push(ASSETS.live_region.url());
@@ -149,24 +165,11 @@ impl ConsoleLayout {
     }
 }
 
-/// A confirmation step before an action: what it does, and the form that does it.
-#[derive(Template)]
-#[template(path = "console/confirm.html")]
-pub struct Confirm {
-    pub layout: ConsoleLayout,
-    pub heading: String,
-    /// What happens, in words.
-    pub consequences: String,
-    /// Where the form posts.
-    pub action: String,
-    /// The button's label.
-    pub button: &'static str,
-    /// Where "Cancel" goes.
-    pub back: String,
-    /// A required text field (`name`, label), e.g. the tracking number.
-    pub field: Option<(&'static str, &'static str)>,
-    /// What went wrong the last time, if anything.
-    pub error: Option<String>,
+/// Where a page lands after an action: `?done=` names what was done.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    pub done: String,
 }
 
 /// Registers the console's pages.
@@ -207,6 +210,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coupons::end_promotion)
         .service(customers::list)
         .service(customers::confirm_delete)
+        .service(customers::confirm_role)
         .service(customers::show)
         .service(customers::set_role)
         .service(customers::delete);

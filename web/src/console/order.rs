@@ -15,8 +15,9 @@ use mercato_http::AppState;
 use serde::Deserialize;
 
 use super::timeline::{rows, TimelineRow};
-use super::{Confirm, ConsoleLayout, Staff};
+use super::{Confirm, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
+use crate::form::is_client_error;
 use crate::page;
 use crate::view::{address_lines, gateway_name, order_lines, sentence, utc, LineRow};
 
@@ -86,11 +87,14 @@ const RETRY_REFUND: Action = Action {
     tracking: false,
 };
 
-/// The actions an order in `status` allows.
-pub fn actions_for(status: &str) -> Vec<Action> {
+/// The actions an order in `status` allows; a payment is captured by hand
+/// only with the built-in gateway (`manual`): Stripe's own answer pays an
+/// order.
+pub fn actions_for(status: &str, gateway: Option<&str>) -> Vec<Action> {
     match status {
         "pending" => vec![CANCEL],
-        "awaiting_payment" => vec![CAPTURE, CANCEL],
+        "awaiting_payment" if gateway == Some("manual") => vec![CAPTURE, CANCEL],
+        "awaiting_payment" => vec![CANCEL],
         "confirmed" => vec![SHIP, REFUND],
         "shipped" => vec![DELIVER],
         "refund_pending" => vec![RETRY_REFUND],
@@ -122,12 +126,6 @@ struct OrderPage {
     done: Option<String>,
 }
 
-/// The query of an order's page: the action just taken.
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
 fn checked_id(id: &str) -> Result<(), PageError> {
     match is_random_id(id) {
         true => Ok(()),
@@ -155,15 +153,13 @@ pub async fn show(
             tracing::warn!(order = %id, error = %err, "order timeline not readable");
             PageError::Unavailable
         })?;
-    let actions = actions_for(body.status);
-    let done = query
-        .done
-        .as_deref()
-        .and_then(|slug| {
-            [CAPTURE, SHIP, DELIVER, CANCEL, REFUND, RETRY_REFUND]
-                .into_iter()
-                .find(|a| a.slug == slug)
-        })
+    let actions = actions_for(
+        body.status,
+        body.payment.as_ref().map(|payment| payment.gateway.as_str()),
+    );
+    let done = [CAPTURE, SHIP, DELIVER, CANCEL, REFUND, RETRY_REFUND]
+        .into_iter()
+        .find(|action| action.slug == query.done)
         .map(|action| format!("{}. The order is now {}.", action.done, body.status.replace('_', " ")));
     let page = OrderPage {
         layout: ConsoleLayout::of(&staff, "orders", format!("Order {}", &body.id[..8])),
@@ -207,7 +203,10 @@ async fn allowed(state: &AppState, id: &str, slug: &str) -> Result<(Action, Stri
     checked_id(id)?;
     let order = state.orders.get(id).await.map_err(ApiError::from)?;
     let status = order.status().map_or("unknown", |status| status.name());
-    let action = actions_for(status).into_iter().find(|action| action.slug == slug);
+    let gateway = order.payment().map(|(gateway, _)| gateway.as_str());
+    let action = actions_for(status, gateway)
+        .into_iter()
+        .find(|action| action.slug == slug);
     match action {
         Some(action) => Ok((action, status.to_string())),
         None => Err(PageError::NotFound(format!(
@@ -219,15 +218,17 @@ async fn allowed(state: &AppState, id: &str, slug: &str) -> Result<(Action, Stri
 
 fn confirm_page(staff: &Staff, id: &str, action: Action, error: Option<String>) -> Confirm {
     let back = format!("/admin/orders/{id}");
-    Confirm {
-        layout: ConsoleLayout::of(staff, "orders", format!("{}: order {}", action.label, &id[..8])),
-        heading: format!("{} for order {}?", action.label, &id[..8]),
-        consequences: action.consequences.to_string(),
-        action: format!("{back}/{}", action.slug),
-        button: action.label,
-        back,
-        field: action.tracking.then_some(("tracking", "Tracking number")),
-        error,
+    let step = Confirm::new(
+        staff,
+        "orders",
+        format!("{} for order {}?", action.label, &id[..8]),
+        action.consequences,
+    )
+    .form(format!("{back}/{}", action.slug), action.label, back)
+    .error(error);
+    match action.tracking {
+        true => step.field("tracking", "Tracking number"),
+        false => step,
     }
 }
 
@@ -279,7 +280,7 @@ pub async fn act(
             let location = format!("/admin/orders/{id}?done={}", action.slug);
             Ok(page::see_other(&location, staff.visitor.cookies()))
         }
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => {
+        Err(err) if is_client_error(&err) => {
             let status = actix_web::ResponseError::status_code(&err);
             let page = confirm_page(&staff, &id, action, Some(sentence(err.message())));
             Ok(page::html(status, &page, staff.visitor.cookies()))

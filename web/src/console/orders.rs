@@ -10,9 +10,10 @@ use mercato_actors::order::book::{OrderQuery, OrderSummary, STATUSES};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::actors::when;
+use super::paging::{page_number, Pager};
 use super::{ConsoleLayout, Staff};
 use crate::page;
+use crate::view::when;
 
 /// Orders a page shows.
 const PER_PAGE: usize = 50;
@@ -58,7 +59,7 @@ pub struct ListQuery {
     status: String,
     q: String,
     /// 1-based.
-    page: Option<usize>,
+    page: String,
 }
 
 #[derive(Template)]
@@ -71,10 +72,7 @@ struct OrdersPage {
     rows: Vec<OrderRow>,
     matching: usize,
     total: usize,
-    page: usize,
-    pages: usize,
-    previous: Option<String>,
-    next: Option<String>,
+    pager: Pager,
     problem: Option<String>,
 }
 
@@ -95,7 +93,7 @@ pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<Li
     let status = STATUSES.into_iter().find(|status| status.name() == query.status);
     let problem = (!query.status.is_empty() && status.is_none())
         .then(|| format!("There is no order status '{}'; showing every status.", query.status));
-    let page = query.page.unwrap_or(1).max(1);
+    let page = page_number(&query.page);
     if let Err(err) = state.orders.book().catch_up().await {
         tracing::warn!(error = %err, "order book not caught up; the list may lag");
     }
@@ -106,7 +104,7 @@ pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<Li
         page: page - 1,
         per_page: PER_PAGE,
     });
-    let pages = found.matching.div_ceil(PER_PAGE).max(1);
+    let pager = Pager::new(page, found.matching, PER_PAGE, usize::MAX, |n| page_link(&query, n));
     let view = OrdersPage {
         layout: ConsoleLayout::of(&staff, "orders", "Orders"),
         statuses: STATUSES
@@ -120,10 +118,7 @@ pub async fn list(staff: Staff, state: web::Data<AppState>, query: web::Query<Li
         total: book.len(),
         rows: found.orders.iter().map(OrderRow::from).collect(),
         matching: found.matching,
-        page,
-        pages,
-        previous: (page > 1).then(|| page_link(&query, page - 1)),
-        next: (page < pages).then(|| page_link(&query, page + 1)),
+        pager,
         status: status.map(|status| status.name().to_string()).unwrap_or_default(),
         q: query.q.clone(),
         problem,

@@ -16,9 +16,8 @@ use serde::Deserialize;
 
 use super::{Confirm, ConsoleLayout, Staff};
 use crate::error::PageError;
-use crate::form::{field_error, CsrfForm, Errors};
+use crate::form::{is_client_error, refusal, CsrfForm, Errors};
 use crate::page;
-use crate::view::sentence;
 
 /// The product form as posted (and as shown).
 #[derive(Deserialize, Default, Clone)]
@@ -151,14 +150,15 @@ fn render(
 
 /// The API's refusal on the field it names.
 fn refused(err: &ApiError) -> Errors {
-    let mut errors = Errors::default();
-    match err.code() {
-        "sku_taken" => errors.add("sku", "Another product has this SKU."),
-        "category_not_found" => errors.add("category_id", "That category does not exist (any more)."),
-        "invalid_field" => errors.0.push(field_error(err, "name")),
-        _ => errors.add("name", sentence(err.message())),
-    }
-    errors
+    let known = [
+        ("sku_taken", "sku", "Another product has this SKU."),
+        (
+            "category_not_found",
+            "category_id",
+            "That category does not exist (any more).",
+        ),
+    ];
+    refusal(err, "name", &known)
 }
 
 /// `GET /admin/products/new`.
@@ -211,9 +211,7 @@ pub async fn create(
                 staff.visitor.cookies(),
             ))
         }
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => {
-            Ok(render(&staff, &state, unprocessable, None, form, refused(&err), None))
-        }
+        Err(err) if is_client_error(&err) => Ok(render(&staff, &state, unprocessable, None, form, refused(&err), None)),
         Err(err) => Err(err.into()),
     }
 }
@@ -281,9 +279,8 @@ pub async fn update(
         price: Some(price),
         currency: Some(form.currency.trim().to_uppercase()),
         attributes: Some(attributes),
-        seller_id: None,
-        images: None,
         status: Some(status),
+        ..ProductChange::default()
     };
     let updated = match change.validated() {
         Ok(patch) => state.catalog.update_product(id, patch).await.map_err(ApiError::from),
@@ -302,7 +299,7 @@ pub async fn update(
                 staff.visitor.cookies(),
             ))
         }
-        Err(err) if actix_web::ResponseError::status_code(&err).is_client_error() => Ok(render(
+        Err(err) if is_client_error(&err) => Ok(render(
             &staff,
             &state,
             unprocessable,
@@ -324,17 +321,11 @@ pub async fn confirm_archive(
 ) -> Result<HttpResponse, PageError> {
     let product = state.catalog.product(*id).await.map_err(ApiError::from)?.product;
     let back = format!("/admin/products/{}", product.id);
-    let view = Confirm {
-        layout: ConsoleLayout::of(&staff, "products", format!("Archive {}", product.fields.sku)),
-        heading: format!("Archive {} ({})?", product.fields.name, product.fields.sku),
-        consequences: "It stays in orders and history but leaves search and can no longer be bought; carts holding it are told. You can make it active again by editing it.".into(),
-        action: format!("{back}/archive"),
-        button: "Archive",
-        back,
-        field: None,
-        error: None,
-    };
-    Ok(page::html(StatusCode::OK, &view, staff.visitor.cookies()))
+    let heading = format!("Archive {} ({})?", product.fields.name, product.fields.sku);
+    let consequences = "It stays in orders and history but leaves search and can no longer be bought; \
+        carts holding it are told. You can make it active again by editing it.";
+    let view = Confirm::new(&staff, "products", heading, consequences).form(format!("{back}/archive"), "Archive", back);
+    Ok(view.page(&staff, StatusCode::OK))
 }
 
 /// `POST /admin/products/{id}/archive`.
@@ -348,16 +339,8 @@ pub async fn archive(
 ) -> Result<HttpResponse, PageError> {
     staff.check_form(&req, &form.csrf)?;
     let change = ProductChange {
-        sku: None,
-        name: None,
-        description: None,
-        category_id: None,
-        price: None,
-        currency: None,
-        attributes: None,
-        seller_id: None,
-        images: None,
         status: Some(StatusBody::Archived),
+        ..ProductChange::default()
     };
     state
         .catalog

@@ -9,11 +9,13 @@ use mercato_http::routes::search::search_page;
 use mercato_http::AppState;
 use serde::Deserialize;
 
+use super::paging::{page_number, Pager};
 use super::{ConsoleLayout, Staff};
 use crate::error::PageError;
 use crate::page;
 
 const PER_PAGE: usize = 50;
+const MAX_PAGES: usize = 1_000;
 
 /// One product as a row.
 pub struct ProductRow {
@@ -32,9 +34,7 @@ struct ProductsPage {
     q: String,
     rows: Vec<ProductRow>,
     total: u64,
-    page: usize,
-    previous: Option<String>,
-    next: Option<String>,
+    pager: Pager,
 }
 
 /// The list's query.
@@ -42,7 +42,7 @@ struct ProductsPage {
 #[serde(default)]
 pub struct ListQuery {
     q: String,
-    page: Option<usize>,
+    page: String,
 }
 
 fn category_name(state: &AppState, id: u64) -> String {
@@ -66,7 +66,8 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = query.page.unwrap_or(1).clamp(1, 1_000);
+    // Past page 1,000 a search is the way (and the index pages no deeper).
+    let page = page_number(&query.page).min(MAX_PAGES);
     let mut pairs = vec![
         ("page".to_string(), page.to_string()),
         ("per_page".to_string(), PER_PAGE.to_string()),
@@ -76,7 +77,9 @@ pub async fn list(
         q => pairs.push(("q".into(), q.to_string())),
     }
     let found = search_page(&state, pairs).await?;
-    let pages = (found.total as usize).div_ceil(PER_PAGE).max(1);
+    let pager = Pager::new(page, found.total as usize, PER_PAGE, MAX_PAGES, |n| {
+        list_link(&query.q, n)
+    });
     let view = ProductsPage {
         layout: ConsoleLayout::of(&staff, "products", "Products"),
         rows: found
@@ -92,9 +95,7 @@ pub async fn list(
             })
             .collect(),
         total: found.total,
-        page,
-        previous: (page > 1).then(|| list_link(&query.q, page - 1)),
-        next: (page < pages).then(|| list_link(&query.q, page + 1)),
+        pager,
         q: query.q.clone(),
     };
     Ok(page::html(StatusCode::OK, &view, staff.visitor.cookies()))

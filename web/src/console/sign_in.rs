@@ -12,9 +12,9 @@ use mercato_http::routes::auth::check_password;
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use crate::assets::ASSETS;
+use super::ConsoleLayout;
 use crate::error::PageError;
-use crate::form::{CsrfForm, Errors};
+use crate::form::{is_client_error, CsrfForm, Errors};
 use crate::page;
 use crate::view::sentence;
 use crate::visitor::Visitor;
@@ -33,8 +33,7 @@ pub struct SignInForm {
 #[derive(Template)]
 #[template(path = "console/login.html")]
 struct SignInPage {
-    css: [String; 2],
-    csrf: String,
+    layout: ConsoleLayout,
     email: String,
     next: String,
     errors: Errors,
@@ -52,8 +51,7 @@ fn console_path(next: &str) -> &str {
 
 fn render(visitor: &Visitor, status: StatusCode, form: SignInForm, errors: Errors) -> HttpResponse {
     let page = SignInPage {
-        css: [ASSETS.css.url(), ASSETS.console_css.url()],
-        csrf: visitor.csrf.clone(),
+        layout: ConsoleLayout::signed_out(visitor.csrf.clone()),
         email: form.email,
         next: form.next,
         errors,
@@ -82,7 +80,7 @@ pub async fn sign_in_form(visitor: Visitor, query: web::Query<NextQuery>) -> Htt
 pub async fn log_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    visitor: Visitor,
+    mut visitor: Visitor,
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
@@ -101,6 +99,13 @@ pub async fn log_in(
                 "This is a customer account. The console is for operators and admins.",
             ),
             Ok((user_id, profile)) => {
+                // The shop session this browser had ends; the console's is new.
+                if let Some(previous) = visitor.refresh_token.take() {
+                    if let Err(err) = state.accounts.logout(&previous).await {
+                        tracing::info!(error = %err, "a previous session was already gone");
+                    }
+                }
+                visitor.renew_id();
                 let session = state.accounts.start_session(user_id, profile).await;
                 let session = session.map_err(|err| PageError::from(mercato_http::errors::ApiError::from(err)))?;
                 let mut cookies = visitor.cookies();
@@ -110,9 +115,7 @@ pub async fn log_in(
             Err(err) => match err.code() {
                 "invalid_credentials" => errors.add("email", "The e-mail address or the password is not right."),
                 "rate_limited" => errors.add("email", "Too many attempts. Wait a minute, then try again."),
-                _ if actix_web::ResponseError::status_code(&err).is_client_error() => {
-                    errors.add("email", sentence(err.message()))
-                }
+                _ if is_client_error(&err) => errors.add("email", sentence(err.message())),
                 _ => return Err(PageError::from(err)),
             },
         }
@@ -129,14 +132,7 @@ pub async fn log_out(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    if let Some(refresh) = &visitor.refresh_token {
-        if let Err(err) = state.accounts.logout(refresh).await {
-            tracing::info!(error = %err, "console sign-out of a session already gone");
-        }
-    }
-    let mut cookies = visitor.cookies();
-    cookies.extend(visitor.end_session());
-    Ok(page::see_other("/admin/login", cookies))
+    Ok(page::see_other("/admin/login", visitor.sign_out(&state).await))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use mercato_actors::money::format_money;
 use mercato_actors::order::state::OrderEvent;
 use mercato_actors::read_model::Logged;
 
-use super::actors::when;
+use crate::view::when;
 
 /// One line of the timeline.
 pub struct TimelineRow {

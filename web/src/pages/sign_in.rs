@@ -12,7 +12,7 @@ use mercato_http::AppState;
 use serde::Deserialize;
 
 use crate::error::PageError;
-use crate::form::{field_error, CsrfForm, Errors};
+use crate::form::{field_error, is_client_error, CsrfForm, Errors};
 use crate::page::{self, Layout};
 use crate::view::sentence;
 use crate::visitor::Visitor;
@@ -141,11 +141,6 @@ fn refusal(err: &ApiError) -> Errors {
     errors
 }
 
-/// Whether the API refused the request itself (a 4xx) rather than failed.
-fn is_client_error(err: &ApiError) -> bool {
-    actix_web::ResponseError::status_code(err).is_client_error()
-}
-
 /// The errors of `form` before anything is asked: an empty e-mail or password.
 fn required(form: &AccountForm, empty_password: &str) -> Errors {
     let mut errors = Errors::default();
@@ -228,14 +223,7 @@ pub async fn logout(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     visitor.check_form(&req, &form.csrf)?;
-    if let Some(refresh) = &visitor.refresh_token {
-        if let Err(err) = state.accounts.logout(refresh).await {
-            tracing::info!(error = %err, "storefront sign-out of a session already gone");
-        }
-    }
-    let mut cookies = visitor.cookies();
-    cookies.extend(visitor.end_session());
-    Ok(page::see_other("/", cookies))
+    Ok(page::see_other("/", visitor.sign_out(&state).await))
 }
 
 #[cfg(test)]
