@@ -87,6 +87,8 @@ pub struct Sales {
 pub struct OrderBook {
     orders: Vec<OrderSummary>,
     by_id: FxHashMap<String, usize>,
+    /// Each e-mail address's orders, in log order.
+    by_email: FxHashMap<String, Vec<usize>>,
     per_status: FxHashMap<&'static str, usize>,
 }
 
@@ -142,6 +144,10 @@ impl OrderBook {
                 });
                 *self.per_status.entry(OrderStatus::Pending.name()).or_default() += 1;
                 self.by_id.insert(id.to_string(), self.orders.len() - 1);
+                self.by_email
+                    .entry(placement.email.to_lowercase())
+                    .or_default()
+                    .push(self.orders.len() - 1);
                 self.orders.len() - 1
             }
             // Events of an order whose placement the log does not hold: none
@@ -184,17 +190,31 @@ impl OrderBook {
                 };
             }
         }
-        for order in self.orders.iter().rev() {
-            let wanted = query.status.is_none_or(|status| status == order.status)
-                && (search.is_empty() || order.email.contains(&search) || (id_prefix && order.id.starts_with(&search)));
-            if !wanted {
-                continue;
-            }
+        let wanted = |order: &&OrderSummary| {
+            query.status.is_none_or(|status| status == order.status)
+                && (search.is_empty() || order.email.contains(&search) || (id_prefix && order.id.starts_with(&search)))
+        };
+        // Newest first: an address's own orders when the search is one, else all.
+        let candidates: Box<dyn Iterator<Item = &OrderSummary>> = match self.by_email.get(&search) {
+            Some(indexes) => Box::new(indexes.iter().rev().map(|&index| &self.orders[index])),
+            None => Box::new(self.orders.iter().rev()),
+        };
+        // Without a search the count is known, and the walk stops at the page.
+        let known = match (search.is_empty(), query.status) {
+            (true, None) => Some(self.orders.len()),
+            (true, Some(status)) => Some(self.count(status)),
+            (false, _) => None,
+        };
+        for order in candidates.filter(wanted) {
             if matching >= skip && orders.len() < per_page {
                 orders.push(order.clone());
             }
             matching += 1;
+            if known.is_some() && orders.len() == per_page {
+                break;
+            }
         }
+        let matching = known.unwrap_or(matching);
         OrderPage { orders, matching }
     }
 

@@ -194,6 +194,13 @@ async fn an_operator_arranges_categories_and_an_admin_runs_coupons_and_promotion
     browser.click("form[action='/admin/coupons'] button").await;
     browser.wait_for_text(".notice", "Coupon created").await;
     browser.wait_for_text(".coupons-table", "15 % off").await;
+    browser.click("a[href='/admin/coupons/SPRING']").await;
+    browser.wait_for_text("h1", "Coupon SPRING").await;
+    browser.fill("#percent", "20").await;
+    browser.fill("#max_uses", "").await;
+    browser.click(".coupon-form button").await;
+    browser.wait_for_text(".notice", "Coupon changed").await;
+    browser.wait_for_text(".coupons-table", "20 % off").await;
     browser.fill("#name", "Big basket").await;
     browser.fill("#min_subtotal", "100.00").await;
     browser.fill("#currency", "EUR").await;

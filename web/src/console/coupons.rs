@@ -1,5 +1,5 @@
-//! `/admin/coupons`: coupons (create, end) and automatic promotions (create,
-//! end), for admins only, as in the API (`/v1/admin/coupons` is an admin
+//! `/admin/coupons`: coupons (create, end; [`super::coupon`] changes one) and
+//! automatic promotions (create, end), for admins only, as in the API (`/v1/admin/coupons` is an admin
 //! route). Through the API's front doors, with its refusals in words.
 
 use actix_web::http::StatusCode;
@@ -171,6 +171,7 @@ pub async fn list(
     admin_only(&staff)?;
     let done = match query.done.as_str() {
         "coupon" => Some("Coupon created."),
+        "changed" => Some("Coupon changed; carts holding it are priced with it from now on."),
         "ended" => Some("Coupon ended: carts holding it no longer get its discount."),
         "promotion" => Some("Promotion created; carts are priced with it from now on."),
         "promotion-ended" => Some("Promotion ended."),
@@ -188,7 +189,7 @@ pub async fn list(
     .await
 }
 
-fn admin_only(staff: &Staff) -> Result<(), PageError> {
+pub(super) fn admin_only(staff: &Staff) -> Result<(), PageError> {
     match staff.role {
         Role::Admin => Ok(()),
         _ => Err(PageError::Forbidden(
@@ -197,14 +198,14 @@ fn admin_only(staff: &Staff) -> Result<(), PageError> {
     }
 }
 
-fn whole(field: &'static str, text: &str, errors: &mut Errors, words: &str) -> Option<u64> {
+pub(super) fn whole(field: &'static str, text: &str, errors: &mut Errors, words: &str) -> Option<u64> {
     match text.trim() {
         "" => None,
         text => text.parse().map_err(|_| errors.add(field, words.to_string())).ok(),
     }
 }
 
-fn refused(err: &ApiError, fallback: &'static str) -> Errors {
+pub(super) fn refused(err: &ApiError, fallback: &'static str) -> Errors {
     refusal(
         err,
         fallback,

@@ -19,6 +19,7 @@
 pub mod actors;
 pub mod categories;
 mod confirm;
+pub mod coupon;
 pub mod coupons;
 pub mod customers;
 pub mod home;
@@ -206,6 +207,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coupons::list)
         .service(coupons::create)
         .service(coupons::end)
+        .service(coupon::edit)
+        .service(coupon::update)
         .service(coupons::create_promotion)
         .service(coupons::end_promotion)
         .service(customers::list)
