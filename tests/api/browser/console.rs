@@ -315,6 +315,32 @@ async fn console_pages_fit_1280_and_768_pixels_and_pass_the_audit() {
             browser.screenshot(&format!("console-{width}-{name}")).await;
             assert_eq!(problems, json!([]), "{path} at {width} px: {problems}");
         }
+        // The admins' pages: the operator is made an admin (from the next request on).
+        let session = app.api.login("op@example.com", PASSWORD).await;
+        let user = session.json::<serde_json::Value>().await.unwrap()["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let promoted = app
+            .api
+            .admin(
+                Method::PATCH,
+                &format!("/v1/admin/users/{user}"),
+                Some(json!({"role": "admin"})),
+            )
+            .await;
+        assert_eq!(promoted.status(), StatusCode::OK);
+        let coupon = json!({"code": "A-VERY-LONG-COUPON-CODE-12345", "percent": 10});
+        let created = app.api.admin(Method::POST, "/v1/admin/coupons", Some(coupon)).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        for path in ["/admin/coupons".to_string(), format!("/admin/customers/{user}")] {
+            browser.goto(&path).await;
+            browser.wait_for_text("h1", "").await;
+            let problems = browser.eval(AUDIT).await;
+            let name = path.trim_start_matches('/').replace('/', "-").replace(&user, "one");
+            browser.screenshot(&format!("console-{width}-{name}")).await;
+            assert_eq!(problems, json!([]), "{path} at {width} px: {problems}");
+        }
         browser.goto("/admin/login").await;
         browser.wait_for_text("h1", "").await;
         assert_eq!(browser.eval(AUDIT).await, json!([]), "login at {width} px");
