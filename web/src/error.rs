@@ -56,6 +56,26 @@ struct ErrorPage {
     message: String,
 }
 
+impl PageError {
+    /// The heading and the sentence a page shows for it.
+    pub fn words(&self) -> (&'static str, String) {
+        match self {
+            PageError::NotFound(message) => ("Page not found", message.clone()),
+            PageError::Forbidden(message) => ("Not allowed", message.clone()),
+            PageError::SignIn(_) => ("Sign in", "Sign in to the console first.".into()),
+            PageError::BadRequest(message) => ("That request could not be understood", message.clone()),
+            PageError::Unavailable => (
+                "Busy for a moment",
+                "The shop is catching its breath. Please try again in a few seconds.".into(),
+            ),
+            PageError::Internal => (
+                "Something went wrong",
+                "Sorry, this page failed. It has been logged; please try again.".into(),
+            ),
+        }
+    }
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -73,20 +93,7 @@ impl ResponseError for PageError {
             let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
             return page::see_other(&format!("/admin/login?{query}"), Vec::new());
         }
-        let (heading, message) = match self {
-            PageError::NotFound(message) => ("Page not found", message.clone()),
-            PageError::Forbidden(message) => ("Not allowed", message.clone()),
-            PageError::SignIn(_) => ("Sign in", "Sign in to the console first.".into()),
-            PageError::BadRequest(message) => ("That request could not be understood", message.clone()),
-            PageError::Unavailable => (
-                "Busy for a moment",
-                "The shop is catching its breath. Please try again in a few seconds.".into(),
-            ),
-            PageError::Internal => (
-                "Something went wrong",
-                "Sorry, this page failed. It has been logged; please try again.".into(),
-            ),
-        };
+        let (heading, message) = self.words();
         let page = ErrorPage {
             layout: Layout::bare(heading),
             heading,

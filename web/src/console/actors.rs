@@ -14,7 +14,7 @@ use mercato_http::routes::actors::{directory, inject_fault, restart_actor};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{live, Confirm, ConsoleLayout, DoneQuery, Staff};
+use super::{live, Confirm, ConsoleError, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::CsrfForm;
 use crate::page;
@@ -223,7 +223,7 @@ pub async fn live_list(
     _: Staff,
     state: web::Data<AppState>,
     query: web::Query<ActorsQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let query = query.into_inner();
     // The kinds are fixed at start: a query valid now stays valid.
     view(&state.directories, &query).map_err(PageError::NotFound)?;
@@ -256,12 +256,13 @@ pub async fn show(
     web_state: web::Data<WebState>,
     path: web::Path<(String, String)>,
     query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (kind, id) = path.into_inner();
     let Some((_, state_view)) = directory(&state, &kind).map_err(PageError::from)?.inspect(&id) else {
         return Err(PageError::NotFound(format!(
             "{kind}/{id} is not live now: actors are activated by their first message and passivated when idle."
-        )));
+        ))
+        .into());
     };
     let filter = ActorsQuery {
         kind: kind.clone(),
@@ -311,7 +312,7 @@ pub async fn confirm(
     staff: Staff,
     web_state: web::Data<WebState>,
     path: web::Path<(String, String, String)>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (kind, id, name) = path.into_inner();
     let (button, consequences) = action(&web_state, &name)?;
     let back = format!("/admin/actors/{kind}/{}", encode(&id));
@@ -332,7 +333,7 @@ pub async fn act(
     web_state: web::Data<WebState>,
     path: web::Path<(String, String, String)>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     let (kind, id, name) = path.into_inner();
     action(&web_state, &name)?;

@@ -11,7 +11,7 @@ use mercato_http::routes::categories::{change_category, create_category, delete_
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{Confirm, ConsoleLayout, DoneQuery, Staff};
+use super::{Confirm, ConsoleError, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, refusal, CsrfForm, Errors};
 use crate::page;
@@ -139,7 +139,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (category, _) = state.catalog.category(*id).await.map_err(ApiError::from)?;
     let form = CategoryForm {
         csrf: String::new(),
@@ -175,7 +175,7 @@ pub async fn create(
     staff: Staff,
     state: web::Data<AppState>,
     form: web::Form<CategoryForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
     let parent = parent_of(&form)?;
@@ -208,7 +208,7 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     form: web::Form<CategoryForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (id, form) = (id.into_inner(), form.into_inner());
     staff.check_form(&req, &form.csrf)?;
     let parent = parent_of(&form)?;
@@ -260,7 +260,7 @@ pub async fn confirm_delete(
     staff: Staff,
     state: web::Data<AppState>,
     id: web::Path<u64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (category, _) = state.catalog.category(*id).await.map_err(ApiError::from)?;
     let view = delete_confirmation(&staff, &category, None);
     Ok(page::html(StatusCode::OK, &view, staff.visitor.cookies()))
@@ -274,7 +274,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     let (category, _) = state.catalog.category(*id).await.map_err(ApiError::from)?;
     match delete_category(&state, *id).await {

@@ -12,7 +12,7 @@ use mercato_http::AppState;
 use serde::Deserialize;
 
 use super::coupons::{admin_only, refused, whole};
-use super::{ConsoleLayout, Staff};
+use super::{ConsoleError, ConsoleLayout, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, Errors};
 use crate::page;
@@ -71,7 +71,7 @@ pub async fn edit(
     staff: Staff,
     state: web::Data<AppState>,
     code: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     admin_only(&staff)?;
     let coupon = coupon_of(&state, &code).await?;
     let form = CouponEdit {
@@ -90,7 +90,7 @@ pub async fn update(
     state: web::Data<AppState>,
     code: web::Path<String>,
     form: web::Form<CouponEdit>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;

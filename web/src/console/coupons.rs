@@ -17,7 +17,7 @@ use mercato_http::routes::coupons::{
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{ConsoleLayout, DoneQuery, Staff};
+use super::{ConsoleError, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, refusal, CsrfForm, Errors};
 use crate::page;
@@ -138,7 +138,7 @@ async fn render(
     promotion: PromotionForm,
     errors: Errors,
     done: Option<&'static str>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let rules = state.promotions.call(RulesCommand::Get).await.map_err(ApiError::from)?;
     let now = mercato_http::format::rfc3339(now_millis());
     let view = CouponsPage {
@@ -167,7 +167,7 @@ pub async fn list(
     staff: Staff,
     state: web::Data<AppState>,
     query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     admin_only(&staff)?;
     let done = match query.done.as_str() {
         "coupon" => Some("Coupon created."),
@@ -220,7 +220,7 @@ pub async fn create(
     staff: Staff,
     state: web::Data<AppState>,
     form: web::Form<CouponForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
@@ -283,7 +283,7 @@ pub async fn end(
     state: web::Data<AppState>,
     code: web::Path<String>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
     let change = CouponChange {
@@ -302,7 +302,7 @@ pub async fn create_promotion(
     staff: Staff,
     state: web::Data<AppState>,
     form: web::Form<PromotionForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
@@ -375,7 +375,7 @@ pub async fn end_promotion(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
     mercato_http::routes::coupons::end_promotion(&state, *id).await?;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::orders::OrderRow;
 use super::paging::{page_number, Pager};
-use super::{Confirm, ConsoleLayout, DoneQuery, Staff};
+use super::{Confirm, ConsoleError, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::CsrfForm;
 use crate::page;
@@ -139,10 +139,10 @@ pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let id = id.into_inner();
     if !mercato_actors::account::tokens::is_random_id(&id) {
-        return Err(PageError::NotFound("There is no account with this id.".into()));
+        return Err(PageError::NotFound("There is no account with this id.".into()).into());
     }
     let profile = state.accounts.profile(&id).await.map_err(ApiError::from)?;
     let book = state.orders.book().read();
@@ -206,7 +206,7 @@ pub async fn set_role(
     state: web::Data<AppState>,
     id: web::Path<String>,
     form: web::Form<RoleForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     may_manage(&staff, &id)?;
     let role = Role::from_name(&form.role).ok_or_else(|| PageError::BadRequest("There is no such role.".into()))?;
@@ -231,7 +231,7 @@ pub async fn confirm_role(
     state: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<RoleQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     may_manage(&staff, &id)?;
     let role = Role::from_name(&query.role).ok_or_else(|| PageError::BadRequest("There is no such role.".into()))?;
     let profile = state.accounts.profile(&id).await.map_err(ApiError::from)?;
@@ -264,7 +264,7 @@ pub async fn confirm_delete(
     staff: Staff,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     may_manage(&staff, &id)?;
     let profile = state.accounts.profile(&id).await.map_err(ApiError::from)?;
     let back = format!("/admin/customers/{id}");
@@ -290,7 +290,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     may_manage(&staff, &id)?;
     delete_account(&state, &id).await?;

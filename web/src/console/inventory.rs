@@ -10,7 +10,7 @@ use mercato_http::routes::inventory::{adjust_stock, set_stock};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{ConsoleLayout, Staff};
+use super::{ConsoleError, ConsoleLayout, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, refusal, Errors};
 use crate::page;
@@ -70,7 +70,7 @@ async fn render(
     form: StockForm,
     errors: Errors,
     done: Option<&'static str>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let sku = sku.trim().to_string();
     let (level, reservations) = match sku.is_empty() {
         true => (None, Vec::new()),
@@ -115,7 +115,7 @@ pub async fn show(
     staff: Staff,
     state: web::Data<AppState>,
     query: web::Query<InventoryQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let done = match query.done.as_str() {
         "set" => Some("Stock set."),
         "adjusted" => Some("Stock adjusted; the reason is in the SKU's audit trail."),
@@ -162,7 +162,7 @@ pub async fn change(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<StockForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (sku, action) = path.into_inner();
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
@@ -193,7 +193,7 @@ pub async fn change(
                 "adjusted",
             ),
         },
-        _ => return Err(PageError::NotFound("There is no such stock action.".into())),
+        _ => return Err(PageError::NotFound("There is no such stock action.".into()).into()),
     };
     match outcome {
         Ok(_) => {

@@ -22,6 +22,7 @@ mod confirm;
 pub mod coupon;
 pub mod coupons;
 pub mod customers;
+mod failure;
 pub mod home;
 pub mod inventory;
 pub mod live;
@@ -46,6 +47,7 @@ use crate::error::PageError;
 use crate::visitor::Visitor;
 
 pub use self::confirm::Confirm;
+pub use self::failure::ConsoleError;
 
 /// A signed-in operator or admin.
 pub struct Staff {
@@ -75,31 +77,34 @@ fn here(req: &HttpRequest) -> String {
 }
 
 impl FromRequest for Staff {
-    type Error = PageError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let visitor = Visitor::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let visitor = visitor.await?;
-            let state = req.app_data::<web::Data<AppState>>().ok_or(PageError::Internal)?;
+            let refused = |err: PageError| ConsoleError(err);
+            let visitor = visitor.await.map_err(refused)?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or(refused(PageError::Internal))?;
             let Some((user, role)) = visitor.user.clone() else {
-                return Err(match req.method() == actix_web::http::Method::GET {
+                return Err(refused(match req.method() == actix_web::http::Method::GET {
                     true => PageError::SignIn(here(&req)),
                     false => PageError::Forbidden("Sign in to the console first.".into()),
-                });
+                }));
             };
             if role < Role::Operator {
-                return Err(PageError::Forbidden(
+                return Err(refused(PageError::Forbidden(
                     "This account is a customer account; the console is for operators and admins.".into(),
-                ));
+                )));
             }
             let email = state
                 .accounts
                 .profile(&user)
                 .await
-                .map_err(|err| PageError::from(mercato_http::errors::ApiError::from(err)))?
+                .map_err(|err| ConsoleError::from(mercato_http::errors::ApiError::from(err)))?
                 .email;
             Ok(Staff {
                 visitor,

@@ -15,7 +15,7 @@ use mercato_http::AppState;
 use serde::Deserialize;
 
 use super::timeline::{rows, TimelineRow};
-use super::{Confirm, ConsoleLayout, DoneQuery, Staff};
+use super::{Confirm, ConsoleError, ConsoleLayout, DoneQuery, Staff};
 use crate::error::PageError;
 use crate::form::is_client_error;
 use crate::page;
@@ -140,7 +140,7 @@ pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     checked_id(&id)?;
     let order = state.orders.get(&id).await.map_err(ApiError::from)?;
     let body = order_body(&state, &id, &order)?;
@@ -238,7 +238,7 @@ pub async fn confirm(
     staff: Staff,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (id, slug) = path.into_inner();
     let (action, _) = allowed(&state, &id, &slug).await?;
     let page = confirm_page(&staff, &id, action, None);
@@ -261,7 +261,7 @@ pub async fn act(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     let (id, slug) = path.into_inner();
     let (action, _) = allowed(&state, &id, &slug).await?;
@@ -285,6 +285,6 @@ pub async fn act(
             let page = confirm_page(&staff, &id, action, Some(sentence(err.message())));
             Ok(page::html(status, &page, staff.visitor.cookies()))
         }
-        Err(err) => Err(PageError::from(err)),
+        Err(err) => Err(err.into()),
     }
 }

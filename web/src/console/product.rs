@@ -14,8 +14,7 @@ use mercato_http::routes::products::{body_of, NewProduct, ProductBody, ProductCh
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::{Confirm, ConsoleLayout, Staff};
-use crate::error::PageError;
+use super::{Confirm, ConsoleError, ConsoleLayout, Staff};
 use crate::form::{is_client_error, refusal, CsrfForm, Errors};
 use crate::page;
 
@@ -179,7 +178,7 @@ pub async fn create(
     staff: Staff,
     state: web::Data<AppState>,
     form: web::Form<ProductForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -231,7 +230,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let product = body_of(&state, state.catalog.product(*id).await.map_err(ApiError::from)?).await;
     let done = match (query.done.as_str(), query.repriced) {
         ("created", _) => Some("Created. It is searchable within a second.".to_string()),
@@ -262,7 +261,7 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     form: web::Form<ProductForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let (id, form) = (id.into_inner(), form.into_inner());
     staff.check_form(&req, &form.csrf)?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -318,7 +317,7 @@ pub async fn confirm_archive(
     staff: Staff,
     state: web::Data<AppState>,
     id: web::Path<u64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let product = state.catalog.product(*id).await.map_err(ApiError::from)?.product;
     let back = format!("/admin/products/{}", product.id);
     let heading = format!("Archive {} ({})?", product.fields.name, product.fields.sku);
@@ -336,7 +335,7 @@ pub async fn archive(
     state: web::Data<AppState>,
     id: web::Path<u64>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     let change = ProductChange {
         status: Some(StatusBody::Archived),

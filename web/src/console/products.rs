@@ -10,8 +10,7 @@ use mercato_http::AppState;
 use serde::Deserialize;
 
 use super::paging::{page_number, Pager};
-use super::{ConsoleLayout, Staff};
-use crate::error::PageError;
+use super::{ConsoleError, ConsoleLayout, Staff};
 use crate::page;
 
 const PER_PAGE: usize = 50;
@@ -65,7 +64,7 @@ pub async fn list(
     staff: Staff,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     // Past page 1,000 a search is the way (and the index pages no deeper).
     let page = page_number(&query.page).min(MAX_PAGES);
     let mut pairs = vec![

@@ -12,7 +12,7 @@ use mercato_http::routes::auth::check_password;
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::ConsoleLayout;
+use super::{ConsoleError, ConsoleLayout};
 use crate::error::PageError;
 use crate::form::{is_client_error, CsrfForm, Errors};
 use crate::page;
@@ -82,7 +82,7 @@ pub async fn log_in(
     state: web::Data<AppState>,
     mut visitor: Visitor,
     form: web::Form<SignInForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     visitor.check_form(&req, &form.csrf)?;
     let mut errors = Errors::default();
@@ -116,7 +116,7 @@ pub async fn log_in(
                 "invalid_credentials" => errors.add("email", "The e-mail address or the password is not right."),
                 "rate_limited" => errors.add("email", "Too many attempts. Wait a minute, then try again."),
                 _ if is_client_error(&err) => errors.add("email", sentence(err.message())),
-                _ => return Err(PageError::from(err)),
+                _ => return Err(err.into()),
             },
         }
     }
@@ -130,7 +130,7 @@ pub async fn log_out(
     state: web::Data<AppState>,
     visitor: Visitor,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, ConsoleError> {
     visitor.check_form(&req, &form.csrf)?;
     Ok(page::see_other("/admin/login", visitor.sign_out(&state).await))
 }
