@@ -241,6 +241,8 @@ async fn a_customer_and_a_signed_out_browser_get_no_console_page_and_no_action()
         browser.goto(path).await;
         browser.wait_for_text("h1", "Not allowed").await;
     }
+    browser.wait_for_text("main", "Back to the console").await;
+    browser.screenshot("console-04b-not-allowed").await;
     // A forged form post with the customer's own valid CSRF token.
     browser.goto("/account").await;
     let forged = browser
