@@ -149,6 +149,7 @@ impl Core {
             notifier.start(),
             orders.book().start(),
             accounts.customers().start(),
+            inventory.stock_book().start(),
         ];
         Ok(Core {
             storage,

@@ -1,14 +1,20 @@
 //! SKU stock counters: `on_hand`, open reservations with a TTL, `sold`.
 //!
-//! - [`state`]: the pure state machine and its invariants;
+//! - [`state`]: the pure state machine and its invariants; [`counts`]: its
+//!   figures and how events move them, shared with [`stock_book`], every
+//!   SKU's figures as a read model of the log (low stock for the console);
 //! - [`messages`]: commands and replies;
 //! - `actor`: how the runtime runs it;
 //! - [`Inventory`]: the typed front door the HTTP layer uses.
 
 mod actor;
+pub mod counts;
 pub mod messages;
 pub mod state;
+pub mod stock_book;
 
+use self::stock_book::StockBook;
+use crate::read_model::ReadModel;
 use crate::runtime::{ActorError, Registry, Runtime};
 
 pub use self::messages::{ReservationGrant, SkuCommand, SkuOutcome, SkuReply};
@@ -30,6 +36,8 @@ pub enum InventoryError {
 pub struct Inventory {
     /// The SKU actors, by SKU id.
     skus: Registry<SkuStock>,
+    /// Every SKU's figures, from the event log.
+    book: ReadModel<StockBook>,
 }
 
 impl Inventory {
@@ -37,7 +45,14 @@ impl Inventory {
     pub fn new(runtime: &Runtime) -> Self {
         Inventory {
             skus: Registry::new(runtime),
+            book: ReadModel::new(runtime.storage().clone()),
         }
+    }
+
+    /// Every SKU's figures and the ones low on stock (the console's list),
+    /// fed from the event log by the task of `stock_book().start()`.
+    pub fn stock_book(&self) -> &ReadModel<StockBook> {
+        &self.book
     }
 
     /// The registry of SKU actors, for the admin API.

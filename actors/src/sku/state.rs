@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::counts::{closes, Counts};
 use crate::runtime::UnixMillis;
 
 /// Largest `on_hand` a SKU can hold.
@@ -113,9 +114,8 @@ pub enum ReserveDecision {
 /// Stock state of one SKU.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SkuStock {
-    on_hand: u64,
-    reserved: u64,
-    sold: u64,
+    /// `on_hand`, `reserved`, `sold` (serialized as those three fields).
+    counts: Counts,
     reservations: FxHashMap<String, Reservation>,
     /// Committed reservation ids and return ids, and until when they are
     /// remembered (what stops a second sale or restock after a restart).
@@ -131,12 +131,7 @@ pub struct SkuStock {
 impl SkuStock {
     /// Current figures.
     pub fn level(&self) -> StockLevel {
-        StockLevel {
-            on_hand: self.on_hand,
-            reserved: self.reserved,
-            available: self.on_hand.saturating_sub(self.reserved),
-            sold: self.sold,
-        }
+        self.counts.level()
     }
 
     /// Open reservations.
@@ -158,10 +153,10 @@ impl SkuStock {
         if !(0..=i128::from(MAX_ON_HAND)).contains(&on_hand) {
             return Err(StockError::OnHandOutOfRange { on_hand });
         }
-        if on_hand < i128::from(self.reserved) {
+        if on_hand < i128::from(self.counts.reserved) {
             return Err(StockError::BelowReserved {
                 on_hand,
-                reserved: self.reserved,
+                reserved: self.counts.reserved,
             });
         }
         Ok(on_hand as u64)
@@ -175,7 +170,7 @@ impl SkuStock {
 
     /// Decides moving `on_hand` by `delta`.
     pub fn adjust(&self, delta: i64, reason: String) -> Result<SkuEvent, StockError> {
-        self.check_on_hand(i128::from(self.on_hand) + i128::from(delta))?;
+        self.check_on_hand(i128::from(self.counts.on_hand) + i128::from(delta))?;
         Ok(SkuEvent::Adjusted { delta, reason })
     }
 
@@ -229,12 +224,15 @@ impl SkuStock {
         if self.settled.contains_key(&return_id) {
             return Ok(None);
         }
-        if qty > self.sold {
-            return Err(StockError::ReturnExceedsSold { qty, sold: self.sold });
+        if qty > self.counts.sold {
+            return Err(StockError::ReturnExceedsSold {
+                qty,
+                sold: self.counts.sold,
+            });
         }
-        if self.on_hand.saturating_add(qty) > MAX_ON_HAND {
+        if self.counts.on_hand.saturating_add(qty) > MAX_ON_HAND {
             return Err(StockError::OnHandOutOfRange {
-                on_hand: i128::from(self.on_hand) + i128::from(qty),
+                on_hand: i128::from(self.counts.on_hand) + i128::from(qty),
             });
         }
         Ok(Some(SkuEvent::Returned {
@@ -304,15 +302,15 @@ impl SkuStock {
 
     /// Applies one event.
     pub fn apply(&mut self, event: &SkuEvent) {
+        let closed = closes(event).and_then(|reservation_id| self.close(reservation_id));
+        self.counts
+            .apply(event, closed.as_ref().map(|reservation| reservation.qty));
         match event {
-            SkuEvent::OnHandSet { on_hand } => self.on_hand = *on_hand,
-            SkuEvent::Adjusted { delta, .. } => self.on_hand = self.on_hand.saturating_add_signed(*delta),
             SkuEvent::StockReserved {
                 reservation_id,
                 qty,
                 expires_at,
             } => {
-                self.reserved += qty;
                 self.expiry.insert((*expires_at, reservation_id.clone()));
                 self.reservations.insert(
                     reservation_id.clone(),
@@ -323,22 +321,16 @@ impl SkuStock {
                 );
             }
             SkuEvent::ReservationCommitted { reservation_id } => {
-                if let Some(reservation) = self.close(reservation_id) {
-                    self.on_hand = self.on_hand.saturating_sub(reservation.qty);
-                    self.sold += reservation.qty;
+                if let Some(reservation) = closed {
                     let until = reservation.expires_at.saturating_add(COMMIT_MEMORY_MS);
                     self.remember(reservation_id, until);
                 }
             }
             SkuEvent::Returned {
                 return_id,
-                qty,
                 remember_until,
-            } => {
-                self.on_hand = self.on_hand.saturating_add(*qty);
-                self.sold = self.sold.saturating_sub(*qty);
-                self.remember(return_id, *remember_until);
-            }
+                ..
+            } => self.remember(return_id, *remember_until),
             SkuEvent::CommitsForgotten { until } => {
                 while let Some((when, id)) = self.forget.first().cloned() {
                     if when > *until {
@@ -348,9 +340,10 @@ impl SkuStock {
                     self.settled.remove(&id);
                 }
             }
-            SkuEvent::ReservationReleased { reservation_id } | SkuEvent::ReservationExpired { reservation_id } => {
-                self.close(reservation_id);
-            }
+            SkuEvent::OnHandSet { .. }
+            | SkuEvent::Adjusted { .. }
+            | SkuEvent::ReservationReleased { .. }
+            | SkuEvent::ReservationExpired { .. } => {}
         }
     }
 
@@ -359,9 +352,9 @@ impl SkuStock {
         self.forget.insert((until, id.to_string()));
     }
 
+    /// Removes an open reservation (the counts move in [`Counts::apply`]).
     fn close(&mut self, reservation_id: &str) -> Option<Reservation> {
         let reservation = self.reservations.remove(reservation_id)?;
-        self.reserved = self.reserved.saturating_sub(reservation.qty);
         self.expiry
             .remove(&(reservation.expires_at, reservation_id.to_string()));
         Some(reservation)

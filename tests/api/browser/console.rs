@@ -161,6 +161,9 @@ async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_
     app.api.set_on_hand("K-KEEP", 7).await;
     browser.wait_for_text(".console-nav [aria-current=page]", "Home").await;
     browser.wait_for_text("live-region", "Active actors").await;
+    // 5 available is low (at most 5), 7 is not; the card updates live.
+    browser.wait_for_text(".low-stock", "K-FAULT").await;
+    assert!(!browser.text(".low-stock").await.contains("K-KEEP"));
 
     browser.goto("/admin/actors?kind=sku").await;
     browser.wait_for_text("live-region", "K-KEEP").await;

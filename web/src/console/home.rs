@@ -1,5 +1,5 @@
 //! `/admin`: what an operator checks first, live: sales today and this week
-//! (per currency), orders waiting for an operator, the runtime (actors by
+//! (per currency), orders waiting for an operator, SKUs low on stock, the runtime (actors by
 //! kind, restarts in the last hour by cause), storage (writable, group-commit
 //! flush latency since start).
 
@@ -10,6 +10,7 @@ use mercato_actors::money::format_money;
 use mercato_actors::order::book::Sales;
 use mercato_actors::order::state::OrderStatus;
 use mercato_actors::runtime::{now_millis, RestartCause, RECENT_RESTARTS};
+use mercato_actors::sku::stock_book::LOW_STOCK;
 use mercato_http::AppState;
 
 use super::{live, ConsoleLayout, Staff};
@@ -43,8 +44,18 @@ pub struct Waiting {
     pub refunds_pending: usize,
 }
 
+/// SKUs low on stock: the first few, and how many there are.
+pub struct LowStock {
+    /// `(sku, available, on hand)`, fewest available first.
+    pub first: Vec<(String, u64, u64)>,
+    pub count: usize,
+    /// The threshold, for the words.
+    pub at_most: u64,
+}
+
 /// The figures of the home page; the page and its live stream render them alike.
 pub struct Figures {
+    pub low_stock: LowStock,
     pub today: Vec<SalesRow>,
     pub week: Vec<SalesRow>,
     pub waiting: Waiting,
@@ -91,6 +102,8 @@ fn flushes(registry: &prometheus::Registry) -> Flushes {
 }
 
 const DAY_MS: u64 = 86_400_000;
+/// Low-stock SKUs the home page lists (the rest: by SKU in Inventory).
+const LOW_STOCK_SHOWN: usize = 8;
 
 /// Midnight UTC today, and the Monday of this week.
 fn day_and_week_start(now: u64) -> (u64, u64) {
@@ -126,6 +139,15 @@ pub fn figures(state: &AppState) -> Figures {
         },
     );
     drop(book);
+    let (first, count) = state.inventory.stock_book().read().low(LOW_STOCK_SHOWN);
+    let low_stock = LowStock {
+        first: first
+            .into_iter()
+            .map(|(sku, level)| (sku, level.available, level.on_hand))
+            .collect(),
+        count,
+        at_most: LOW_STOCK,
+    };
     let mut per_cause = [0usize; 3];
     let mut restarts_capped = false;
     let mut kinds = Vec::new();
@@ -141,6 +163,7 @@ pub fn figures(state: &AppState) -> Figures {
         }
     }
     Figures {
+        low_stock,
         today,
         week,
         waiting,
