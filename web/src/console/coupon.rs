@@ -11,7 +11,7 @@ use mercato_http::routes::coupons::{update_coupon, CouponBody, CouponChange};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::coupons::{admin_only, refused, whole};
+use super::coupons::{admin_only, percent, refused, whole};
 use super::{ConsoleError, ConsoleLayout, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, Errors};
@@ -97,13 +97,7 @@ pub async fn update(
     let coupon = coupon_of(&state, &code).await?;
     let mut errors = Errors::default();
     let percent = match coupon.percent {
-        Some(_) => {
-            let percent = form.percent.trim().parse::<u8>().ok().filter(|p| (1..=100).contains(p));
-            if percent.is_none() {
-                errors.add("percent", "Enter a whole percent from 1 to 100.");
-            }
-            percent
-        }
+        Some(_) => percent("percent", &form.percent, &mut errors),
         None => None,
     };
     let max_uses = whole(

@@ -198,6 +198,15 @@ pub(super) fn admin_only(staff: &Staff) -> Result<(), PageError> {
     }
 }
 
+/// A whole percent from 1 to 100 typed in `field`, or its error.
+pub(super) fn percent(field: &'static str, text: &str, errors: &mut Errors) -> Option<u8> {
+    let percent = text.trim().parse::<u8>().ok().filter(|p| (1..=100).contains(p));
+    if percent.is_none() {
+        errors.add(field, "Enter a whole percent from 1 to 100.");
+    }
+    percent
+}
+
 pub(super) fn whole(field: &'static str, text: &str, errors: &mut Errors, words: &str) -> Option<u64> {
     match text.trim() {
         "" => None,
@@ -225,10 +234,7 @@ pub async fn create(
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
     let mut errors = Errors::default();
-    let percent = form.percent.trim().parse::<u8>().ok().filter(|p| (1..=100).contains(p));
-    if percent.is_none() {
-        errors.add("percent", "Enter a whole percent from 1 to 100.");
-    }
+    let percent = percent("percent", &form.percent, &mut errors);
     let max_uses = whole(
         "max_uses",
         &form.max_uses,
@@ -311,15 +317,7 @@ pub async fn create_promotion(
     let min_subtotal = parse_amount(&form.min_subtotal, &currency)
         .map_err(|words| errors.add("min_subtotal", words))
         .ok();
-    let percent = form
-        .tier_percent
-        .trim()
-        .parse::<u8>()
-        .ok()
-        .filter(|p| (1..=100).contains(p));
-    if percent.is_none() {
-        errors.add("tier_percent", "Enter a whole percent from 1 to 100.");
-    }
+    let percent = percent("tier_percent", &form.tier_percent, &mut errors);
     if form.name.trim().is_empty() {
         errors.add("name", "Name the promotion; shoppers see the name.");
     }
