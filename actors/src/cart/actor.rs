@@ -192,4 +192,10 @@ impl Entity for Cart {
         }
         Some(self.last_view.clone().unwrap_or_else(|| Arc::new(self.priced())))
     }
+
+    const EVENTS_SHOWN: bool = true;
+
+    fn describe(event: &CartEvent) -> String {
+        format!("{event:?}")
+    }
 }

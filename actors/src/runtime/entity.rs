@@ -57,4 +57,13 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
 
     /// The summary to publish.
     fn view(&self) -> Self::View;
+
+    /// Whether the console's actor page shows this kind's latest events (by
+    /// default not: events may carry secrets, such as a password hash).
+    const EVENTS_SHOWN: bool = false;
+
+    /// `event` in words for the console's actor page (when [`Entity::EVENTS_SHOWN`]).
+    fn describe(_event: &Self::Event) -> String {
+        String::new()
+    }
 }

@@ -98,6 +98,9 @@ pub trait ActorDirectory: Send + Sync {
     fn list(&self, limit: usize) -> Vec<ActorInfo>;
     /// A live actor's figures and its published view in words (`None`: not live).
     fn inspect(&self, id: &str) -> Option<(ActorInfo, String)>;
+    /// Entity `id`'s latest events in words, newest first, from the newest
+    /// log records (`None`: this kind keeps its events off the console).
+    fn recent_events(&self, id: &str, limit: usize) -> Option<Result<Vec<String>, crate::storage::StorageError>>;
     /// Restarts a live actor; `false` if it is not live.
     fn restart(&self, id: &str) -> bool;
     /// Makes the next command to `id` panic.
@@ -126,6 +129,9 @@ impl<E: Entity> ActorDirectory for Registry<E> {
             None => "Nothing published yet (loading).".to_string(),
         };
         Some((info, shown))
+    }
+    fn recent_events(&self, id: &str, limit: usize) -> Option<Result<Vec<String>, crate::storage::StorageError>> {
+        Registry::recent_events(self, id, limit)
     }
     fn restart(&self, id: &str) -> bool {
         Registry::restart(self, id)

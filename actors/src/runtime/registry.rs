@@ -25,9 +25,12 @@ use super::placement::hash_id;
 use super::supervision::{ActorStatus, RestartCause, RestartRecord};
 use super::{ActorError, ActorInfo, Runtime};
 use crate::metrics::KindMetrics;
+use crate::storage::{codec, StorageError};
 
 /// Number of independently locked parts of the id map.
 const SHARDS: usize = 64;
+/// Log records the console looks through for an entity's latest events.
+pub const RECENT_EVENT_RECORDS: usize = 2_000;
 
 /// What the registry and the actor share about one live entity.
 pub struct Slot<V> {
@@ -220,6 +223,30 @@ impl<E: Entity> Registry<E> {
         let entry = shard.get(id).filter(|entry| !entry.retiring)?;
         let view = entry.slot.view.lock().clone();
         Some((entry.slot.info(E::KIND), view))
+    }
+
+    /// Entity `id`'s latest events in words, newest first (see
+    /// [`ActorDirectory::recent_events`]); looks through the newest
+    /// [`RECENT_EVENT_RECORDS`] log records.
+    pub fn recent_events(&self, id: &str, limit: usize) -> Option<Result<Vec<String>, StorageError>> {
+        if !E::EVENTS_SHOWN {
+            return None;
+        }
+        let read = || {
+            let storage = self.inner.runtime.storage();
+            let entries = storage.recent_entries(E::KIND, id, limit, RECENT_EVENT_RECORDS)?;
+            let mut described = Vec::new();
+            for entry in entries {
+                let mut events = Vec::new();
+                codec::decode_all::<E::Event>(&entry.events, |event| events.push(event))?;
+                for (offset, event) in events.iter().enumerate().rev() {
+                    described.push(format!("#{} {}", entry.first_seq + offset as u64, E::describe(event)));
+                }
+            }
+            described.truncate(limit);
+            Ok(described)
+        };
+        Some(read())
     }
 
     /// A feed of every view `id` publishes from now on, starting with the latest;

@@ -109,4 +109,10 @@ impl Entity for SkuStock {
     fn view(&self) -> StockLevel {
         self.level()
     }
+
+    const EVENTS_SHOWN: bool = true;
+
+    fn describe(event: &SkuEvent) -> String {
+        format!("{event:?}")
+    }
 }

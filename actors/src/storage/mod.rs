@@ -266,6 +266,36 @@ impl Storage {
         Ok(out)
     }
 
+    /// The latest log entries of entity `kind/id`, newest first: at most
+    /// `limit`, looking through the newest `records` log records only (an
+    /// entity quiet for long has none there).
+    pub fn recent_entries(
+        &self,
+        kind: &str,
+        id: &str,
+        limit: usize,
+        records: usize,
+    ) -> Result<Vec<LoggedEvents>, StorageError> {
+        let db = self.inner.shared.handles()?.db;
+        let mut found = Vec::new();
+        for item in db.scan_prefix([keys::EVENT_LOG]).rev().take(records) {
+            let (_, value) = item?;
+            let entries = event_log::parse_record(&value)
+                .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
+            found.extend(
+                entries
+                    .into_iter()
+                    .rev()
+                    .filter(|entry| entry.kind == kind && entry.id == id),
+            );
+            if found.len() >= limit {
+                found.truncate(limit);
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// The sequence number of the last event in the log, if any.
     pub fn last_event_seq(&self) -> Result<Option<u64>, StorageError> {
         last_global_seq(&self.inner.shared.handles()?.db)

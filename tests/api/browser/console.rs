@@ -170,6 +170,9 @@ async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_
     browser.click("live-region a[href='/admin/actors/sku/K-FAULT']").await;
     browser.wait_for_text("h1", "sku/K-FAULT").await;
     browser.wait_for_text(".state-view", "on_hand: 5").await;
+    browser
+        .wait_for_text(".latest-events", "OnHandSet { on_hand: 5 }")
+        .await;
     browser.click("a[href='/admin/actors/sku/K-FAULT/fault']").await;
     browser.wait_for_text("h1", "Arm the fault for sku/K-FAULT?").await;
     browser.click("main form button[type=submit]").await;
@@ -212,6 +215,10 @@ async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_
             .await,
         1.0
     );
+    // A user's events may carry its password hash: they stay off the page.
+    browser.goto("/admin/actors?kind=user").await;
+    browser.click("live-region tbody a").await;
+    browser.wait_for_text("main", "keeps its events off the console").await;
     browser.goto("/admin/actors").await;
     browser.wait_for_text("live-region", "K-KEEP operator").await;
     browser.screenshot("console-03-actors").await;

@@ -235,6 +235,19 @@ pub async fn live_list(
     }))
 }
 
+/// Events an actor's page lists at most.
+const RECENT_EVENTS: usize = 10;
+
+/// An actor's latest events, as its page shows them.
+pub enum LatestEvents {
+    /// Newest first, from the newest log records (empty: none there).
+    Listed(Vec<String>),
+    /// The kind keeps them off the console (they may carry secrets).
+    Hidden,
+    /// The log could not be read now.
+    Unreadable,
+}
+
 #[derive(Template)]
 #[template(path = "console/actor.html")]
 struct ActorPage {
@@ -244,6 +257,7 @@ struct ActorPage {
     live_src: String,
     view: ActorsView,
     state_view: String,
+    events: LatestEvents,
     fault_injection: bool,
     done: Option<&'static str>,
 }
@@ -258,7 +272,8 @@ pub async fn show(
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (kind, id) = path.into_inner();
-    let Some((_, state_view)) = directory(&state, &kind).map_err(PageError::from)?.inspect(&id) else {
+    let found = directory(&state, &kind).map_err(PageError::from)?;
+    let Some((_, state_view)) = found.inspect(&id) else {
         return Err(PageError::NotFound(format!(
             "{kind}/{id} is not live now: actors are activated by their first message and passivated when idle."
         ))
@@ -268,6 +283,16 @@ pub async fn show(
         kind: kind.clone(),
         id: id.clone(),
     };
+    let (directory, entity) = (std::sync::Arc::clone(found), id.clone());
+    let events = match web::block(move || directory.recent_events(&entity, RECENT_EVENTS)).await {
+        Ok(Some(Ok(events))) => LatestEvents::Listed(events),
+        Ok(None) => LatestEvents::Hidden,
+        Ok(Some(Err(err))) => {
+            tracing::warn!(error = %err, "an actor's events not readable");
+            LatestEvents::Unreadable
+        }
+        Err(_) => LatestEvents::Unreadable,
+    };
     let page = ActorPage {
         layout: ConsoleLayout::of(&staff, "actors", format!("{kind}/{id}")).live(),
         live_src: format!(
@@ -276,6 +301,7 @@ pub async fn show(
         ),
         view: view(&state.directories, &filter).map_err(PageError::NotFound)?,
         state_view,
+        events,
         fault_injection: web_state.fault_injection,
         done: match query.done.as_str() {
             "restart" => Some("Restart requested: the actor reloads its state from storage after its back-off."),
