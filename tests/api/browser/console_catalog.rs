@@ -217,12 +217,19 @@ async fn an_operator_arranges_categories_and_an_admin_runs_coupons_and_promotion
         .post(&format!("/v1/carts/{cart}/coupons"), json!({"code": "SPRING"}))
         .await;
     assert!(applied.status().is_success(), "the new coupon applies");
-    browser.click("form[action='/admin/coupons/SPRING/end'] button").await;
+    browser.click("a[href='/admin/coupons/SPRING/end']").await;
+    browser.wait_for_text("h1", "End the coupon SPRING now?").await;
+    browser.click("main form button[type=submit]").await;
     browser.wait_for_text(".notice", "Coupon ended").await;
     let again = app
         .api
         .post(&format!("/v1/carts/{cart}/coupons"), json!({"code": "SPRING"}))
         .await;
     assert!(again.status().is_client_error(), "an ended coupon no longer applies");
+    browser.click(".promotions a").await;
+    browser.wait_for_text("h1", "End the promotion Big basket?").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text(".notice", "Promotion ended").await;
+    assert!(!browser.text("main").await.contains("Big basket"));
     browser.close().await;
 }

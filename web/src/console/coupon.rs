@@ -1,5 +1,6 @@
 //! `/admin/coupons/{code}`: change a coupon's percent off and the uses it
-//! allows (admins only, as in the API), through `update_coupon`.
+//! allows (admins only, as in the API), through `update_coupon`; and the
+//! confirmation steps before a coupon or a promotion ends.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -12,7 +13,7 @@ use mercato_http::AppState;
 use serde::Deserialize;
 
 use super::coupons::{admin_only, percent, refused, whole};
-use super::{ConsoleError, ConsoleLayout, Staff};
+use super::{Confirm, ConsoleError, ConsoleLayout, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, Errors};
 use crate::page;
@@ -125,4 +126,58 @@ pub async fn update(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// `GET /admin/coupons/{code}/end`: the confirmation step.
+#[get("/admin/coupons/{code}/end")]
+pub async fn confirm_end(
+    staff: Staff,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    admin_only(&staff)?;
+    let coupon = coupon_of(&state, &code).await?;
+    let consequences = "It stops applying now: carts holding it lose its discount at their next change. \
+        Orders already placed keep theirs.";
+    let step = Confirm::new(
+        &staff,
+        "coupons",
+        format!("End the coupon {} now?", coupon.code),
+        consequences,
+    )
+    .form(
+        format!("/admin/coupons/{}/end", coupon.code),
+        "End the coupon",
+        "/admin/coupons".into(),
+    );
+    Ok(step.page(&staff, StatusCode::OK))
+}
+
+/// `GET /admin/promotions/{id}/end`: the confirmation step.
+#[get("/admin/promotions/{id}/end")]
+pub async fn confirm_end_promotion(
+    staff: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<HttpResponse, ConsoleError> {
+    admin_only(&staff)?;
+    let rules = state.promotions.call(RulesCommand::Get).await.map_err(ApiError::from)?;
+    let promotion = rules
+        .promotions
+        .get(&id)
+        .ok_or_else(|| PageError::NotFound("There is no such promotion (any more).".into()))?;
+    let consequences = "It is removed: carts are priced without it from now on. Orders already placed keep \
+        their discount.";
+    let step = Confirm::new(
+        &staff,
+        "coupons",
+        format!("End the promotion {}?", promotion.name),
+        consequences,
+    )
+    .form(
+        format!("/admin/promotions/{id}/end"),
+        "End the promotion",
+        "/admin/coupons".into(),
+    );
+    Ok(step.page(&staff, StatusCode::OK))
 }

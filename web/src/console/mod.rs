@@ -212,6 +212,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coupons::list)
         .service(coupons::create)
         .service(coupons::end)
+        .service(coupon::confirm_end)
+        .service(coupon::confirm_end_promotion)
         .service(coupon::edit)
         .service(coupon::update)
         .service(coupons::create_promotion)
