@@ -189,11 +189,21 @@ async fn an_operator_watches_a_fault_restart_an_actor_live_and_restarts_another_
     );
     browser.wait_for_text("live-region tbody", "panic").await;
     browser.wait_for_text("live-region", "K-FAULT panic").await;
-    let row = browser.text("live-region tbody tr").await;
-    assert!(
-        row.contains("running") && row.contains('1'),
-        "back to running after 1 restart: {row}"
-    );
+    browser
+        .wait_for_text("live-region tbody tr td:nth-child(3)", "running")
+        .await;
+    let cells = browser
+        .eval("return [...document.querySelectorAll('live-region tbody tr td')].map(td => td.textContent.trim())")
+        .await;
+    // Kind, id, status, mailbox, restarts, last restart's cause.
+    let first_six: Vec<&str> = cells
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(6)
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(first_six, ["sku", "K-FAULT", "running", "0", "1", "panic"], "{cells}");
     browser.screenshot("console-01-actor-after-fault").await;
     assert_eq!(app.api.level("K-FAULT").await["on_hand"], 5, "its state came back");
 

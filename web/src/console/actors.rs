@@ -12,6 +12,7 @@ use askama::Template;
 use mercato_actors::runtime::{now_millis, ActorDirectory, ActorInfo, RestartRecord, RECENT_RESTARTS};
 use mercato_http::routes::actors::{directory, inject_fault, restart_actor};
 use mercato_http::AppState;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
 use super::{live, Confirm, ConsoleError, ConsoleLayout, DoneQuery, Staff};
@@ -81,14 +82,10 @@ pub struct ActorsView {
     pub restarts: Vec<RestartRow>,
 }
 
-/// `id` as one path segment.
+/// `id` as one path segment: everything but unreserved characters escaped.
 fn encode(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// The filters of the list.
@@ -370,4 +367,15 @@ pub async fn act(
     tracing::info!(operator = %staff.email, kind, id, action = name, "console action on an actor");
     let location = format!("/admin/actors/{kind}/{}?done={name}", encode(&id));
     Ok(page::see_other(&location, staff.visitor.cookies()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+
+    #[test]
+    fn an_id_is_one_path_segment() {
+        assert_eq!(encode("K-1_a.b~c"), "K-1_a.b~c");
+        assert_eq!(encode("a b/ü?#"), "a%20b%2F%C3%BC%3F%23");
+    }
 }

@@ -143,10 +143,7 @@ impl ConsoleLayout {
             css: [ASSETS.css.url(), ASSETS.console_css.url()],
             scripts: Vec::new(),
             email: staff.email.clone(),
-            role: match staff.role {
-                Role::Admin => "admin",
-                _ => "operator",
-            },
+            role: staff.role.name(),
             csrf: staff.visitor.csrf.clone(),
         }
     }
