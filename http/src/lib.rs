@@ -197,8 +197,8 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::coupons::create)
             .service(routes::coupons::update)
             .service(routes::coupons::remove)
-            .service(routes::coupons::create_promotion)
-            .service(routes::coupons::remove_promotion)
+            .service(routes::promotions::create_promotion)
+            .service(routes::promotions::remove_promotion)
             .service(routes::orders::transition);
         if options.fault_injection {
             admin = admin.service(routes::actors::fault);

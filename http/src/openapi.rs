@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::openapi_responses::CommonResponses;
 use crate::routes::{
-    actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, search,
-    stock_events, users,
+    actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, promotions,
+    search, stock_events, users,
 };
 use crate::ws;
 
@@ -27,8 +27,8 @@ use crate::ws;
         users::get_user, users::set_role, users::delete_user,
         carts::create, carts::my_cart, carts::get_one, carts::add_item, carts::set_qty, carts::remove_item,
         carts::apply_coupon, carts::remove_coupon, ws::cart_socket,
-        coupons::list, coupons::create, coupons::update, coupons::remove, coupons::create_promotion,
-        coupons::remove_promotion,
+        coupons::list, coupons::create, coupons::update, coupons::remove, promotions::create_promotion,
+        promotions::remove_promotion,
         orders::checkout, orders::get_one, orders::my_orders, orders::cancel, orders::transition,
         payments::stripe_webhook,
     ),

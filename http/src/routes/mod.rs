@@ -13,6 +13,7 @@ pub mod order_body;
 pub mod orders;
 pub mod payments;
 pub mod products;
+pub mod promotions;
 pub mod search;
 pub mod stock_events;
 pub mod users;

@@ -10,10 +10,8 @@ use mercato_actors::money::{decimal_amount, format_money, parse_amount};
 use mercato_actors::promotion::RulesCommand;
 use mercato_actors::runtime::now_millis;
 use mercato_http::errors::ApiError;
-use mercato_http::routes::coupons::{
-    create_coupon, create_promotion_from, update_coupon, CouponBody, CouponChange, NewCoupon, NewPromotion,
-    PromotionBody, TierBody,
-};
+use mercato_http::routes::coupons::{create_coupon, update_coupon, CouponBody, CouponChange, NewCoupon};
+use mercato_http::routes::promotions::{create_promotion_from, NewPromotion, PromotionBody, TierBody};
 use mercato_http::AppState;
 use serde::Deserialize;
 
@@ -376,7 +374,7 @@ pub async fn end_promotion(
 ) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
     admin_only(&staff)?;
-    mercato_http::routes::coupons::end_promotion(&state, *id).await?;
+    mercato_http::routes::promotions::end_promotion(&state, *id).await?;
     tracing::info!(admin = %staff.email, promotion = *id, "console ended a promotion");
     Ok(page::see_other(
         "/admin/coupons?done=promotion-ended",
