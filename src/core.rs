@@ -18,10 +18,14 @@ use mercato_actors::order::Orders;
 use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
-use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Runtime};
+use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Registry, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
+use mercato_events::cursor::SinkCursor;
+use mercato_events::follower::Follower;
+use mercato_events::metrics::EventsMetrics;
+use mercato_events::nats::NatsSink;
 use secrecy::ExposeSecret;
 use sha2::{Digest as _, Sha256};
 
@@ -59,6 +63,8 @@ pub struct Core {
     background: Mutex<Vec<BackgroundTask>>,
     /// Order mails.
     pub notifier: Notifier,
+    /// Where each events-out sink stands in the log.
+    pub sink_cursors: Registry<SinkCursor>,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
     /// The secret access tokens are signed with (config or the data dir's key file).
@@ -143,7 +149,7 @@ impl Core {
             order_links.clone(),
             &metrics.orders,
         );
-        let background = vec![
+        let mut background = vec![
             carts.start_repricer(),
             orders.start_sweeper(),
             notifier.start(),
@@ -151,6 +157,13 @@ impl Core {
             accounts.customers().start(),
             inventory.stock_book().start(),
         ];
+        let events = EventsMetrics::register(&prometheus).context("cannot register events metrics")?;
+        let sink_cursors = Registry::<SinkCursor>::new(&runtime);
+        if !settings.events.nats.url.is_empty() {
+            let sink = NatsSink::new(settings.events.nats.clone());
+            let follower = Follower::new("nats", storage.clone(), sink_cursors.clone(), events.clone(), sink);
+            background.push(follower.start("nats publisher"));
+        }
         Ok(Core {
             storage,
             runtime,
@@ -162,6 +175,7 @@ impl Core {
             orders,
             background: Mutex::new(background),
             notifier,
+            sink_cursors,
             prometheus,
             jwt_secret,
             order_links,
@@ -179,6 +193,7 @@ impl Core {
         directories.push(Arc::new(self.carts.registry().clone()));
         directories.extend(self.orders.directories());
         directories.extend(self.notifier.directories());
+        directories.push(Arc::new(self.sink_cursors.clone()));
         directories
     }
 

@@ -49,6 +49,8 @@ pub struct Settings {
     pub stripe: StripeSettings,
     /// The storefront.
     pub web: WebSettings,
+    /// Events out: the sinks that follow the event log.
+    pub events: EventsSettings,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.
@@ -167,6 +169,14 @@ impl WebSettings {
             url => url.to_string(),
         }
     }
+}
+
+/// `[events]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSettings {
+    /// NATS JetStream.
+    pub nats: mercato_events::nats::NatsConfig,
 }
 
 /// `[log]`.

@@ -121,6 +121,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::ops::readyz)
             .service(routes::ops::metrics)
             .service(routes::ops::openapi)
+            .service(routes::ops::asyncapi)
             // Scopes by first path segments: a request's path is matched (by the
             // router, and again for the metrics label) only against the patterns
             // of its scope, not against every dynamic pattern of the API.

@@ -16,7 +16,7 @@ use crate::ws;
 #[openapi(
     info(title = "Mercato", description = "Actor-based commerce runtime: HTTP API v1."),
     paths(
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi, dead_letters::list,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi, ops::asyncapi, dead_letters::list,
         inventory::get_level, inventory::set_on_hand, inventory::adjust, inventory::reserve,
         inventory::commit, inventory::release, stock_events::stock_events,
         categories::list, categories::get_one, categories::create, categories::update, categories::remove,

@@ -16,6 +16,7 @@ mod contract_limits;
 mod disk;
 mod disk_full;
 mod durability;
+mod events;
 mod fake_stripe;
 mod helpers;
 mod inventory;

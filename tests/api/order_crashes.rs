@@ -44,7 +44,7 @@ async fn a_kill_9_while_awaiting_payment_expires_after_restart_and_releases() {
 }
 
 /// What one checkout sent before the kill came to.
-enum Attempt {
+pub enum Attempt {
     /// An HTTP answer: its status and, for a 201, the order id.
     Answered(StatusCode, Option<String>),
     /// No answer: the server died with it in flight.
@@ -53,7 +53,7 @@ enum Attempt {
 
 /// Checks out `carts` from `clients` concurrent connections (one key each:
 /// `k`) until the server stops answering; answers what each attempt came to.
-async fn checkouts_until_killed(
+pub async fn checkouts_until_killed(
     api: &Api,
     carts: &[String],
     clients: usize,

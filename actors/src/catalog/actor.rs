@@ -99,6 +99,10 @@ impl Entity for CatalogState {
             CatalogCommand::CreateProduct(fields) => self.create_product(fields, now)?,
             CatalogCommand::UpdateProduct { id, patch } => self.update_product(id, patch, now)?,
         };
+        let facts = match &event {
+            CatalogEvent::ProductUpdated(product) => self.facts_of_update(product),
+            _ => Vec::new(),
+        };
         self.apply(&event);
         let outcome = match &event {
             CatalogEvent::CategoryCreated(category) | CatalogEvent::CategoryUpdated(category) => {
@@ -108,8 +112,16 @@ impl Entity for CatalogState {
             CatalogEvent::ProductCreated(product) | CatalogEvent::ProductUpdated(product) => {
                 Ok(CatalogOutcome::Product(self.indexed(product)))
             }
+            CatalogEvent::PriceChanged { id, .. } | CatalogEvent::ProductArchived { id } => self
+                .product(*id)
+                .map(|product| CatalogOutcome::Product(self.indexed(product)))
+                .ok_or(CatalogError::ProductNotFound(*id)),
         };
         events.push(event);
+        for fact in facts {
+            self.apply(&fact);
+            events.push(fact);
+        }
         outcome
     }
 

@@ -89,6 +89,17 @@ pub enum CatalogEvent {
     ProductCreated(Product),
     /// A product changed (the whole new product).
     ProductUpdated(Product),
+    /// Product `id`'s price moved (recorded after its `ProductUpdated`, for
+    /// the published `price.changed`); changes nothing more.
+    PriceChanged {
+        id: ProductId,
+        from: u64,
+        to: u64,
+        currency: String,
+    },
+    /// Product `id` was archived (recorded after its `ProductUpdated`, for
+    /// the published `product.archived`); changes nothing more.
+    ProductArchived { id: ProductId },
 }
 
 /// Why the catalog refuses a change.
@@ -409,6 +420,28 @@ impl CatalogState {
         }))
     }
 
+    /// The facts an update of a product to `updated` records beside it: a
+    /// price that moved, an archiving.
+    pub fn facts_of_update(&self, updated: &Product) -> Vec<CatalogEvent> {
+        let Some(current) = self.products.get(&updated.id) else {
+            return Vec::new();
+        };
+        let (was, now) = (&current.fields, &updated.fields);
+        let mut facts = Vec::new();
+        if (was.price, &was.currency) != (now.price, &now.currency) {
+            facts.push(CatalogEvent::PriceChanged {
+                id: updated.id,
+                from: was.price,
+                to: now.price,
+                currency: now.currency.clone(),
+            });
+        }
+        if was.status != ProductStatus::Archived && now.status == ProductStatus::Archived {
+            facts.push(CatalogEvent::ProductArchived { id: updated.id });
+        }
+        facts
+    }
+
     /// Applies one event.
     pub fn apply(&mut self, event: &CatalogEvent) {
         self.version += 1;
@@ -441,6 +474,7 @@ impl CatalogState {
                 self.next_product_id = self.next_product_id.max(product.id);
                 self.products.insert(product.id, product.clone());
             }
+            CatalogEvent::PriceChanged { .. } | CatalogEvent::ProductArchived { .. } => {}
         }
     }
 }

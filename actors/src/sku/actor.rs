@@ -7,6 +7,7 @@
 
 use super::messages::{ReservationGrant, SkuCommand, SkuOutcome, SkuReply};
 use super::state::{Reservation, ReserveDecision, SkuEvent, SkuStock, StockLevel};
+use super::stock_book::LOW_STOCK;
 use crate::runtime::{Entity, UnixMillis};
 
 impl SkuStock {
@@ -14,28 +15,17 @@ impl SkuStock {
         self.apply(&event);
         events.push(event);
     }
-}
 
-impl Entity for SkuStock {
-    const KIND: &'static str = "sku";
-    type Event = SkuEvent;
-    type Command = SkuCommand;
-    type Reply = SkuReply;
-    type View = StockLevel;
-
-    fn new(_id: &str) -> Self {
-        SkuStock::default()
+    /// Records [`SkuEvent::LowStock`] when `available` fell from above
+    /// [`LOW_STOCK`] to it or below.
+    fn note_low_stock(&mut self, before: u64, events: &mut Vec<SkuEvent>) {
+        let available = self.level().available;
+        if before > LOW_STOCK && available <= LOW_STOCK {
+            self.emit(SkuEvent::LowStock { available }, events);
+        }
     }
 
-    fn restored(&mut self) {
-        self.rebuild_expiry_index();
-    }
-
-    fn apply(&mut self, event: &SkuEvent) {
-        SkuStock::apply(self, event);
-    }
-
-    fn handle(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
+    fn decide(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
         let event = match command {
             SkuCommand::Get => None,
             SkuCommand::Reservations { limit } => {
@@ -93,6 +83,33 @@ impl Entity for SkuStock {
         }
         Ok(SkuOutcome::Level(self.level()))
     }
+}
+
+impl Entity for SkuStock {
+    const KIND: &'static str = "sku";
+    type Event = SkuEvent;
+    type Command = SkuCommand;
+    type Reply = SkuReply;
+    type View = StockLevel;
+
+    fn new(_id: &str) -> Self {
+        SkuStock::default()
+    }
+
+    fn restored(&mut self) {
+        self.rebuild_expiry_index();
+    }
+
+    fn apply(&mut self, event: &SkuEvent) {
+        SkuStock::apply(self, event);
+    }
+
+    fn handle(&mut self, command: SkuCommand, now: UnixMillis, events: &mut Vec<SkuEvent>) -> SkuReply {
+        let before = self.level().available;
+        let reply = self.decide(command, now, events);
+        self.note_low_stock(before, events);
+        reply
+    }
 
     fn settle(&mut self, now: UnixMillis, events: &mut Vec<SkuEvent>) {
         let start = events.len();
@@ -114,5 +131,41 @@ impl Entity for SkuStock {
 
     fn describe(event: &SkuEvent) -> String {
         format!("{event:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(stock: &mut SkuStock, command: SkuCommand) -> Vec<SkuEvent> {
+        let mut events = Vec::new();
+        Entity::handle(stock, command, 0, &mut events).unwrap();
+        events
+    }
+
+    fn reserve(id: &str, qty: u64) -> SkuCommand {
+        SkuCommand::Reserve {
+            reservation_id: id.into(),
+            qty,
+            ttl_ms: 60_000,
+        }
+    }
+
+    #[test]
+    fn low_stock_is_recorded_once_per_fall_to_the_threshold() {
+        let mut stock = SkuStock::default();
+        run(&mut stock, SkuCommand::SetOnHand { on_hand: 8 });
+        assert!(!run(&mut stock, reserve("a", 2)).contains(&SkuEvent::LowStock { available: 6 }));
+        let events = run(&mut stock, reserve("b", 3));
+        assert_eq!(events.last(), Some(&SkuEvent::LowStock { available: 3 }));
+        let events = run(&mut stock, reserve("c", 1));
+        assert!(
+            events.iter().all(|event| !matches!(event, SkuEvent::LowStock { .. })),
+            "already low"
+        );
+        run(&mut stock, SkuCommand::SetOnHand { on_hand: 20 });
+        let events = run(&mut stock, reserve("d", 12));
+        assert_eq!(events.last(), Some(&SkuEvent::LowStock { available: 2 }));
     }
 }

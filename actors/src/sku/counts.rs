@@ -44,7 +44,7 @@ impl Counts {
                     self.reserved = self.reserved.saturating_sub(qty);
                 }
             }
-            SkuEvent::CommitsForgotten { .. } => {}
+            SkuEvent::CommitsForgotten { .. } | SkuEvent::LowStock { .. } => {}
         }
     }
 

@@ -61,6 +61,11 @@ pub enum SkuEvent {
     ReservationExpired { reservation_id: String },
     /// Committed reservation ids remembered until `until` or earlier are forgotten.
     CommitsForgotten { until: UnixMillis },
+    /// A command took `available` down to [`LOW_STOCK`] or below (recorded
+    /// once per fall, for the published `stock.low`); moves nothing.
+    ///
+    /// [`LOW_STOCK`]: super::stock_book::LOW_STOCK
+    LowStock { available: u64 },
 }
 
 /// Why a stock operation is refused.
@@ -341,6 +346,7 @@ impl SkuStock {
                 }
             }
             SkuEvent::OnHandSet { .. }
+            | SkuEvent::LowStock { .. }
             | SkuEvent::Adjusted { .. }
             | SkuEvent::ReservationReleased { .. }
             | SkuEvent::ReservationExpired { .. } => {}

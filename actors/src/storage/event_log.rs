@@ -5,6 +5,9 @@
 //! entries framed as
 //! `kind_len:u8 kind id_len:u8 id first_seq:u64be count:u32be len:u32be events`,
 //! where `events` are the bincode-encoded events of one entity, in order.
+//! Records written since events are published start with a header
+//! `0:u8 written_at:u64be` (Unix milliseconds): no kind is empty, so a zero
+//! byte cannot start an entry, and older records still read.
 
 use super::keys::split_u64;
 
@@ -21,6 +24,15 @@ pub struct LoggedEvents {
     pub id: String,
     /// The bincode-encoded events, concatenated.
     pub events: Vec<u8>,
+    /// When the group commit wrote them (Unix milliseconds); `None` in
+    /// records older than the header.
+    pub written_at: Option<u64>,
+}
+
+/// Starts a log record written at `written_at` (Unix milliseconds).
+pub fn start_record(record: &mut Vec<u8>, written_at: u64) {
+    record.push(0);
+    record.extend_from_slice(&written_at.to_be_bytes());
 }
 
 /// Appends one entry to a log record under construction.
@@ -52,6 +64,11 @@ fn take_name(bytes: &mut &[u8]) -> Option<String> {
 /// Parses one log record into its entries; `None` if the record is damaged.
 pub fn parse_record(mut bytes: &[u8]) -> Option<Vec<LoggedEvents>> {
     let mut entries = Vec::new();
+    let mut written_at = None;
+    if bytes.first() == Some(&0) {
+        let header = take(&mut bytes, 9)?;
+        written_at = Some(split_u64(&header[1..])?.0);
+    }
     while !bytes.is_empty() {
         let kind = take_name(&mut bytes)?;
         let id = take_name(&mut bytes)?;
@@ -65,6 +82,7 @@ pub fn parse_record(mut bytes: &[u8]) -> Option<Vec<LoggedEvents>> {
             kind,
             id,
             events,
+            written_at,
         });
     }
     Some(entries)
@@ -84,6 +102,20 @@ mod tests {
         assert_eq!(entries[0].id, "A-1");
         assert_eq!(entries[0].first_seq, 7);
         assert_eq!(entries[1].events, b"z".to_vec());
+        assert_eq!(entries[1].written_at, None);
+    }
+
+    #[test]
+    fn a_record_with_a_header_gives_every_entry_its_time() {
+        let mut record = Vec::new();
+        start_record(&mut record, 1_700_000_000_123);
+        push_entry(&mut record, "order", "o1", 3, 1, b"q");
+        push_entry(&mut record, "sku", "A", 4, 2, b"rs");
+        let entries = parse_record(&record).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(entries.iter().all(|entry| entry.written_at == Some(1_700_000_000_123)));
+        assert_eq!((entries[1].first_seq, entries[1].count), (4, 2));
+        assert!(parse_record(&record[..5]).is_none());
     }
 
     #[test]

@@ -219,6 +219,7 @@ impl GroupCommitter {
         // The event log is cut into records of about TARGET_VALUE_BYTES each.
         let mut log_first_seq = self.next_global_seq;
         let mut log_record = Vec::new();
+        let written_at = crate::runtime::now_millis();
         for submission in group.iter().filter(|s| s.writes_anything()) {
             let first_seq = self.next_global_seq;
             if log_record.len() >= TARGET_VALUE_BYTES {
@@ -235,6 +236,9 @@ impl GroupCommitter {
                 value,
             );
             records += 1;
+            if log_record.is_empty() {
+                event_log::start_record(&mut log_record, written_at);
+            }
             event_log::push_entry(
                 &mut log_record,
                 submission.kind,

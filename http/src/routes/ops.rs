@@ -76,3 +76,11 @@ pub async fn openapi(options: web::Data<HttpOptions>) -> HttpResponse {
     }
     HttpResponse::Ok().json(doc)
 }
+
+/// The AsyncAPI 3 description of the events Mercato publishes (webhooks and
+/// NATS JetStream).
+#[utoipa::path(get, path = "/asyncapi.json", tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/asyncapi.json")]
+pub async fn asyncapi() -> HttpResponse {
+    HttpResponse::Ok().json(mercato_events::asyncapi::document())
+}

@@ -153,3 +153,51 @@ proptest! {
         prop_assert_eq!(restored.index.names, state.index.names);
     }
 }
+
+#[test]
+fn an_update_records_a_moved_price_and_an_archiving_as_facts() {
+    let mut state = with_categories(&[("Home", None)]);
+    state.apply(&state.create_product(fields("PAN-1", 1), 5).unwrap());
+    let facts_of = |state: &CatalogState, patch: ProductPatch| {
+        let CatalogEvent::ProductUpdated(updated) = state.update_product(1, patch, 9).unwrap() else {
+            panic!("expected an update")
+        };
+        state.facts_of_update(&updated)
+    };
+    let rename = ProductPatch {
+        name: Some("Pan".into()),
+        ..ProductPatch::default()
+    };
+    assert_eq!(facts_of(&state, rename), []);
+    let cheaper_and_archived = ProductPatch {
+        price: Some(800),
+        status: Some(ProductStatus::Archived),
+        ..ProductPatch::default()
+    };
+    let facts = facts_of(&state, cheaper_and_archived.clone());
+    assert_eq!(
+        facts,
+        [
+            CatalogEvent::PriceChanged {
+                id: 1,
+                from: 1_000,
+                to: 800,
+                currency: "EUR".into()
+            },
+            CatalogEvent::ProductArchived { id: 1 }
+        ]
+    );
+    // Once archived at that price, the same patch is no news.
+    let CatalogEvent::ProductUpdated(updated) = state.update_product(1, cheaper_and_archived.clone(), 9).unwrap()
+    else {
+        panic!("expected an update")
+    };
+    let version = state.version();
+    state.apply(&CatalogEvent::ProductUpdated(updated));
+    for fact in &facts {
+        state.apply(fact);
+    }
+    assert_eq!(state.version(), version + 3);
+    assert_eq!(state.product(1).unwrap().fields.price, 800);
+    assert_eq!(facts_of(&state, cheaper_and_archived), []);
+}

@@ -1,0 +1,6 @@
+//! Events out: the catalogue as published, NATS JetStream, webhooks.
+
+mod jetstream;
+mod nats;
+mod proxy;
+mod script;
