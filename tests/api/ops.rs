@@ -43,7 +43,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 59] = [
+    let expected: [(&str, &str); 60] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -103,6 +103,7 @@ async fn openapi_lists_every_public_route() {
         ("/v1/orders/{id}/cancel", "post"),
         ("/v1/admin/orders/{id}/transition", "post"),
         ("/v1/payments/stripe/webhook", "post"),
+        ("/asyncapi.json", "get"),
     ];
     for (path, method) in expected {
         assert!(

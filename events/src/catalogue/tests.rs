@@ -125,3 +125,33 @@ fn every_type_name_is_unique_and_has_a_schema() {
         assert!(schemas.iter().any(|(name, _)| *name == data));
     }
 }
+
+#[test]
+fn what_a_failing_payment_causes_is_published_too() {
+    let events = [
+        OrderEvent::PaymentFailed {
+            reason: "card declined".into(),
+        },
+        OrderEvent::Expired,
+        OrderEvent::Cancelled {
+            reason: "customer".into(),
+        },
+        OrderEvent::RefundFailed {
+            error: "gateway down".into(),
+            retry_at: 1_700_000_060_000,
+        },
+    ];
+    let published = publish(&entry("order", "ord_2", 1, &events)).unwrap();
+    let types: Vec<_> = published.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        [
+            "payment.failed",
+            "order.expired",
+            "order.cancelled",
+            "order.refund_failed"
+        ]
+    );
+    assert_eq!(published[0].data["reason"], "card declined");
+    assert_eq!(published[3].data["retry_at"], "2023-11-14T22:14:20.000Z");
+}

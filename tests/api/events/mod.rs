@@ -1,5 +1,6 @@
 //! Events out: the catalogue as published, NATS JetStream, webhooks.
 
+mod asyncapi;
 mod jetstream;
 mod nats;
 mod proxy;

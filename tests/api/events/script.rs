@@ -10,6 +10,8 @@ use crate::orders::{checkout, checkout_body, guest_cart_with};
 
 /// What the session made.
 pub struct Session {
+    pub category_id: u64,
+    pub empty_category_id: u64,
     pub product_id: u64,
     pub customer_id: String,
     pub shipped_order: String,
@@ -33,7 +35,15 @@ impl Session {
             ),
             (
                 format!("customers/{}", self.customer_id),
-                vec!["customer.registered", "customer.updated"],
+                vec!["customer.registered", "customer.updated", "customer.deleted"],
+            ),
+            (
+                format!("categories/{}", self.category_id),
+                vec!["category.created", "category.updated"],
+            ),
+            (
+                format!("categories/{}", self.empty_category_id),
+                vec!["category.created", "category.deleted"],
             ),
             (
                 format!("orders/{}", self.shipped_order),
@@ -71,6 +81,8 @@ impl Session {
                     "stock.reserved",
                     "stock.sold",
                     "stock.returned",
+                    "stock.reserved",
+                    "stock.released",
                 ],
             ),
         ]
@@ -185,7 +197,35 @@ pub async fn run(api: &Api) -> Session {
         json!({"status": "archived"}),
     )
     .await;
+
+    // Another service holds two units, then gives them back.
+    let held = api
+        .reserve("TEA-1", json!({"qty": 2, "ttl_secs": 60, "reservation_id": "hold-1"}))
+        .await;
+    assert_eq!(held.status(), StatusCode::CREATED);
+    assert!(api.release("TEA-1", "hold-1").await.status().is_success());
+
+    admin(
+        api,
+        Method::PATCH,
+        &format!("/v1/categories/{category}"),
+        json!({"name": "Green tea"}),
+    )
+    .await;
+    let empty_category_id = api.create_category("Empty", "empty", None).await["id"]
+        .as_u64()
+        .unwrap();
+    let deleted = api
+        .admin(Method::DELETE, &format!("/v1/categories/{empty_category_id}"), None)
+        .await;
+    assert!(deleted.status().is_success());
+    let gone = api
+        .admin(Method::DELETE, &format!("/v1/admin/users/{customer_id}"), None)
+        .await;
+    assert!(gone.status().is_success());
     Session {
+        category_id: category,
+        empty_category_id,
         product_id,
         customer_id,
         shipped_order,
