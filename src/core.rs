@@ -26,6 +26,7 @@ use mercato_events::cursor::SinkCursor;
 use mercato_events::follower::Follower;
 use mercato_events::metrics::EventsMetrics;
 use mercato_events::nats::NatsSink;
+use mercato_events::webhooks::Webhooks;
 use secrecy::ExposeSecret;
 use sha2::{Digest as _, Sha256};
 
@@ -65,6 +66,8 @@ pub struct Core {
     pub notifier: Notifier,
     /// Where each events-out sink stands in the log.
     pub sink_cursors: Registry<SinkCursor>,
+    /// Webhook endpoints and their deliveries.
+    pub webhooks: Webhooks,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
     /// The secret access tokens are signed with (config or the data dir's key file).
@@ -159,9 +162,24 @@ impl Core {
         ];
         let events = EventsMetrics::register(&prometheus).context("cannot register events metrics")?;
         let sink_cursors = Registry::<SinkCursor>::new(&runtime);
+        let webhooks = Webhooks::new(
+            &runtime,
+            storage.clone(),
+            sink_cursors.clone(),
+            settings.webhooks.clone(),
+            events.clone(),
+        )
+        .context("cannot build the webhook client")?;
+        background.push(webhooks.start());
         if !settings.events.nats.url.is_empty() {
             let sink = NatsSink::new(settings.events.nats.clone());
-            let follower = Follower::new("nats", storage.clone(), sink_cursors.clone(), events.clone(), sink);
+            let follower = Follower::new(
+                ("nats", "nats"),
+                storage.clone(),
+                sink_cursors.clone(),
+                events.clone(),
+                sink,
+            );
             background.push(follower.start("nats publisher"));
         }
         Ok(Core {
@@ -176,6 +194,7 @@ impl Core {
             background: Mutex::new(background),
             notifier,
             sink_cursors,
+            webhooks,
             prometheus,
             jwt_secret,
             order_links,
@@ -194,6 +213,7 @@ impl Core {
         directories.extend(self.orders.directories());
         directories.extend(self.notifier.directories());
         directories.push(Arc::new(self.sink_cursors.clone()));
+        directories.push(Arc::new(self.webhooks.registry().clone()));
         directories
     }
 

@@ -51,6 +51,8 @@ pub struct Settings {
     pub web: WebSettings,
     /// Events out: the sinks that follow the event log.
     pub events: EventsSettings,
+    /// Webhook deliveries.
+    pub webhooks: mercato_events::webhooks::WebhooksConfig,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.

@@ -1,9 +1,11 @@
 //! A sink's place in the event log as an entity (`event-sink/<sink>`, kept
-//! alive): where delivery resumes after a restart. The same pure cursor as the
-//! notifier's ([`Cursor`]); its moves are in the log too, so followers do not
-//! count them as news.
+//! alive): where delivery resumes after a restart. Its moves are in the log
+//! too, so followers do not count them as news.
+//!
+//! A follower moves it with [`CursorCommand::Advance`] from where its pass
+//! began, so that an operator's replay ([`CursorCommand::MoveTo`]) made while
+//! a pass is under way is not overwritten by the pass's end.
 
-use mercato_actors::notify::state::{Advanced, Cursor};
 use mercato_actors::runtime::{Entity, UnixMillis};
 use serde::{Deserialize, Serialize};
 
@@ -13,18 +15,46 @@ pub const KIND: &str = "event-sink";
 /// Kinds whose log entries are bookkeeping of log readers, never news.
 pub const READERS: [&str; 2] = [KIND, "notifier"];
 
-/// One sink's cursor.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SinkCursor(Cursor);
+/// One sink's cursor: the first sequence number not yet delivered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkCursor {
+    pub next_seq: u64,
+}
+
+/// The cursor moved to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub to: u64,
+}
+
+/// What a cursor is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorCommand {
+    /// Where it stands.
+    Read,
+    /// Forward from `from` to `to`; nothing if it no longer stands at `from`.
+    Advance { from: u64, to: u64 },
+    /// Anywhere: a new endpoint's start, a replay.
+    MoveTo(u64),
+}
+
+impl SinkCursor {
+    /// Decides a command.
+    pub fn decide(&self, command: CursorCommand) -> Option<Moved> {
+        match command {
+            CursorCommand::Read => None,
+            CursorCommand::Advance { from, to } => (from == self.next_seq && to > from).then_some(Moved { to }),
+            CursorCommand::MoveTo(to) => (to != self.next_seq).then_some(Moved { to }),
+        }
+    }
+}
 
 impl Entity for SinkCursor {
     const KIND: &'static str = KIND;
     const KEEP_ALIVE: bool = true;
-    type Event = Advanced;
-    /// Move to this sequence number (`None`: just read).
-    type Command = Option<u64>;
-    /// The first sequence number not yet delivered.
+    type Event = Moved;
+    type Command = CursorCommand;
+    /// Where it stands after the command.
     type Reply = u64;
     type View = u64;
 
@@ -32,25 +62,47 @@ impl Entity for SinkCursor {
         SinkCursor::default()
     }
 
-    fn apply(&mut self, event: &Advanced) {
-        self.0.apply(event);
+    fn apply(&mut self, event: &Moved) {
+        self.next_seq = event.to;
     }
 
-    fn handle(&mut self, command: Option<u64>, _now: UnixMillis, events: &mut Vec<Advanced>) -> u64 {
-        if let Some(event) = command.and_then(|to| self.0.advance(to)) {
-            self.0.apply(&event);
-            events.push(event);
+    fn handle(&mut self, command: CursorCommand, _now: UnixMillis, events: &mut Vec<Moved>) -> u64 {
+        if let Some(moved) = self.decide(command) {
+            self.apply(&moved);
+            events.push(moved);
         }
-        self.0.next_seq
+        self.next_seq
     }
 
-    fn settle(&mut self, _now: UnixMillis, _events: &mut Vec<Advanced>) {}
+    fn settle(&mut self, _now: UnixMillis, _events: &mut Vec<Moved>) {}
 
     fn next_deadline(&self) -> Option<UnixMillis> {
         None
     }
 
     fn view(&self) -> u64 {
-        self.0.next_seq
+        self.next_seq
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_does_not_undo_a_move_made_while_it_ran() {
+        let mut cursor = SinkCursor { next_seq: 10 };
+        assert_eq!(cursor.decide(CursorCommand::Advance { from: 10, to: 10 }), None);
+        let moved = cursor.decide(CursorCommand::MoveTo(3)).unwrap();
+        cursor.apply(&moved);
+        assert_eq!(
+            cursor.decide(CursorCommand::Advance { from: 10, to: 50 }),
+            None,
+            "the replay stands"
+        );
+        assert_eq!(
+            cursor.decide(CursorCommand::Advance { from: 3, to: 50 }),
+            Some(Moved { to: 50 })
+        );
     }
 }

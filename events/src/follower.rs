@@ -13,7 +13,7 @@ use mercato_actors::runtime::{now_millis, BackgroundTask, Registry, StopSignal};
 use mercato_actors::storage::Storage;
 
 use crate::catalogue::{publish, PublicEvent};
-use crate::cursor::{SinkCursor, READERS};
+use crate::cursor::{CursorCommand, SinkCursor, READERS};
 use crate::metrics::EventsMetrics;
 
 /// Log entries read per pass.
@@ -31,6 +31,8 @@ pub struct Stopped {
     pub resume_at: u64,
     /// What went wrong, for the log.
     pub error: String,
+    /// When to try again; `None`: the follower's own back-off.
+    pub retry_in: Option<Duration>,
 }
 
 /// Where events go.
@@ -41,7 +43,9 @@ pub trait Sink: Send + 'static {
 
 /// One sink following the log.
 pub struct Follower<S> {
-    /// The cursor's id and the metrics' `sink` label.
+    /// `nats`, `webhook`: the `sink` label of counts.
+    kind: &'static str,
+    /// The cursor's id, and the `sink` label of lag (one per webhook endpoint).
     name: String,
     storage: Storage,
     cursors: Registry<SinkCursor>,
@@ -50,9 +54,16 @@ pub struct Follower<S> {
 }
 
 impl<S: Sink> Follower<S> {
-    /// A follower for `sink`, whose cursor is `event-sink/<name>`.
-    pub fn new(name: &str, storage: Storage, cursors: Registry<SinkCursor>, metrics: EventsMetrics, sink: S) -> Self {
+    /// A follower for `sink` of `kind`, whose cursor is `event-sink/<name>`.
+    pub fn new(
+        (kind, name): (&'static str, &str),
+        storage: Storage,
+        cursors: Registry<SinkCursor>,
+        metrics: EventsMetrics,
+        sink: S,
+    ) -> Self {
         Follower {
+            kind,
             name: name.to_string(),
             storage,
             cursors,
@@ -82,10 +93,10 @@ impl<S: Sink> Follower<S> {
                         Duration::ZERO
                     }
                 }
-                Err(error) => {
-                    self.metrics.failures.with_label_values(&[&self.name]).inc();
-                    tracing::warn!(sink = %self.name, %error, retry_in = ?backoff, "events not delivered; retrying");
-                    let wait = backoff;
+                Err(stopped) => {
+                    self.metrics.failures.with_label_values(&[self.kind]).inc();
+                    let wait = stopped.retry_in.unwrap_or(backoff);
+                    tracing::warn!(sink = %self.name, error = %stopped.error, retry_in = ?wait, "events not delivered; retrying");
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     wait
                 }
@@ -100,17 +111,22 @@ impl<S: Sink> Follower<S> {
 
     /// Delivers one batch; answers how many log entries other than readers'
     /// bookkeeping it read (0: caught up).
-    async fn pass(&mut self) -> Result<usize, String> {
+    async fn pass(&mut self) -> Result<usize, Stopped> {
+        let failed = |error: String| Stopped {
+            resume_at: 0,
+            error,
+            retry_in: None,
+        };
         let next = self
             .cursors
-            .call(&self.name, None)
+            .call(&self.name, CursorCommand::Read)
             .await
-            .map_err(|err| err.to_string())?;
+            .map_err(|err| failed(err.to_string()))?;
         let storage = self.storage.clone();
         let entries = tokio::task::spawn_blocking(move || storage.read_event_log(next, BATCH))
             .await
-            .map_err(|err| err.to_string())?
-            .map_err(|err| err.to_string())?;
+            .map_err(|err| failed(err.to_string()))?
+            .map_err(|err| failed(err.to_string()))?;
         let news: Vec<_> = entries
             .iter()
             .filter(|entry| !READERS.contains(&entry.kind.as_str()))
@@ -140,16 +156,22 @@ impl<S: Sink> Follower<S> {
         for event in events.iter().take_while(|event| event.sequence < resume_at) {
             self.metrics
                 .published
-                .with_label_values(&[&self.name, event.event_type])
+                .with_label_values(&[self.kind, event.event_type])
                 .inc();
         }
         if resume_at > next {
             self.cursors
-                .call(&self.name, Some(resume_at))
+                .call(
+                    &self.name,
+                    CursorCommand::Advance {
+                        from: next,
+                        to: resume_at,
+                    },
+                )
                 .await
-                .map_err(|err| err.to_string())?;
+                .map_err(|err| failed(err.to_string()))?;
         }
-        delivered.map(|()| news.len()).map_err(|stopped| stopped.error)
+        delivered.map(|()| news.len())
     }
 
     fn record_lag(&self, next: u64, oldest_written_at: Option<u64>) {

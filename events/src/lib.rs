@@ -9,3 +9,4 @@ pub mod cursor;
 pub mod follower;
 pub mod metrics;
 pub mod nats;
+pub mod webhooks;

@@ -78,6 +78,7 @@ impl Sink for NatsSink {
         let context = self.connect().await.map_err(|error| Stopped {
             resume_at: first.sequence,
             error,
+            retry_in: None,
         })?;
         let mut acks = Vec::with_capacity(events.len());
         let mut refused = None;
@@ -91,6 +92,7 @@ impl Sink for NatsSink {
                     refused = Some(Stopped {
                         resume_at: event.sequence,
                         error: format!("NATS refused {}: {err}", event.id),
+                        retry_in: None,
                     });
                     break;
                 }
@@ -101,6 +103,7 @@ impl Sink for NatsSink {
                 return Err(Stopped {
                     resume_at: sequence,
                     error: format!("JetStream did not acknowledge event {sequence}: {err}"),
+                    retry_in: None,
                 });
             }
         }

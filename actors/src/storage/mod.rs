@@ -35,6 +35,8 @@ pub const TARGET_VALUE_BYTES: usize = 4096;
 
 /// Name of the sled tree holding snapshots.
 pub(crate) const SNAPSHOT_TREE: &str = "snapshots";
+/// The tree of side records.
+pub(crate) const SIDE_TREE: &str = "side";
 
 /// Failure of the storage layer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -96,6 +98,9 @@ pub struct StorageConfig {
     /// sled's own periodic flush, what bounds loss in `relaxed` mode.
     pub flush_every_ms: u64,
 }
+
+/// A side record: `(key, value)`.
+pub type SideRecord = (Vec<u8>, Vec<u8>);
 
 /// What is stored of one entity.
 pub struct StoredEntity {
@@ -294,6 +299,38 @@ impl Storage {
             }
         }
         Ok(found)
+    }
+
+    /// Writes a side record: outside any entity and the event log, not
+    /// flushed on its own (sled's periodic flush or the next group commit
+    /// makes it durable). For what may be lost in a crash: delivery logs.
+    pub fn side_put(&self, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        self.inner.shared.handles()?.side.insert(key, value)?;
+        Ok(())
+    }
+
+    /// The side records whose keys start with `prefix`, last key first, at most `limit`.
+    pub fn side_latest(&self, prefix: &[u8], limit: usize) -> Result<Vec<SideRecord>, StorageError> {
+        let side = self.inner.shared.handles()?.side;
+        let mut found = Vec::new();
+        for item in side.scan_prefix(prefix).rev().take(limit) {
+            let (key, value) = item?;
+            found.push((key.to_vec(), value.to_vec()));
+        }
+        Ok(found)
+    }
+
+    /// Removes the side records whose keys start with `prefix` except the
+    /// last `keep`; answers how many went.
+    pub fn side_trim(&self, prefix: &[u8], keep: usize) -> Result<usize, StorageError> {
+        let side = self.inner.shared.handles()?.side;
+        let mut removed = 0;
+        for item in side.scan_prefix(prefix).rev().skip(keep) {
+            let (key, _) = item?;
+            side.remove(key)?;
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// The sequence number of the last event in the log, if any.

@@ -12,15 +12,17 @@
 
 use std::sync::{Mutex, RwLock};
 
-use super::{Durability, StorageConfig, StorageError, SNAPSHOT_TREE};
+use super::{Durability, StorageConfig, StorageError, SIDE_TREE, SNAPSHOT_TREE};
 
-/// An open database: the default tree and the snapshots tree.
+/// An open database: the default tree, the snapshots tree and the side tree.
 #[derive(Clone)]
 pub struct Handles {
     /// Journals and the event log.
     pub db: sled::Db,
     /// Snapshots.
     pub snapshots: sled::Tree,
+    /// Records outside entities and the event log (see `Storage::side_put`).
+    pub side: sled::Tree,
 }
 
 /// The database slot and why it is empty.
@@ -52,7 +54,8 @@ fn open_handles(config: &StorageConfig) -> Result<Handles, StorageError> {
         .flush_every_ms(flush_every)
         .open()?;
     let snapshots = db.open_tree(SNAPSHOT_TREE)?;
-    Ok(Handles { db, snapshots })
+    let side = db.open_tree(SIDE_TREE)?;
+    Ok(Handles { db, snapshots, side })
 }
 
 impl Shared {

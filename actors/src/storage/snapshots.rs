@@ -66,7 +66,9 @@ impl SnapshotWriter {
 
     fn write(&mut self, handles: &Handles, job: &SnapshotJob) -> Result<(), StorageError> {
         let (kind, id, covers) = (job.kind, &*job.id, job.covers);
-        let Handles { db, snapshots: tree } = handles;
+        let Handles {
+            db, snapshots: tree, ..
+        } = handles;
         let manifest_key = keys::snapshot_manifest_key(kind, id);
         let current = tree.get(&manifest_key)?.and_then(|value| parse_manifest(&value));
         if current.is_some_and(|(current, _)| current >= covers) {
