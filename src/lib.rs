@@ -96,6 +96,7 @@ impl Application {
             prometheus: core.prometheus.clone(),
             ready: Arc::clone(&ready),
             storage: core.storage.clone(),
+            webhooks: core.webhooks.clone(),
         });
         let options = HttpOptions {
             body_limit_bytes: settings.server.body_limit_bytes,

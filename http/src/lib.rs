@@ -87,6 +87,8 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Storage, whose write failures `/readyz` reports.
     pub storage: Storage,
+    /// Webhook endpoints and their deliveries.
+    pub webhooks: mercato_events::webhooks::Webhooks,
 }
 
 /// Limits and switches of the HTTP layer.
@@ -200,7 +202,15 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::coupons::remove)
             .service(routes::promotions::create_promotion)
             .service(routes::promotions::remove_promotion)
-            .service(routes::orders::transition);
+            .service(routes::orders::transition)
+            .service(routes::webhooks::list)
+            .service(routes::webhooks::create)
+            .service(routes::webhooks::get_one)
+            .service(routes::webhooks::update)
+            .service(routes::webhooks::remove)
+            .service(routes::webhooks::rotate)
+            .service(routes::webhooks::deliveries)
+            .service(routes::webhooks::replay);
         if options.fault_injection {
             admin = admin.service(routes::actors::fault);
         }

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::openapi_responses::CommonResponses;
 use crate::routes::{
     actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, promotions,
-    search, stock_events, users,
+    search, stock_events, users, webhooks,
 };
 use crate::ws;
 
@@ -31,6 +31,8 @@ use crate::ws;
         promotions::remove_promotion,
         orders::checkout, orders::get_one, orders::my_orders, orders::cancel, orders::transition,
         payments::stripe_webhook,
+        webhooks::list, webhooks::create, webhooks::get_one, webhooks::update, webhooks::remove, webhooks::rotate,
+        webhooks::deliveries, webhooks::replay,
     ),
     modifiers(&OperatorToken, &CommonResponses),
     tags(
@@ -41,6 +43,7 @@ use crate::ws;
         (name = "accounts", description = "Registration, tokens, profile, address book, user admin"),
         (name = "carts", description = "Carts, live cart WebSocket, coupons and promotions"),
         (name = "orders", description = "Checkout, orders, payments"),
+        (name = "events", description = "Events out: webhook endpoints (the events are in /asyncapi.json)"),
     )
 )]
 pub struct ApiDoc;

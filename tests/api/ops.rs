@@ -43,7 +43,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 60] = [
+    let expected: [(&str, &str); 68] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -104,6 +104,14 @@ async fn openapi_lists_every_public_route() {
         ("/v1/admin/orders/{id}/transition", "post"),
         ("/v1/payments/stripe/webhook", "post"),
         ("/asyncapi.json", "get"),
+        ("/v1/admin/webhooks", "get"),
+        ("/v1/admin/webhooks", "post"),
+        ("/v1/admin/webhooks/{id}", "get"),
+        ("/v1/admin/webhooks/{id}", "patch"),
+        ("/v1/admin/webhooks/{id}", "delete"),
+        ("/v1/admin/webhooks/{id}/rotate-secret", "post"),
+        ("/v1/admin/webhooks/{id}/deliveries", "get"),
+        ("/v1/admin/webhooks/{id}/replay", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -32,23 +32,36 @@ pub struct WebhookSink {
 }
 
 impl WebhookSink {
+    /// Disables the endpoint. A task of its own: the dispatcher stops this
+    /// sink as soon as the endpoint shows disabled, which must not cut the
+    /// disabling (or its count) short.
     async fn disable(&self, reason: String) {
-        let patch = EndpointPatch {
-            enabled: Some(false),
-            ..EndpointPatch::default()
-        };
-        let command = EndpointsCommand::Change {
-            id: self.id.clone(),
-            patch,
-            reason: reason.clone(),
-        };
-        match self.endpoints.call(ID, command).await {
-            Ok(_) => {
-                self.metrics.endpoints_disabled.inc();
-                tracing::error!(endpoint = %self.id, %reason, "webhook endpoint disabled");
-            }
-            Err(err) => tracing::warn!(endpoint = %self.id, error = %err, "cannot disable the webhook endpoint"),
+        let (endpoints, metrics, id) = (self.endpoints.clone(), self.metrics.clone(), self.id.clone());
+        let _ = tokio::spawn(disable(endpoints, metrics, id, reason)).await;
+    }
+}
+
+async fn disable(endpoints: Registry<Endpoints>, metrics: EventsMetrics, id: String, reason: String) {
+    let patch = EndpointPatch {
+        enabled: Some(false),
+        ..EndpointPatch::default()
+    };
+    let command = EndpointsCommand::Change {
+        id: id.clone(),
+        patch,
+        reason: reason.clone(),
+    };
+    let refused = match endpoints.call(ID, command).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(err)) => Some(err.to_string()),
+        Err(err) => Some(err.to_string()),
+    };
+    match refused {
+        None => {
+            metrics.endpoints_disabled.inc();
+            tracing::error!(endpoint = %id, %reason, "webhook endpoint disabled");
         }
+        Some(error) => tracing::warn!(endpoint = %id, %error, "cannot disable the webhook endpoint"),
     }
 }
 

@@ -17,3 +17,4 @@ pub mod promotions;
 pub mod search;
 pub mod stock_events;
 pub mod users;
+pub mod webhooks;

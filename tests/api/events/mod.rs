@@ -4,4 +4,6 @@ mod asyncapi;
 mod jetstream;
 mod nats;
 mod proxy;
+mod receiver;
 mod script;
+mod webhooks;
