@@ -12,6 +12,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::Url;
 
+/// How long a name may take to resolve when an endpoint is saved.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why a URL is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuardError {
@@ -97,9 +100,12 @@ impl Guard {
             .trim_matches(['[', ']'])
             .to_string();
         let port = parsed.port_or_known_default().unwrap_or(443);
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        let lookup = tokio::net::lookup_host((host.as_str(), port));
+        let addrs: Vec<SocketAddr> = tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
             .await
-            .map_err(|_| GuardError::Unresolvable(host.clone()))?
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| GuardError::Unresolvable(host.clone()))?
             .collect();
         if addrs.is_empty() {
             return Err(GuardError::Unresolvable(host));
