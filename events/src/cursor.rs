@@ -7,13 +7,37 @@
 //! a pass is under way is not overwritten by the pass's end.
 
 use mercato_actors::runtime::{Entity, UnixMillis};
+use mercato_actors::storage::{Storage, StorageError};
 use serde::{Deserialize, Serialize};
 
 /// The entity kind of sinks' cursors.
 pub const KIND: &str = "event-sink";
 
-/// Kinds whose log entries are bookkeeping of log readers, never news.
-pub const READERS: [&str; 2] = [KIND, "notifier"];
+/// Kinds whose log entries are never news: log readers' bookkeeping and
+/// the webhook endpoints' own changes (which carry their secrets).
+pub const NOT_NEWS: [&str; 3] = [KIND, "notifier", crate::webhooks::actor::KIND];
+
+/// Log entries a progress count looks at before it estimates the rest.
+const COUNTED: usize = 1_000;
+
+/// How many events from `next_seq` on are news (see [`NOT_NEWS`]): exact up to [`COUNTED`]
+/// entries, beyond that every further log position counts.
+pub fn news_behind(storage: &Storage, next_seq: u64) -> Result<u64, StorageError> {
+    let entries = storage.read_event_log(next_seq, COUNTED)?;
+    let news = entries
+        .iter()
+        .filter(|entry| !NOT_NEWS.contains(&entry.kind.as_str()))
+        .map(|entry| entry.first_seq + u64::from(entry.count) - entry.first_seq.max(next_seq))
+        .sum::<u64>();
+    let seen_to = entries
+        .last()
+        .map_or(next_seq, |entry| entry.first_seq + u64::from(entry.count));
+    let rest = match entries.len() < COUNTED {
+        true => 0,
+        false => (storage.last_event_seq()?.unwrap_or(0) + 1).saturating_sub(seen_to),
+    };
+    Ok(news + rest)
+}
 
 /// One sink's cursor: the first sequence number not yet delivered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

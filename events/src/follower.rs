@@ -13,7 +13,7 @@ use mercato_actors::runtime::{now_millis, BackgroundTask, Registry, StopSignal};
 use mercato_actors::storage::Storage;
 
 use crate::catalogue::{publish, PublicEvent};
-use crate::cursor::{CursorCommand, SinkCursor, READERS};
+use crate::cursor::{CursorCommand, SinkCursor, NOT_NEWS};
 use crate::metrics::EventsMetrics;
 
 /// Log entries read per pass.
@@ -109,8 +109,8 @@ impl<S: Sink> Follower<S> {
         }
     }
 
-    /// Delivers one batch; answers how many log entries other than readers'
-    /// bookkeeping it read (0: caught up).
+    /// Delivers one batch; answers how many news entries (not [`NOT_NEWS`])
+    /// it read (0: caught up).
     async fn pass(&mut self) -> Result<usize, Stopped> {
         let failed = |error: String| Stopped {
             resume_at: 0,
@@ -129,7 +129,7 @@ impl<S: Sink> Follower<S> {
             .map_err(|err| failed(err.to_string()))?;
         let news: Vec<_> = entries
             .iter()
-            .filter(|entry| !READERS.contains(&entry.kind.as_str()))
+            .filter(|entry| !NOT_NEWS.contains(&entry.kind.as_str()))
             .collect();
         let Some(oldest) = news.first() else {
             self.metrics.lag_events.with_label_values(&[&self.name]).set(0);

@@ -34,8 +34,11 @@ pub enum EndpointsCommand {
 /// Every endpoint after the command.
 pub type EndpointMap = Arc<BTreeMap<String, Endpoint>>;
 
+/// The entity kind of the endpoints.
+pub const KIND: &str = "webhooks";
+
 impl Entity for Endpoints {
-    const KIND: &'static str = "webhooks";
+    const KIND: &'static str = KIND;
     const KEEP_ALIVE: bool = true;
     type Event = EndpointEvent;
     type Command = EndpointsCommand;

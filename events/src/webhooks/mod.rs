@@ -31,7 +31,7 @@ use self::guard::{Guard, GuardError};
 use self::retry::RetryPolicy;
 use self::sender::{Attempt, Sender};
 use crate::catalogue::{event_types, publish, PublicEvent};
-use crate::cursor::{CursorCommand, SinkCursor};
+use crate::cursor::{news_behind, CursorCommand, SinkCursor};
 use crate::metrics::EventsMetrics;
 
 /// Longest description.
@@ -101,7 +101,7 @@ pub struct Created {
 pub struct Progress {
     /// The first log position not yet passed.
     pub next_seq: u64,
-    /// Log positions not yet passed.
+    /// Events not yet passed (see [`news_behind`]).
     pub behind: u64,
 }
 
@@ -297,11 +297,11 @@ impl Webhooks {
     /// Where endpoint `id`'s delivery stands in the log.
     pub async fn progress(&self, id: &str) -> Result<Progress, WebhookError> {
         let next_seq = self.cursors.call(&cursor_name(id), CursorCommand::Read).await?;
-        let last = self.storage.last_event_seq()?.unwrap_or(0);
-        Ok(Progress {
-            next_seq,
-            behind: (last + 1).saturating_sub(next_seq),
-        })
+        let storage = self.storage.clone();
+        let behind = tokio::task::spawn_blocking(move || news_behind(&storage, next_seq))
+            .await
+            .map_err(|err| StorageError::Sled(err.to_string()))??;
+        Ok(Progress { next_seq, behind })
     }
 
     /// Sends event `event_id` (`evt_<sequence>`) to endpoint `id` once more,

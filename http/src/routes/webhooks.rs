@@ -90,7 +90,7 @@ pub struct WebhookBody {
     /// The first log position not yet delivered (`GET` of one endpoint).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_sequence: Option<u64>,
-    /// Log positions not yet delivered (`GET` of one endpoint).
+    /// Events in the log not yet passed, 0 once caught up (`GET` of one endpoint).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub behind: Option<u64>,
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod console;
 mod console_catalog;
 mod console_customers;
+mod console_webhooks;
 mod journeys;
 mod safety;
 mod shop;

@@ -4,6 +4,6 @@ mod asyncapi;
 mod jetstream;
 mod nats;
 mod proxy;
-mod receiver;
+pub mod receiver;
 mod script;
 mod webhooks;

@@ -12,7 +12,7 @@ use mercato_http::routes::coupons::{update_coupon, CouponBody, CouponChange};
 use mercato_http::AppState;
 use serde::Deserialize;
 
-use super::coupons::{admin_only, percent, refused, whole};
+use super::coupons::{coupons_admin, percent, refused, whole};
 use super::{Confirm, ConsoleError, ConsoleLayout, Staff};
 use crate::error::PageError;
 use crate::form::{is_client_error, Errors};
@@ -73,7 +73,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let coupon = coupon_of(&state, &code).await?;
     let form = CouponEdit {
         csrf: String::new(),
@@ -94,7 +94,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let coupon = coupon_of(&state, &code).await?;
     let mut errors = Errors::default();
     let percent = match coupon.percent {
@@ -135,7 +135,7 @@ pub async fn confirm_end(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let coupon = coupon_of(&state, &code).await?;
     let consequences = "It stops applying now: carts holding it lose its discount at their next change. \
         Orders already placed keep theirs.";
@@ -160,7 +160,7 @@ pub async fn confirm_end_promotion(
     state: web::Data<AppState>,
     id: web::Path<u64>,
 ) -> Result<HttpResponse, ConsoleError> {
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let rules = state.promotions.call(RulesCommand::Get).await.map_err(ApiError::from)?;
     let promotion = rules
         .promotions

@@ -166,7 +166,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let done = match query.done.as_str() {
         "coupon" => Some("Coupon created."),
         "changed" => Some("Coupon changed; carts holding it are priced with it from now on."),
@@ -187,13 +187,17 @@ pub async fn list(
     .await
 }
 
-pub(super) fn admin_only(staff: &Staff) -> Result<(), PageError> {
+/// Refuses anyone but an admin, saying `why`.
+pub(super) fn admin_only(staff: &Staff, why: &str) -> Result<(), PageError> {
     match staff.role {
         Role::Admin => Ok(()),
-        _ => Err(PageError::Forbidden(
-            "Only admins manage coupons and promotions.".into(),
-        )),
+        _ => Err(PageError::Forbidden(why.into())),
     }
+}
+
+/// Refuses anyone but an admin: coupons and promotions are theirs.
+pub(super) fn coupons_admin(staff: &Staff) -> Result<(), PageError> {
+    admin_only(staff, "Only admins manage coupons and promotions.")
 }
 
 /// A whole percent from 1 to 100 typed in `field`, or its error.
@@ -230,7 +234,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let mut errors = Errors::default();
     let percent = percent("percent", &form.percent, &mut errors);
     let max_uses = whole(
@@ -289,7 +293,7 @@ pub async fn end(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let change = CouponChange {
         ends_at: Some(Some(now_millis())),
         ..CouponChange::default()
@@ -309,7 +313,7 @@ pub async fn create_promotion(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     staff.check_form(&req, &form.csrf)?;
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     let mut errors = Errors::default();
     let currency = form.currency.trim().to_uppercase();
     let min_subtotal = parse_amount(&form.min_subtotal, &currency)
@@ -373,7 +377,7 @@ pub async fn end_promotion(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     staff.check_form(&req, &form.csrf)?;
-    admin_only(&staff)?;
+    coupons_admin(&staff)?;
     mercato_http::routes::promotions::end_promotion(&state, *id).await?;
     tracing::info!(admin = %staff.email, promotion = *id, "console ended a promotion");
     Ok(page::see_other(

@@ -13,6 +13,9 @@
 //! - [`inventory`]: `/admin/inventory`, a SKU's stock and reservations, set, adjust;
 //! - [`coupons`]: `/admin/coupons`, coupons and promotions; create, end (admins);
 //! - [`customers`]: `/admin/customers`, search; one account; role and delete (admins);
+//! - [`webhooks`], [`webhook`]: `/admin/webhooks`, endpoints, their state and
+//!   lag; one endpoint's delivery log; send again, enable, disable, rotate,
+//!   delete (admins);
 //! - [`actors`]: `/admin/actors`, live actors, inspect, restart, fault;
 //! - [`live`]: server-sent events that carry re-rendered page regions.
 
@@ -33,6 +36,8 @@ pub mod product;
 pub mod products;
 pub mod sign_in;
 pub mod timeline;
+pub mod webhook;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -220,5 +225,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(customers::confirm_role)
         .service(customers::show)
         .service(customers::set_role)
-        .service(customers::delete);
+        .service(customers::delete)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhook::show)
+        .service(webhook::confirm)
+        .service(webhook::act);
 }
