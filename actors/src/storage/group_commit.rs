@@ -107,6 +107,9 @@ impl GroupCommitter {
                 // may be applied even though its flush failed. The log has a gap.
                 tracing::error!(error = %err, submissions = group.len(), "group commit failed");
             }
+            if result.is_ok() {
+                self.shared.made_durable(self.next_global_seq);
+            }
             let failed = result.as_ref().err().cloned();
             for mut submission in group.drain(..) {
                 if let (Ok(()), Some(state)) = (&result, submission.snapshot.take()) {
@@ -206,6 +209,8 @@ impl GroupCommitter {
         if let Some(disk) = &mut self.disk {
             disk.sync()?;
         }
+        // What the reopened file holds is durable now.
+        self.shared.made_durable(self.next_global_seq);
         Ok(())
     }
 

@@ -7,6 +7,8 @@
 
 pub mod codec;
 pub mod disk;
+#[cfg(test)]
+mod durable_mark;
 pub mod event_log;
 pub mod group_commit;
 pub mod keys;
@@ -130,6 +132,7 @@ impl Storage {
     pub fn open(config: &StorageConfig, metrics: StorageMetrics) -> Result<Self, StorageError> {
         let shared = Arc::new(Shared::open(config)?);
         let next_global_seq = last_global_seq(&shared.handles()?.db)?.map_or(1, |seq| seq + 1);
+        shared.made_durable(next_global_seq);
         let durability = config.durability;
         let disk = || match durability {
             Durability::Sync => DiskSync::open(&config.data_dir).map(Some),
@@ -241,8 +244,10 @@ impl Storage {
         Ok(Some((covers, state)))
     }
 
-    /// Reads up to `limit` event-log entries whose events start at `from_seq` or later.
+    /// Reads up to `limit` event-log entries whose events start at `from_seq`
+    /// or later, as far as they are durable (see `shared`).
     pub fn read_event_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LoggedEvents>, StorageError> {
+        let durable_until = self.inner.shared.durable_until();
         let db = self.inner.shared.handles()?.db;
         let start = db
             .range(..=keys::event_log_key(from_seq))
@@ -258,12 +263,11 @@ impl Storage {
             let (_, value) = item?;
             let entries = event_log::parse_record(&value)
                 .ok_or_else(|| StorageError::Codec("damaged event log record".into()))?;
-            out.extend(
-                entries
-                    .into_iter()
-                    .filter(|entry| entry.first_seq + u64::from(entry.count) > from_seq),
-            );
-            if out.len() >= limit {
+            let beyond = entries.iter().any(|entry| entry.first_seq >= durable_until);
+            out.extend(entries.into_iter().filter(|entry| {
+                entry.first_seq + u64::from(entry.count) > from_seq && entry.first_seq < durable_until
+            }));
+            if beyond || out.len() >= limit {
                 out.truncate(limit);
                 break;
             }
@@ -333,9 +337,13 @@ impl Storage {
         Ok(removed)
     }
 
-    /// The sequence number of the last event in the log, if any.
+    /// The sequence number of the last durable event in the log, if any.
     pub fn last_event_seq(&self) -> Result<Option<u64>, StorageError> {
-        last_global_seq(&self.inner.shared.handles()?.db)
+        let durable_until = self.inner.shared.durable_until();
+        let last = last_global_seq(&self.inner.shared.handles()?.db)?;
+        Ok(last
+            .map(|seq| seq.min(durable_until.saturating_sub(1)))
+            .filter(|seq| *seq > 0))
     }
 
     /// Waits for queued writes, then flushes sled: the last step of a shutdown.

@@ -9,7 +9,14 @@
 //! is what `/readyz` reports. Nothing else keeps a handle for longer than one
 //! read or one snapshot, so the old database closes (and releases its file
 //! lock) before the new one opens.
+//!
+//! A batch is visible to readers once applied, before its fsync. What leaves
+//! the process or outlives a crash must not be read that early (an event
+//! published, then lost with its batch and its sequence number handed out
+//! again): readers of the event log see it up to the durable mark only, which
+//! the commit thread moves after each durable batch ([`Shared::made_durable`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use super::{Durability, StorageConfig, StorageError, SIDE_TREE, SNAPSHOT_TREE};
@@ -31,6 +38,8 @@ pub struct Shared {
     handles: RwLock<Option<Handles>>,
     /// Why writes fail now; `None`: writable.
     failure: Mutex<Option<String>>,
+    /// The first global sequence number not yet durable.
+    durable_until: AtomicU64,
 }
 
 /// Drops `handles`. sled's log, closing after an I/O error sled itself did not
@@ -66,7 +75,20 @@ impl Shared {
             config: config.clone(),
             handles: RwLock::new(Some(handles)),
             failure: Mutex::new(None),
+            durable_until: AtomicU64::new(0),
         })
+    }
+
+    /// The first global sequence number not yet durable: readers of the log
+    /// stop before it.
+    pub fn durable_until(&self) -> u64 {
+        self.durable_until.load(Ordering::Acquire)
+    }
+
+    /// Everything before `next_seq` is durable (under relaxed durability:
+    /// written, as durable as an acknowledged write is there).
+    pub fn made_durable(&self, next_seq: u64) {
+        self.durable_until.fetch_max(next_seq, Ordering::AcqRel);
     }
 
     /// The open database, or why there is none.
