@@ -48,6 +48,9 @@ commands=(
   "cargo bench --bench checkout_load -- --scenario steady --skus 100"
   "cargo bench --bench checkout_load -- --scenario steady --connections 1"
   "cargo bench --bench checkout_load -- --scenario flash"
+  "cargo bench --bench checkout_load -- --scenario steady --nats nats://127.0.0.1:4222 --webhooks 1 --webhook-types order.confirmed"
+  "cargo bench --bench checkout_load -- --scenario steady --webhooks 1 --webhook-types order.confirmed"
+  "cargo bench --bench checkout_load -- --scenario steady --nats nats://127.0.0.1:4222"
 )
 
 {

@@ -235,7 +235,8 @@ impl Server {
         }
         match args.server {
             ServerMode::InProcess => {
-                let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), None, None)?;
+                let (server, _) =
+                    InProcessServer::start(&args.token, args.durability.durability(), None, None, |_| {})?;
                 let addr = server.addr;
                 Ok((Server::InProcess(server), Some(addr)))
             }
@@ -318,7 +319,7 @@ impl Server {
 
 /// `--serve-child`: serves until the parent closes stdin.
 fn serve_child(args: &Args) -> anyhow::Result<()> {
-    let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), None, None)?;
+    let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), None, None, |_| {})?;
     println!("{}", server.addr);
     let mut rest = Vec::new();
     // Blocks until the parent closes the pipe (or dies).

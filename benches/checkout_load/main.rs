@@ -4,7 +4,7 @@
 //! `cargo bench --bench checkout_load -- [--scenario steady|flash] [--url URL
 //! --token T] [--connections N] [--carts N] [--duration SECS] [--warmup SECS]
 //! [--skus N] [--lines N] [--buyers N] [--units N] [--in-flight N] [--setup-connections N]
-//! [--client-threads N]`
+//! [--client-threads N] [--nats URL] [--webhooks N] [--webhook-types T,..]`
 //!
 //! Without `--url` a server is started in this process (`http_load`'s: port 0,
 //! temporary data directory, default settings, so sync durability and the
@@ -28,6 +28,13 @@
 //! sold exactly one unit per line of each confirmed order, hold nothing, and
 //! kept on_hand + sold. `--skus 100` makes the SKUs contended.
 //!
+//! Events out under that load (steady): `--nats nats://127.0.0.1:4222` makes
+//! the in-process server publish every event to JetStream (a stream of the
+//! run's own, deleted afterwards); `--webhooks N` registers N endpoints for
+//! `--webhook-types` (`*`) to a receiver in this process. Printed per sink:
+//! events/s its consumer received while measured, their lag (received minus
+//! `occurred_at`) p50/p99/max, and when it caught up (see `sinks.rs`).
+//!
 //! `flash`: one fresh SKU `FLASH-<millis>` with `--units` (100) on hand,
 //! `--buyers` (10,000) carts holding one unit each; `--in-flight` (512)
 //! connections are opened, then every checkout is fired at once. Printed: the
@@ -46,6 +53,7 @@
 //! - `api.rs`: a minimal keep-alive connection, request builders, set-up calls,
 //!   the `/metrics` counters;
 //! - `steady.rs`, `flash.rs`: the two scenarios;
+//! - `sinks.rs`: the events-out consumers and their report;
 //! - `cpu.rs`: process and machine CPU time over the timed phase;
 //! - `http_load`'s `client.rs` (`Target`, `Report`, `stock_all`, `resolve`) and
 //!   `server.rs` (the in-process server), included by path.
@@ -59,6 +67,7 @@ mod cpu;
 mod flash;
 #[path = "../http_load/server.rs"]
 mod server;
+mod sinks;
 mod steady;
 
 use std::collections::BTreeMap;
@@ -72,11 +81,15 @@ use hyper::header::HeaderValue;
 use mercato_actors::storage::Durability;
 
 use client::{resolve, stock_all, Target};
+use mercato_events::nats::NatsConfig;
 use server::InProcessServer;
 
 /// The allocator of the `mercato` binary, so the in-process server is measured as it runs.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The run's NATS stream and subject prefix (see [`sinks::nats_names`]).
+static NATS: std::sync::LazyLock<(String, String)> = std::sync::LazyLock::new(sinks::nats_names);
 
 /// Command-line flags.
 #[derive(Parser, Debug)]
@@ -124,6 +137,16 @@ struct Args {
     /// Worker threads of the client's tokio runtime.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+    /// steady, in-process server: publish every event to NATS JetStream at
+    /// this URL and measure a subscriber's lag.
+    #[arg(long)]
+    nats: Option<String>,
+    /// steady: webhook endpoints, registered to a receiver in this process.
+    #[arg(long, default_value_t = 0)]
+    webhooks: usize,
+    /// steady: the event types the webhook endpoints take.
+    #[arg(long, default_value = "*", value_delimiter = ',')]
+    webhook_types: Vec<String>,
     /// Passed by `cargo bench` to every bench target; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -193,7 +216,9 @@ async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
         skus.len()
     );
     let before = api::stock_totals(&target, Arc::clone(&skus), connections).await?;
-    let confirmed = steady::run(
+    let nats = args.nats.as_deref().map(|url| (url, NATS.0.as_str(), NATS.1.as_str()));
+    let sinks = sinks::Sinks::start(&target, nats, args.webhooks, &args.webhook_types).await?;
+    let outcome = steady::run(
         Arc::clone(&target),
         carts,
         args.connections.max(1),
@@ -202,6 +227,8 @@ async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
         args.url.is_none(),
     )
     .await?;
+    let confirmed = outcome.confirmed;
+    sinks.report(outcome.measured.start, outcome.measured.end).await?;
     // Every confirmed order sold one unit of each of its lines, and nothing
     // else moved: no unit created or lost, none left held.
     let after = api::stock_totals(&target, skus, connections).await?;
@@ -247,13 +274,24 @@ async fn flash(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
 /// Starts or resolves the server, runs the scenario, stops the server.
 async fn run(args: Args) -> anyhow::Result<()> {
     let (server, addr, host, base_path) = match &args.url {
+        Some(_) if args.nats.is_some() => bail!("--nats starts the in-process server's publisher: leave out --url"),
         Some(url) => {
             let (addr, host, base_path) = resolve(url).await?;
             println!("server        {url} (its own settings)");
             (None, addr, host, base_path)
         }
         None => {
-            let (server, _) = InProcessServer::start(&args.token, Durability::Sync, None, None)?;
+            let (nats, webhooks) = (args.nats.clone(), args.webhooks > 0);
+            let (server, _) = InProcessServer::start(&args.token, Durability::Sync, None, None, |settings| {
+                if let Some(url) = nats {
+                    settings.events.nats = NatsConfig {
+                        url,
+                        stream: NATS.0.clone(),
+                        subject_prefix: NATS.1.clone(),
+                    };
+                }
+                settings.webhooks.allow_private_targets |= webhooks;
+            })?;
             let addr = server.addr;
             println!("server        in-process on {addr}, default settings (sync durability, manual gateway)");
             (Some(server), addr, addr.to_string(), String::new())

@@ -135,9 +135,16 @@ async fn client(shared: Arc<Shared>) -> ClientReport {
     report
 }
 
+/// What a run did.
+pub(crate) struct Outcome {
+    /// Orders confirmed, the warm-up's included.
+    pub(crate) confirmed: u64,
+    /// The measured part: from the end of the warm-up to the last answer.
+    pub(crate) measured: std::ops::Range<Instant>,
+}
+
 /// Runs the clients over `carts` and prints the summary (with the server's CPU
-/// per checkout when it runs `in_process`); answers how many orders were
-/// confirmed, the warm-up's included.
+/// per checkout when it runs `in_process`).
 pub(crate) async fn run(
     target: Arc<Target>,
     carts: Arc<[String]>,
@@ -145,7 +152,7 @@ pub(crate) async fn run(
     warmup: Duration,
     duration: Duration,
     in_process: bool,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Outcome> {
     let measure_from = Instant::now() + warmup;
     let shared = Arc::new(Shared {
         target: Arc::clone(&target),
@@ -228,5 +235,8 @@ pub(crate) async fn run(
             );
         }
     }
-    Ok(report.confirmed)
+    Ok(Outcome {
+        confirmed: report.confirmed,
+        measured: measure_from..measure_from + measured,
+    })
 }

@@ -309,7 +309,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             let seed_products = args.scenario.needs_catalog().then_some(args.products);
             let seed_orders = args.scenario.console().is_some().then_some(args.orders);
-            let (server, orders) = InProcessServer::start(&args.token, durability, seed_products, seed_orders)?;
+            let (server, orders) = InProcessServer::start(&args.token, durability, seed_products, seed_orders, |_| {})?;
             let addr = server.addr;
             eprintln!("in-process server on {addr} ({durability:?})");
             (Some(server), orders, addr, addr.to_string(), String::new())

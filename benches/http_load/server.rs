@@ -40,13 +40,15 @@ pub(crate) struct InProcessServer {
 }
 
 impl InProcessServer {
-    /// Builds the application on its own thread, seeds `seed_products` demo
-    /// products if asked, and waits until it is bound and seeded.
+    /// Builds the application on its own thread (`customize` has the last
+    /// word on its settings), seeds `seed_products` demo products if asked,
+    /// and waits until it is bound and seeded.
     pub(crate) fn start(
         token: &str,
         durability: Durability,
         seed_products: Option<usize>,
         seed_orders: Option<usize>,
+        customize: impl FnOnce(&mut Settings),
     ) -> anyhow::Result<(Self, Vec<String>)> {
         let data_dir = tempfile::tempdir().context("cannot create a temporary data dir")?;
         // The defaults and `MERCATO__SECTION__KEY` variables (e.g.
@@ -56,6 +58,7 @@ impl InProcessServer {
         settings.storage.data_dir = data_dir.path().into();
         settings.storage.durability = durability;
         settings.admin.token = SecretString::from(token.to_owned());
+        customize(&mut settings);
         let (bound, bound_rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()

@@ -324,12 +324,11 @@ impl Storage {
         Ok(found)
     }
 
-    /// Removes the side records whose keys start with `prefix` except the
-    /// last `keep`; answers how many went.
-    pub fn side_trim(&self, prefix: &[u8], keep: usize) -> Result<usize, StorageError> {
+    /// Removes the side records with keys in `range`; answers how many went.
+    pub fn side_remove(&self, range: std::ops::Range<Vec<u8>>) -> Result<usize, StorageError> {
         let side = self.inner.shared.handles()?.side;
         let mut removed = 0;
-        for item in side.scan_prefix(prefix).rev().skip(keep) {
+        for item in side.range(range) {
             let (key, _) = item?;
             side.remove(key)?;
             removed += 1;

@@ -28,6 +28,13 @@ fn prefix(endpoint: &str) -> Vec<u8> {
     format!("wh/{endpoint}/").into_bytes()
 }
 
+/// The key of line `number` of `endpoint`'s log.
+fn line_key(endpoint: &str, number: u64) -> Vec<u8> {
+    let mut key = prefix(endpoint);
+    key.extend_from_slice(&number.to_be_bytes());
+    key
+}
+
 impl DeliveryLog {
     /// The logs in `storage`, each keeping its newest `keep` lines.
     pub fn new(storage: Storage, keep: usize) -> Self {
@@ -57,12 +64,14 @@ impl DeliveryLog {
     /// Appends `attempt` to `endpoint`'s log.
     pub fn record(&self, endpoint: &str, attempt: &Attempt) -> Result<(), StorageError> {
         let number = self.counter(endpoint)?.fetch_add(1, Ordering::Relaxed);
-        let mut key = prefix(endpoint);
-        key.extend_from_slice(&number.to_be_bytes());
         let value = serde_json::to_vec(attempt).map_err(|err| StorageError::Codec(err.to_string()))?;
-        self.storage.side_put(&key, &value)?;
+        self.storage.side_put(&line_key(endpoint, number), &value)?;
         if number % TRIM_EVERY == TRIM_EVERY - 1 {
-            self.storage.side_trim(&prefix(endpoint), self.keep)?;
+            // Lines before the newest `keep`: a forward range, the few
+            // written since the last trim.
+            let first_kept = (number + 1).saturating_sub(self.keep as u64);
+            self.storage
+                .side_remove(line_key(endpoint, 0)..line_key(endpoint, first_kept))?;
         }
         Ok(())
     }
@@ -79,6 +88,60 @@ impl DeliveryLog {
     /// Forgets `endpoint`'s log (it was deleted).
     pub fn forget(&self, endpoint: &str) -> Result<(), StorageError> {
         self.next.lock().remove(endpoint);
-        self.storage.side_trim(&prefix(endpoint), 0).map(drop)
+        self.storage
+            .side_remove(line_key(endpoint, 0)..line_key(endpoint, u64::MAX))
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mercato_actors::metrics::ActorMetrics;
+    use mercato_actors::storage::{Durability, StorageConfig};
+
+    use super::*;
+    use crate::webhooks::sender::Result as Outcome;
+
+    fn attempt(sequence: u64) -> Attempt {
+        Attempt {
+            event_id: format!("evt_{sequence}"),
+            sequence,
+            event_type: "order.confirmed".into(),
+            attempt: 1,
+            at: 0,
+            result: Outcome::Delivered,
+            http_status: Some(200),
+            error: None,
+            latency_ms: 1,
+            response: String::new(),
+            replay: false,
+            retry_after_secs: None,
+        }
+    }
+
+    #[test]
+    fn a_log_keeps_its_newest_lines_and_forgets_them_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig {
+            data_dir: dir.path().to_path_buf(),
+            durability: Durability::Relaxed,
+            cache_capacity_mb: 16,
+            flush_every_ms: 500,
+        };
+        let metrics = ActorMetrics::register(&prometheus::Registry::new()).unwrap();
+        let log = DeliveryLog::new(Storage::open(&config, metrics.storage).unwrap(), 100);
+        for sequence in 1..=300 {
+            log.record("wh_a", &attempt(sequence)).unwrap();
+        }
+        log.record("wh_b", &attempt(1)).unwrap();
+        let kept = log.latest("wh_a", 1_000).unwrap();
+        // Trimmed every TRIM_EVERY lines: the newest 100, and what came since.
+        assert!((100..100 + TRIM_EVERY as usize).contains(&kept.len()), "{}", kept.len());
+        let sequences: Vec<u64> = kept.iter().map(|line| line.sequence).collect();
+        let expected: Vec<u64> = (301 - kept.len() as u64..=300).rev().collect();
+        assert_eq!(sequences, expected, "newest first, none missing");
+        log.forget("wh_a").unwrap();
+        assert!(log.latest("wh_a", 1_000).unwrap().is_empty());
+        assert_eq!(log.latest("wh_b", 10).unwrap().len(), 1, "other endpoints keep theirs");
     }
 }
