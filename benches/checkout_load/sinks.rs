@@ -3,7 +3,8 @@
 //! thread of its own (named `load-client`, so its CPU counts as the client's):
 //! an HTTP receiver that answers every webhook delivery 200, and a NATS core
 //! subscription to the run's subjects. The lag of an event is the time it was
-//! received minus its `occurred_at` (when its log record became durable).
+//! received minus its `occurred_at` (when its log record was written, just
+//! before its fsync).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -126,7 +127,8 @@ impl Sinks {
 
     /// Waits until every consumer has been quiet for [`QUIET`] (at most
     /// [`DRAIN_LIMIT`]), then prints, per consumer, the events received
-    /// within `from..to` per second and their lag, and when it caught up
+    /// within `from..to` per second, the lag of every event received from
+    /// `from` on (the backlog after `to` included), and when it caught up
     /// after `to`. Deletes the run's NATS stream.
     pub(crate) async fn report(self, from: Instant, to: Instant) -> anyhow::Result<()> {
         let deadline = Instant::now() + DRAIN_LIMIT;
@@ -144,7 +146,14 @@ impl Sinks {
                         .map(|e| e.0)
                 })
                 .max();
-            if last.is_none_or(|last| last.elapsed() >= QUIET) || Instant::now() >= deadline {
+            if last.is_none_or(|last| last.elapsed() >= QUIET) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                println!(
+                    "sink          still receiving {} s after the load: the figures below miss the rest",
+                    DRAIN_LIMIT.as_secs()
+                );
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -153,9 +162,10 @@ impl Sinks {
         for consumer in &self.consumers {
             let received = consumer.received.lock().expect("not poisoned");
             let mut lags = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).context("histogram")?;
-            for (_, lag) in received.events.iter().filter(|(at, _)| (from..to).contains(at)) {
+            for (_, lag) in received.events.iter().filter(|(at, _)| *at >= from) {
                 lags.saturating_record((*lag).max(1));
             }
+            let in_window = received.events.iter().filter(|(at, _)| (from..to).contains(at)).count();
             let caught_up = received
                 .events
                 .last()
@@ -167,9 +177,9 @@ impl Sinks {
                 );
             }
             println!(
-                "sink          {}: {:.0} events/s received while measured ({} in all), lag ms p50 {:.1}  p99 {:.1}  max {:.1}; last event {caught_up:.0} ms after the measured part",
+                "sink          {}: {:.0} events/s received while measured ({} in all), lag ms p50 {:.1}  p99 {:.1}  max {:.1} (from the measured part on); last event {caught_up:.0} ms after the measured part",
                 consumer.name,
-                lags.len() as f64 / seconds,
+                in_window as f64 / seconds,
                 received.events.len(),
                 lags.value_at_quantile(0.5) as f64 / 1000.0,
                 lags.value_at_quantile(0.99) as f64 / 1000.0,

@@ -49,10 +49,12 @@ impl DeliveryLog {
         if let Some(counter) = self.next.lock().get(endpoint) {
             return Ok(Arc::clone(counter));
         }
-        let last = self.storage.side_latest(&prefix(endpoint), 1)?;
+        let prefix = prefix(endpoint);
+        let last = self.storage.side_latest(&prefix, 1)?;
+        // The number's bytes may hold a '/': cut the prefix, never split.
         let next = last
             .first()
-            .and_then(|(key, _)| key.rsplit(|byte| *byte == b'/').next())
+            .and_then(|(key, _)| key.strip_prefix(prefix.as_slice()))
             .and_then(|number| <[u8; 8]>::try_from(number).ok())
             .map_or(0, |number| u64::from_be_bytes(number) + 1);
         let counter = Arc::new(AtomicU64::new(next));
@@ -120,8 +122,22 @@ mod tests {
     }
 
     #[test]
-    fn a_log_keeps_its_newest_lines_and_forgets_them_all() {
+    fn a_new_log_handle_numbers_on_after_a_line_whose_number_holds_a_slash() {
         let dir = tempfile::tempdir().unwrap();
+        let storage = open(&dir);
+        let first = DeliveryLog::new(storage.clone(), 1_000);
+        for sequence in 0..=b'/' as u64 {
+            first.record("wh_a", &attempt(sequence)).unwrap();
+        }
+        // As after a restart: the counter comes from the newest key, 47 = b'/'.
+        let again = DeliveryLog::new(storage, 1_000);
+        again.record("wh_a", &attempt(1_000)).unwrap();
+        let newest = again.latest("wh_a", 2).unwrap();
+        assert_eq!(newest[0].sequence, 1_000, "numbered after 47, so newest");
+        assert_eq!(newest[1].sequence, 47);
+    }
+
+    fn open(dir: &tempfile::TempDir) -> Storage {
         let config = StorageConfig {
             data_dir: dir.path().to_path_buf(),
             durability: Durability::Relaxed,
@@ -129,7 +145,13 @@ mod tests {
             flush_every_ms: 500,
         };
         let metrics = ActorMetrics::register(&prometheus::Registry::new()).unwrap();
-        let log = DeliveryLog::new(Storage::open(&config, metrics.storage).unwrap(), 100);
+        Storage::open(&config, metrics.storage).unwrap()
+    }
+
+    #[test]
+    fn a_log_keeps_its_newest_lines_and_forgets_them_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = DeliveryLog::new(open(&dir), 100);
         for sequence in 1..=300 {
             log.record("wh_a", &attempt(sequence)).unwrap();
         }

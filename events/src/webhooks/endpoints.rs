@@ -15,11 +15,22 @@ pub const MAX_ENDPOINTS: usize = 50;
 pub const ALL_TYPES: &str = "*";
 
 /// A signing secret (`whsec_` + base64); an old one signs until `until`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Secret {
     pub key: String,
     /// `None`: the current secret.
     pub until: Option<UnixMillis>,
+}
+
+/// Never the key: the console's actor page shows an entity's state as its
+/// `Debug`, and a secret is shown once, to an admin, when it is made.
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secret")
+            .field("key", &"whsec_…")
+            .field("until", &self.until)
+            .finish()
+    }
 }
 
 /// Whether deliveries go out.

@@ -54,7 +54,20 @@ async fn an_admin_registers_an_endpoint_watches_its_deliveries_sends_one_again_a
     browser.wait_for_text(".secret", "shown this once").await;
     let secret = browser.text(".secret code").await;
     assert!(secret.starts_with("whsec_"), "{secret}");
-    received.lock().unwrap().secrets.push(secret);
+    received.lock().unwrap().secrets.push(secret.clone());
+    // Shown once: not on the endpoint's page again, nor on the actor's page.
+    // The secret is the answer to the POST: the endpoint's own page is its links' base.
+    let link = browser
+        .eval("return document.querySelector('.actions-list a').getAttribute('href')")
+        .await;
+    let endpoint_page = link.as_str().unwrap().trim_end_matches("/disable").to_string();
+    for path in [endpoint_page.as_str(), "/admin/actors/webhooks/all"] {
+        browser.goto(path).await;
+        browser.wait_for_text("h1", "").await;
+        let html = browser.eval("return document.documentElement.outerHTML").await;
+        assert!(!html.as_str().unwrap().contains(&secret), "the secret on {path}");
+    }
+    browser.goto(&endpoint_page).await;
     browser.wait_for_text("h1", "ERP <price feed>").await;
     browser.wait_for_text(".endpoint-url", "a-long-path").await;
     browser.screenshot("console-webhook-created").await;

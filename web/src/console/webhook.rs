@@ -103,7 +103,15 @@ pub(super) async fn render(
         url: endpoint.url,
         description: endpoint.description,
     };
-    Ok(page::html(status, &view, staff.visitor.cookies()))
+    let mut response = page::html(status, &view, staff.visitor.cookies());
+    if view.secret.is_some() {
+        // A page with a secret is not kept by the browser (back, history).
+        response.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
 }
 
 /// `GET /admin/webhooks/{id}`.

@@ -26,7 +26,7 @@ pub struct EndpointRow {
     /// `Enabled`, or why it is disabled.
     pub state: String,
     pub enabled: bool,
-    /// Log positions not yet delivered.
+    /// Events not yet passed (0 once caught up).
     pub behind: u64,
 }
 
