@@ -210,4 +210,15 @@ mod tests {
         assert!(open.check("http://127.0.0.1/").await.is_ok());
         assert!(open.literal_allowed(&url).is_ok());
     }
+
+    /// The delivery client resolves through the guard: a name that points
+    /// inward by the time of delivery (DNS rebinding) gives no address.
+    #[tokio::test]
+    async fn the_delivery_resolver_gives_no_inward_address() {
+        let name = |host: &str| host.parse::<Name>().unwrap();
+        let refused = Guard { allow_private: false }.resolve(name("localhost")).await;
+        assert!(refused.is_err(), "localhost resolved for delivery");
+        let allowed = Guard { allow_private: true }.resolve(name("localhost")).await;
+        assert!(allowed.unwrap().all(|addr| addr.ip().is_loopback()));
+    }
 }

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
-use mercato_actors::account::Role;
 use mercato_actors::money::{decimal_amount, format_money, parse_amount};
 use mercato_actors::promotion::RulesCommand;
 use mercato_actors::runtime::now_millis;
@@ -187,17 +186,9 @@ pub async fn list(
     .await
 }
 
-/// Refuses anyone but an admin, saying `why`.
-pub(super) fn admin_only(staff: &Staff, why: &str) -> Result<(), PageError> {
-    match staff.role {
-        Role::Admin => Ok(()),
-        _ => Err(PageError::Forbidden(why.into())),
-    }
-}
-
 /// Refuses anyone but an admin: coupons and promotions are theirs.
 pub(super) fn coupons_admin(staff: &Staff) -> Result<(), PageError> {
-    admin_only(staff, "Only admins manage coupons and promotions.")
+    staff.admin_only("Only admins manage coupons and promotions.")
 }
 
 /// A whole percent from 1 to 100 typed in `field`, or its error.

@@ -71,6 +71,14 @@ impl Staff {
     pub fn check_form(&self, req: &HttpRequest, token: &str) -> Result<(), PageError> {
         self.visitor.check_form(req, token)
     }
+
+    /// Refuses anyone but an admin, saying `why`.
+    pub fn admin_only(&self, why: &str) -> Result<(), PageError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            _ => Err(PageError::Forbidden(why.into())),
+        }
+    }
 }
 
 /// Where `req` goes back to after signing in: its path and query.

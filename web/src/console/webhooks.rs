@@ -66,11 +66,9 @@ struct WebhooksPage {
     done: Option<&'static str>,
 }
 
+/// Refuses anyone but an admin, as the API does.
 pub(super) fn admins_only(staff: &Staff) -> Result<(), PageError> {
-    super::coupons::admin_only(
-        staff,
-        "Only admins manage webhooks: an endpoint's secret signs what the shop says.",
-    )
+    staff.admin_only("Only admins manage webhooks: an endpoint's secret signs what the shop says.")
 }
 
 async fn render(
