@@ -50,11 +50,11 @@ async fn a_price_change_before_checkout_is_the_price_of_the_order_and_its_mail()
     assert_eq!(order["total"], seen["total"], "charged what the cart showed");
     let id = order["id"].as_str().unwrap();
     let mail = eventually(Duration::from_secs(10), || async {
-        let outbox = std::fs::read_dir(app._dir.path().join("outbox")).ok()?;
-        outbox
-            .filter_map(Result::ok)
-            .find(|entry| entry.file_name().to_string_lossy().contains(id))
-            .and_then(|entry| std::fs::read_to_string(entry.path()).ok())
+        let mails = crate::notifications::mails(app._dir.path());
+        mails
+            .into_iter()
+            .find(|(name, _)| name.contains(id))
+            .map(|(_, text)| text)
     })
     .await;
     assert!(mail.contains("2 x Product TEE (TEE)  =E2=82=AC30.00"), "€30.00: {mail}");

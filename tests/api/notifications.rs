@@ -3,9 +3,10 @@
 //! mail is awaited, and the notifier, which follows the log in order, has then
 //! passed every older event; the sent-mails counter must read exactly one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mercato_actors::notify::mbox;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -45,7 +46,7 @@ async fn only_a_new_orders_mail_goes_out(api: &Api, data_dir: &Path, key: &str) 
         let written = mails(data_dir)
             .into_iter()
             .map(|(name, _)| name)
-            .find(|name| name.ends_with(&format!("-{order}-order_confirmed.eml")));
+            .find(|name| name.ends_with(&format!("-{order}-order_confirmed")));
         written.filter(|_| counted)
     })
     .await;
@@ -53,21 +54,45 @@ async fn only_a_new_orders_mail_goes_out(api: &Api, data_dir: &Path, key: &str) 
     name
 }
 
-pub fn mails(data_dir: &Path) -> Vec<(String, String)> {
+/// The outbox's mbox files: path and text.
+fn outbox_files(data_dir: &Path) -> Vec<(PathBuf, String)> {
     let Ok(entries) = std::fs::read_dir(data_dir.join("outbox")) else {
         return Vec::new();
     };
-    let mut mails: Vec<(String, String)> = entries
+    entries
         .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".eml"))
-        .map(|name| {
-            let text = std::fs::read_to_string(data_dir.join("outbox").join(&name)).unwrap();
-            (name, text)
-        })
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "mbox"))
+        .filter_map(|path| Some((path.clone(), std::fs::read_to_string(path).ok()?)))
+        .collect()
+}
+
+/// The event a mail answers, from its Message-ID.
+fn mail_name(message: &str) -> String {
+    let id = message.lines().find_map(|line| line.strip_prefix("Message-ID: <"));
+    id.and_then(|id| id.strip_suffix("@mercato>"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Every mail in the outbox: the event it answers and the message, by name.
+pub fn mails(data_dir: &Path) -> Vec<(String, String)> {
+    let mut mails: Vec<(String, String)> = outbox_files(data_dir)
+        .iter()
+        .flat_map(|(_, text)| mbox::messages(text))
+        .map(|message| (mail_name(&message), message))
         .collect();
     mails.sort();
     mails
+}
+
+/// The outbox file that holds mail `name`.
+fn file_of(data_dir: &Path, name: &str) -> PathBuf {
+    let id = format!("Message-ID: <{name}@mercato>");
+    let (path, _) = (outbox_files(data_dir).into_iter())
+        .find(|(_, text)| text.contains(&id))
+        .unwrap_or_else(|| panic!("no outbox file holds {name}"));
+    path
 }
 
 #[actix_web::test]
@@ -100,7 +125,7 @@ async fn order_mails_are_sent_once_across_restarts() {
     })
     .await;
     let (name, text) = &confirmed[0];
-    assert!(name.ends_with(&format!("-{order}-order_confirmed.eml")), "{name}");
+    assert!(name.ends_with(&format!("-{order}-order_confirmed")), "{name}");
     assert!(text.contains("To: xena@example.com"), "{text}");
     assert!(
         text.contains(&format!("Subject: Your order {order} is confirmed")),
@@ -137,7 +162,7 @@ async fn order_mails_are_sent_once_across_restarts() {
         (mails(dir.path()).len() == 2).then(|| mails(dir.path()))
     })
     .await;
-    assert!(both[1].0.ends_with("-order_shipped.eml"));
+    assert!(both[1].0.ends_with("-order_shipped"));
     assert!(both[1].1.contains("Tracking number: DHL-42"));
     // Once the mails are out an idle server writes nothing: the notifier's own
     // cursor moves are not news to it.
@@ -153,7 +178,7 @@ async fn order_mails_are_sent_once_across_restarts() {
     let written_at = || {
         both.iter()
             .map(|(name, _)| {
-                let path = dir.path().join("outbox").join(name);
+                let path = file_of(dir.path(), name);
                 std::fs::metadata(path).unwrap().modified().unwrap()
             })
             .collect::<Vec<_>>()
@@ -170,5 +195,5 @@ async fn order_mails_are_sent_once_across_restarts() {
     let names: Vec<String> = mails(dir.path()).into_iter().map(|(name, _)| name).collect();
     let mut expected = vec![both[0].0.clone(), both[1].0.clone(), after_restart, after_kill];
     expected.sort();
-    assert_eq!(names, expected, "one file per mail-worthy event");
+    assert_eq!(names, expected, "one mail per mail-worthy event");
 }

@@ -162,15 +162,13 @@ async fn a_failed_payment_releases_the_stock() {
         (Some("payment_failed"), Some("card declined"))
     );
     assert_eq!(level(&app.api, "TEE").await, (5, 0, 0));
-    let outbox = app._dir.path().join("outbox");
     let mail = eventually(Duration::from_secs(10), || async {
-        let entry = std::fs::read_dir(&outbox).ok()?.filter_map(Result::ok).find(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .ends_with(&format!("{id}-payment_failed.eml"))
-        })?;
-        std::fs::read_to_string(entry.path()).ok()
+        let mails = crate::notifications::mails(app._dir.path());
+        let suffix = format!("{id}-payment_failed");
+        mails
+            .into_iter()
+            .find(|(name, _)| name.ends_with(&suffix))
+            .map(|(_, text)| text)
     })
     .await;
     assert!(mail.contains("(card declined)"), "{mail}");

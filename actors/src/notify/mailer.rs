@@ -1,10 +1,13 @@
 //! Rendering and sending mails: templates (minijinja, compiled in from
-//! `actors/templates/`, first line = subject), then either an `.eml` file in the
-//! outbox directory (default) or SMTP (lettre) when `mail.smtp_url` is set.
+//! `actors/templates/`, first line = subject), then either an mbox file in the
+//! outbox directory (default; [`super::mbox`]) or SMTP (lettre) when
+//! `mail.smtp_relay` is set.
 //!
-//! An outbox file is named after the event it answers, and written to a temp
-//! file then renamed: sending the same event again replaces the file, never
-//! doubles it.
+//! Every mail's `Message-ID` is made from the event it answers, so a mail sent
+//! again after a crash is recognisably the same mail. An outbox file holds one
+//! batch, is named after its first mail, and is written to a temp file then
+//! renamed: a batch sent again starts at the same mail and replaces the file,
+//! never doubling a mail.
 
 use std::path::PathBuf;
 
@@ -13,6 +16,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 use minijinja::Environment;
 use serde::Serialize;
 
+use super::mbox;
 use super::state::MailKind;
 
 /// Why a mail could not be made or sent.
@@ -73,7 +77,7 @@ impl Mailer {
     }
 
     /// Renders `kind` with `context` for `to`; `name` identifies the event it
-    /// answers (the outbox file name).
+    /// answers (its Message-ID; the outbox file name when it comes first).
     pub fn compose(
         &self,
         kind: MailKind,
@@ -91,6 +95,7 @@ impl Mailer {
             .from(self.from.clone())
             .to(to.parse().map_err(failed)?)
             .subject(subject.trim())
+            .message_id(Some(format!("<{name}@mercato>")))
             .header(ContentType::TEXT_PLAIN)
             .body(body.trim_start().to_string())
             .map_err(failed)?;
@@ -113,20 +118,19 @@ impl Mailer {
             Transport::Outbox(dir) => {
                 let dir = dir.clone();
                 let count = mails.len();
-                let files: Vec<(String, Vec<u8>)> = mails
-                    .into_iter()
-                    .map(|mail| (mail.name, mail.message.formatted()))
-                    .collect();
+                let file = format!("{}.mbox", mails[0].name);
+                let mut mbox = Vec::new();
+                for mail in mails {
+                    mbox::push_message(&mut mbox, &mail.message.formatted());
+                }
                 let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
                     std::fs::create_dir_all(&dir)?;
-                    for (name, bytes) in files {
-                        let temp = dir.join(format!(".{name}.tmp"));
-                        std::fs::write(&temp, bytes)?;
-                        std::fs::rename(&temp, dir.join(format!("{name}.eml")))?;
-                    }
-                    Ok(())
+                    let temp = dir.join(format!(".{file}.tmp"));
+                    std::fs::write(&temp, mbox)?;
+                    std::fs::rename(&temp, dir.join(file))
                 });
-                // Rewriting a file replaces it: on failure the batch is simply written again.
+                // A resend starts at the same mail, so it replaces the file (with
+                // what it held and maybe more): on failure the batch is written again.
                 match written
                     .await
                     .map_err(failed)
@@ -181,7 +185,7 @@ pub struct Sent {
 
 /// A rendered mail, ready to send.
 pub struct Composed {
-    /// The event it answers: the outbox file name.
+    /// The event it answers: its Message-ID, and the outbox file name when it comes first.
     name: String,
     message: Message,
 }

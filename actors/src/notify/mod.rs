@@ -4,8 +4,9 @@
 //! is an entity, so it survives restarts): for every order event that calls for
 //! a mail it renders a template, sends the batch's mails ([`mailer`]), then moves
 //! its cursor past the batch. Delivery is at-least-once: a crash between a send and the
-//! cursor's move resends that batch, which the outbox absorbs (the file for an
-//! event is replaced, not doubled); in normal operation each event mails once.
+//! cursor's move resends that batch, which the outbox absorbs (the batch's file
+//! is replaced, not doubled; SMTP receivers see the same Message-ID); in normal
+//! operation each event mails once.
 //!
 //! An event that can never be mailed (an order that is not there, an address
 //! the mailer refuses, an SMTP 5xx) is set aside as a dead letter — recorded
@@ -17,11 +18,13 @@
 //! - [`state`]: the cursor and which events mail, pure;
 //! - `actor`: the cursor entity;
 //! - [`dead_letters`]: what was set aside;
-//! - [`mailer`]: templates, `.eml` outbox, SMTP.
+//! - [`mailer`]: templates, the outbox, SMTP;
+//! - [`mbox`]: the outbox's file format.
 
 mod actor;
 pub mod dead_letters;
 pub mod mailer;
+pub mod mbox;
 pub mod state;
 
 use std::sync::Arc;
