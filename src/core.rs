@@ -18,6 +18,7 @@ use mercato_actors::order::Orders;
 use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
+use mercato_actors::recommend::Recommendations;
 use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Registry, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
@@ -68,6 +69,8 @@ pub struct Core {
     pub sink_cursors: Registry<SinkCursor>,
     /// Webhook endpoints and their deliveries.
     pub webhooks: Webhooks,
+    /// "Customers also bought", read from the confirmed orders.
+    pub recommendations: Recommendations,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
     /// The secret access tokens are signed with (config or the data dir's key file).
@@ -160,6 +163,8 @@ impl Core {
             accounts.customers().start(),
             inventory.stock_book().start(),
         ];
+        let recommendations = Recommendations::new(&runtime, catalog.clone(), inventory.clone());
+        background.extend(recommendations.start());
         let events = EventsMetrics::register(&prometheus).context("cannot register events metrics")?;
         let sink_cursors = Registry::<SinkCursor>::new(&runtime);
         let webhooks = Webhooks::new(
@@ -195,6 +200,7 @@ impl Core {
             notifier,
             sink_cursors,
             webhooks,
+            recommendations,
             prometheus,
             jwt_secret,
             order_links,
@@ -214,6 +220,7 @@ impl Core {
         directories.extend(self.notifier.directories());
         directories.push(Arc::new(self.sink_cursors.clone()));
         directories.push(Arc::new(self.webhooks.registry().clone()));
+        directories.push(Arc::new(self.recommendations.registry().clone()));
         directories
     }
 

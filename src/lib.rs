@@ -97,6 +97,7 @@ impl Application {
             ready: Arc::clone(&ready),
             storage: core.storage.clone(),
             webhooks: core.webhooks.clone(),
+            recommendations: core.recommendations.clone(),
         });
         let options = HttpOptions {
             body_limit_bytes: settings.server.body_limit_bytes,

@@ -17,6 +17,8 @@
 //! - [`promotion`]: coupons and automatic promotions (one entity).
 //! - [`order`]: orders and the checkout saga; [`payment`]: payment gateways;
 //!   [`notify`]: order mails from the event log.
+//! - [`recommend`]: "customers also bought", a read model of confirmed orders,
+//!   with operators' pins and blocks.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
 //! - [`money`]: amounts in minor units written for people ("€12.50").
@@ -36,6 +38,7 @@ pub mod order;
 pub mod payment;
 pub mod promotion;
 pub mod read_model;
+pub mod recommend;
 pub mod runtime;
 pub mod search;
 pub mod sku;

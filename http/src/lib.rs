@@ -89,6 +89,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Webhook endpoints and their deliveries.
     pub webhooks: mercato_events::webhooks::Webhooks,
+    /// "Customers also bought", with operators' pins and blocks.
+    pub recommendations: mercato_actors::recommend::Recommendations,
 }
 
 /// Limits and switches of the HTTP layer.
@@ -153,6 +155,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
                 web::scope("/v1/products")
                     .service(routes::search::search)
                     .service(routes::products::get_one)
+                    .service(routes::recommendations::for_product)
                     .service(routes::products::create)
                     .service(routes::products::update)
                     .service(routes::products::archive),
@@ -203,6 +206,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::promotions::create_promotion)
             .service(routes::promotions::remove_promotion)
             .service(routes::orders::transition)
+            .service(routes::recommendations::set_rules)
             .service(routes::webhooks::list)
             .service(routes::webhooks::create)
             .service(routes::webhooks::get_one)

@@ -33,6 +33,7 @@ mod order_crashes;
 mod orders;
 mod power_loss;
 mod rate_limits;
+mod recommendations;
 mod refunds;
 mod revocation;
 mod schemathesis;

@@ -54,6 +54,8 @@ pub type PriceChange = (String, Arc<PriceEntry>);
 /// Every product by SKU.
 pub struct PriceTable {
     entries: RwLock<FxHashMap<String, Arc<PriceEntry>>>,
+    /// Each product's SKU (recommendation pins name products).
+    skus: RwLock<FxHashMap<ProductId, String>>,
     changes: broadcast::Sender<PriceChange>,
 }
 
@@ -61,6 +63,7 @@ impl Default for PriceTable {
     fn default() -> Self {
         PriceTable {
             entries: RwLock::default(),
+            skus: RwLock::default(),
             changes: broadcast::channel(CHANGE_BUFFER).0,
         }
     }
@@ -74,11 +77,15 @@ impl PriceTable {
             .map(|product| (product.product.fields.sku.clone(), Arc::new(PriceEntry::of(product))))
             .collect();
         *self.entries.write() = entries;
+        *self.skus.write() = (products.iter())
+            .map(|product| (product.product.id, product.product.fields.sku.clone()))
+            .collect();
     }
 
     /// Records a product as it is now; announces it if a cart would see a change.
     pub fn update(&self, product: &IndexedProduct) {
         let sku = &product.product.fields.sku;
+        self.skus.write().insert(product.product.id, sku.clone());
         let entry = PriceEntry::of(product);
         let mut entries = self.entries.write();
         let changed = entries.get(sku).is_some_and(|old| {
@@ -97,6 +104,11 @@ impl PriceTable {
     /// The product sold under `sku`.
     pub fn get(&self, sku: &str) -> Option<Arc<PriceEntry>> {
         self.entries.read().get(sku).cloned()
+    }
+
+    /// The SKU product `id` is sold under.
+    pub fn sku_of(&self, id: ProductId) -> Option<String> {
+        self.skus.read().get(&id).cloned()
     }
 
     /// Changes from now on. A subscriber that falls more than the buffer behind

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod promotions;
+pub mod recommendations;
 pub mod search;
 pub mod stock_events;
 pub mod users;
