@@ -43,7 +43,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 68] = [
+    let expected: [(&str, &str); 70] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -65,6 +65,8 @@ async fn openapi_lists_every_public_route() {
         ("/v1/products/{id}", "get"),
         ("/v1/products/{id}", "patch"),
         ("/v1/products/{id}", "delete"),
+        ("/v1/products/{id}/recommendations", "get"),
+        ("/v1/admin/products/{id}/recommendations", "put"),
         ("/v1/admin/actors", "get"),
         ("/v1/admin/actors/{kind}/{id}/restart", "post"),
         ("/v1/admin/actors/{kind}/{id}/fault", "post"),
