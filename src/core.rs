@@ -23,6 +23,7 @@ use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Registry, Runtime}
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::Storage;
+use mercato_actors::views::Views;
 use mercato_events::cursor::SinkCursor;
 use mercato_events::follower::Follower;
 use mercato_events::metrics::EventsMetrics;
@@ -71,6 +72,8 @@ pub struct Core {
     pub webhooks: Webhooks,
     /// "Customers also bought", read from the confirmed orders.
     pub recommendations: Recommendations,
+    /// Product views and each viewer's recently viewed products.
+    pub views: Views,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
     /// The secret access tokens are signed with (config or the data dir's key file).
@@ -159,12 +162,20 @@ impl Core {
             carts.start_repricer(),
             orders.start_sweeper(),
             notifier.start(),
-            orders.book().start(),
-            accounts.customers().start(),
-            inventory.stock_book().start(),
+            orders.book().start(&metrics.read_model_lag),
+            accounts.customers().start(&metrics.read_model_lag),
+            inventory.stock_book().start(&metrics.read_model_lag),
         ];
         let recommendations = Recommendations::new(&runtime, catalog.clone(), inventory.clone());
-        background.extend(recommendations.start());
+        background.extend(recommendations.start(&metrics.read_model_lag));
+        let views = {
+            let (storage, config, metrics) = (storage.clone(), settings.views.clone(), metrics.views.clone());
+            tokio::task::spawn_blocking(move || Views::open(storage, config, metrics))
+                .await
+                .context("the view log reader failed")?
+                .context("cannot read the view log")?
+        };
+        background.push(views.start());
         let events = EventsMetrics::register(&prometheus).context("cannot register events metrics")?;
         let sink_cursors = Registry::<SinkCursor>::new(&runtime);
         let webhooks = Webhooks::new(
@@ -201,6 +212,7 @@ impl Core {
             sink_cursors,
             webhooks,
             recommendations,
+            views,
             prometheus,
             jwt_secret,
             order_links,

@@ -98,6 +98,7 @@ impl Application {
             storage: core.storage.clone(),
             webhooks: core.webhooks.clone(),
             recommendations: core.recommendations.clone(),
+            views: core.views.clone(),
         });
         let options = HttpOptions {
             body_limit_bytes: settings.server.body_limit_bytes,

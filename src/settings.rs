@@ -53,6 +53,8 @@ pub struct Settings {
     pub events: EventsSettings,
     /// Webhook deliveries.
     pub webhooks: mercato_events::webhooks::WebhooksConfig,
+    /// Product views: the view log's retention and batching.
+    pub views: mercato_actors::views::ViewsConfig,
     /// Logging.
     pub log: LogSettings,
     /// Switches for tests only.

@@ -19,6 +19,8 @@
 //!   [`notify`]: order mails from the event log.
 //! - [`recommend`]: "customers also bought", a read model of confirmed orders,
 //!   with operators' pins and blocks.
+//! - [`views`]: product views in a log of their own, and each viewer's
+//!   recently viewed products.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
 //! - [`money`]: amounts in minor units written for people ("€12.50").
@@ -43,3 +45,4 @@ pub mod runtime;
 pub mod search;
 pub mod sku;
 pub mod storage;
+pub mod views;

@@ -55,6 +55,23 @@ pub struct OrderMetrics {
     pub dead_letters: IntCounterVec,
 }
 
+/// Product views.
+#[derive(Clone)]
+pub struct ViewMetrics {
+    /// `mercato_views_total{result="recorded"}`.
+    pub recorded: IntCounter,
+    /// `mercato_views_total{result="dropped"}`: the queue was full.
+    pub dropped: IntCounter,
+    /// `mercato_views_total{result="bot"}`: a crawler's, ignored.
+    pub bots: IntCounter,
+    /// `mercato_views_total{result="rate_limited"}`.
+    pub limited: IntCounter,
+    /// `mercato_views_queued`: recorded, not yet in the view log (its lag).
+    pub queued: IntGauge,
+    /// `mercato_views_kept`: views in the view log.
+    pub kept: IntGauge,
+}
+
 /// The metric groups of this crate.
 #[derive(Clone)]
 pub struct ActorMetrics {
@@ -64,6 +81,10 @@ pub struct ActorMetrics {
     pub runtime: RuntimeMetrics,
     /// Orders and payments.
     pub orders: OrderMetrics,
+    /// Product views.
+    pub views: ViewMetrics,
+    /// `mercato_read_model_lag_events{model}`: log events not yet applied.
+    pub read_model_lag: IntGaugeVec,
 }
 
 fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> prometheus::Result<T> {
@@ -192,10 +213,46 @@ impl ActorMetrics {
                 )?,
             )?,
         };
+        let views_total = register(
+            registry,
+            IntCounterVec::new(
+                Opts::new("mercato_views_total", "Product views offered, by what became of them."),
+                &["result"],
+            )?,
+        )?;
+        let views = ViewMetrics {
+            recorded: views_total.with_label_values(&["recorded"]),
+            dropped: views_total.with_label_values(&["dropped"]),
+            bots: views_total.with_label_values(&["bot"]),
+            limited: views_total.with_label_values(&["rate_limited"]),
+            queued: register(
+                registry,
+                IntGauge::new(
+                    "mercato_views_queued",
+                    "Views recorded and not yet written to the view log.",
+                )?,
+            )?,
+            kept: register(
+                registry,
+                IntGauge::new("mercato_views_kept", "Views the view log holds.")?,
+            )?,
+        };
+        let read_model_lag = register(
+            registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "mercato_read_model_lag_events",
+                    "Events in the log that a read model has not applied yet.",
+                ),
+                &["model"],
+            )?,
+        )?;
         Ok(ActorMetrics {
             storage,
             runtime,
             orders,
+            views,
+            read_model_lag,
         })
     }
 }

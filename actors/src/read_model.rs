@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{RwLock, RwLockReadGuard};
+use prometheus::{IntGauge, IntGaugeVec};
 use serde::de::DeserializeOwned;
 
 use crate::runtime::{BackgroundTask, StopSignal};
@@ -86,16 +87,22 @@ impl<B: Book> ReadModel<B> {
         self.next_seq.load(Ordering::Acquire)
     }
 
-    /// Starts following the log.
-    pub fn start(&self) -> BackgroundTask {
+    /// Starts following the log; `lag` (by model) tells how far behind it is.
+    pub fn start(&self, lag: &IntGaugeVec) -> BackgroundTask {
         let model = self.clone();
-        BackgroundTask::spawn(B::NAME, move |stop| model.run(stop))
+        let lag = lag.with_label_values(&[B::NAME]);
+        BackgroundTask::spawn(B::NAME, move |stop| model.run(lag, stop))
     }
 
-    async fn run(self, mut stop: StopSignal) {
+    async fn run(self, lag: IntGauge, mut stop: StopSignal) {
         let mut failures = 0u32;
         loop {
             let passed = self.pass().await;
+            if let Ok((_, last)) = &passed {
+                let behind = last.map_or(0, |last| (last + 1).saturating_sub(self.position()));
+                lag.set(i64::try_from(behind).unwrap_or(i64::MAX));
+            }
+            let passed = passed.map(|(read, _)| read);
             if passed.is_ok() {
                 failures = 0;
             }
@@ -131,14 +138,18 @@ impl<B: Book> ReadModel<B> {
         }
     }
 
-    /// Reads and applies one batch; answers how many entries it read.
-    async fn pass(&self) -> Result<usize, StorageError> {
+    /// Reads and applies one batch; answers how many entries it read and the
+    /// last durable sequence number in the log.
+    async fn pass(&self) -> Result<(usize, Option<u64>), StorageError> {
         let _passing = self.passing.lock().await;
         let next = self.position();
         let storage = self.storage.clone();
-        let entries = tokio::task::spawn_blocking(move || storage.read_event_log(next, BATCH))
-            .await
-            .map_err(|err| StorageError::Sled(format!("event log reader failed: {err}")))??;
+        let (entries, last) = tokio::task::spawn_blocking(move || {
+            let last = storage.last_event_seq()?;
+            Ok::<_, StorageError>((storage.read_event_log(next, BATCH)?, last))
+        })
+        .await
+        .map_err(|err| StorageError::Sled(format!("event log reader failed: {err}")))??;
         let read = entries.len();
         let mut decoded = Vec::new();
         let mut end = next;
@@ -160,7 +171,7 @@ impl<B: Book> ReadModel<B> {
             book.apply(&id, first_seq, events);
         }
         self.next_seq.store(end, Ordering::Release);
-        Ok(read)
+        Ok((read, last))
     }
 
     /// The events of entity `id` in the log entries that start at `starts`.

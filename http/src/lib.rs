@@ -91,6 +91,8 @@ pub struct AppState {
     pub webhooks: mercato_events::webhooks::Webhooks,
     /// "Customers also bought", with operators' pins and blocks.
     pub recommendations: mercato_actors::recommend::Recommendations,
+    /// Product views and recently viewed lists.
+    pub views: mercato_actors::views::Views,
 }
 
 /// Limits and switches of the HTTP layer.
@@ -156,6 +158,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
                     .service(routes::search::search)
                     .service(routes::products::get_one)
                     .service(routes::recommendations::for_product)
+                    .service(routes::views::record)
                     .service(routes::products::create)
                     .service(routes::products::update)
                     .service(routes::products::archive),
@@ -189,8 +192,10 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
                     .service(routes::me::update_address)
                     .service(routes::me::remove_address)
                     .service(routes::carts::my_cart)
-                    .service(routes::orders::my_orders),
+                    .service(routes::orders::my_orders)
+                    .service(routes::views::mine),
             )
+            .service(web::scope("/v1/sessions").service(routes::views::of_session))
             .service(web::scope("/v1/payments").service(routes::payments::stripe_webhook));
         let mut admin = web::scope("/v1/admin")
             .service(routes::actors::list)

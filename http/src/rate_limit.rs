@@ -1,6 +1,7 @@
-//! Rate limits on the account routes (login, register, refresh), per client IP
-//! and per account, as fixed windows: at most `limit` attempts per key and
-//! window, then 429 with `Retry-After` until the window ends.
+//! Rate limits on the account routes (login, register, refresh) and on product
+//! views, per client IP and per account (or viewer), as fixed windows: at most
+//! `limit` attempts per key and window, then 429 with `Retry-After` until the
+//! window ends.
 //!
 //! Counters live in process by default. With `redis.url` set they live in Redis
 //! (one `INCR` + `PEXPIRE` script per check), so every node behind a load
@@ -45,6 +46,8 @@ pub struct RateLimitConfig {
     pub register: Limit,
     /// `POST /v1/auth/refresh`.
     pub refresh: Limit,
+    /// `POST /v1/products/{id}/views` (per viewer: session or customer).
+    pub views: Limit,
 }
 
 /// Which route a check is for (part of the counter key).
@@ -56,6 +59,8 @@ pub enum Route {
     Register,
     /// Token refresh.
     Refresh,
+    /// A product view.
+    View,
 }
 
 impl Route {
@@ -64,6 +69,7 @@ impl Route {
             Route::Login => "login",
             Route::Register => "register",
             Route::Refresh => "refresh",
+            Route::View => "view",
         }
     }
 }
@@ -145,6 +151,7 @@ impl RateLimiter {
             Route::Login => self.config.login,
             Route::Register => self.config.register,
             Route::Refresh => self.config.refresh,
+            Route::View => self.config.views,
         };
         let ip_key = format!("{}:ip:{}", route.name(), self.client_ip(req));
         self.count(&ip_key, limit.per_ip).await?;

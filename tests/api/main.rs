@@ -43,3 +43,4 @@ mod shutdown;
 mod smtp_sink;
 mod stripe;
 mod validation;
+mod views;

@@ -14,8 +14,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 use hmac::{Hmac, Mac};
 use mercato_actors::account::tokens::{is_random_id, random_id};
 use mercato_actors::account::{Role, SignedIn};
+use mercato_actors::views::recent::ViewerKey;
 use mercato_http::auth::{resolve, Principal, SESSION_COOKIE};
-use mercato_http::routes::auth::access_token;
+use mercato_http::routes::auth::{access_token, Guest};
 use mercato_http::AppState;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
@@ -171,6 +172,22 @@ impl Visitor {
     /// The signed-in user's id.
     pub fn user_id(&self) -> Option<&str> {
         self.user.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// Who views products: the customer, else this browser.
+    pub fn viewer(&self) -> ViewerKey {
+        match self.user_id() {
+            Some(user) => ViewerKey::customer(user),
+            None => ViewerKey::session(&self.id),
+        }
+    }
+
+    /// What this guest brings to sign-in: its cart and what it viewed.
+    pub fn guest(&self) -> Guest {
+        Guest {
+            cart: self.cart.clone(),
+            views: Some(ViewerKey::session(&self.id)),
+        }
     }
 
     /// The visitor's cart: a customer's current cart, else the guest cart of

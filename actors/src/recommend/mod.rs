@@ -91,8 +91,8 @@ impl Recommendations {
     }
 
     /// Starts following the log (both books).
-    pub fn start(&self) -> [BackgroundTask; 2] {
-        [self.co_bought.start(), self.rules_book.start()]
+    pub fn start(&self, lag: &prometheus::IntGaugeVec) -> [BackgroundTask; 2] {
+        [self.co_bought.start(lag), self.rules_book.start(lag)]
     }
 
     /// The rules entities, for the admin API.

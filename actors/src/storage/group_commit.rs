@@ -216,6 +216,12 @@ impl GroupCommitter {
 
     fn write_group(&mut self, handles: &Handles, group: &[Submission]) -> Result<(), StorageError> {
         if !group.iter().any(Submission::writes_anything) {
+            // Barriers alone still flush (under sync), so that side records
+            // written before them are durable when they complete.
+            if let Some(disk) = &mut self.disk {
+                handles.db.flush()?;
+                disk.sync()?;
+            }
             return Ok(());
         }
         let started = Instant::now();

@@ -324,6 +324,17 @@ impl Storage {
         Ok(found)
     }
 
+    /// The side records with keys in `range`, first key first, at most `limit`.
+    pub fn side_range(&self, range: std::ops::Range<Vec<u8>>, limit: usize) -> Result<Vec<SideRecord>, StorageError> {
+        let side = self.inner.shared.handles()?.side;
+        let mut found = Vec::new();
+        for item in side.range(range).take(limit) {
+            let (key, value) = item?;
+            found.push((key.to_vec(), value.to_vec()));
+        }
+        Ok(found)
+    }
+
     /// Removes the side records with keys in `range`; answers how many went.
     pub fn side_remove(&self, range: std::ops::Range<Vec<u8>>) -> Result<usize, StorageError> {
         let side = self.inner.shared.handles()?.side;

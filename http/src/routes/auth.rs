@@ -8,10 +8,12 @@ use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use mercato_actors::account::tokens::is_random_id;
 use mercato_actors::account::{Profile, Role, SignedIn};
+use mercato_actors::views::recent::ViewerKey;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::me::UserBody;
+use super::views::session_key as views_session_key;
 use crate::auth::jwt::AccessToken;
 use crate::errors::ApiError;
 use crate::format::rfc3339;
@@ -30,6 +32,8 @@ pub struct Register {
     name: Option<String>,
     /// A guest cart to merge into the new account's cart.
     cart_id: Option<String>,
+    /// A guest session whose recently viewed products become the account's.
+    view_session: Option<String>,
 }
 
 /// `POST /v1/auth/login`.
@@ -40,6 +44,8 @@ pub struct Login {
     password: String,
     /// A guest cart to merge into the customer's cart (quantities add up, capped).
     cart_id: Option<String>,
+    /// A guest session whose recently viewed products join the account's.
+    view_session: Option<String>,
 }
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
@@ -97,22 +103,19 @@ pub async fn check_password(
     Ok(state.accounts.authenticate(email, password).await?)
 }
 
-/// Signs a customer in (rate-limited per client and account) and merges the
-/// guest cart into theirs; answers the session and the merged cart's id. The
+/// Signs a customer in (rate-limited per client and account) and merges what
+/// the guest brings; answers the session and the merged cart's id. The
 /// front door of `POST /v1/auth/login` and the storefront's sign-in form.
 pub async fn log_in(
     state: &AppState,
     req: &HttpRequest,
     email: &str,
     password: String,
-    guest: Option<String>,
+    guest: Guest,
 ) -> Result<(SignedIn, Option<String>), ApiError> {
     let (user_id, profile) = check_password(state, req, email, password).await?;
     let signed_in = state.accounts.start_session(user_id, profile).await?;
-    let cart = match guest {
-        Some(guest) => merge_guest_cart(state, &signed_in.user_id, &guest).await,
-        None => None,
-    };
+    let cart = guest.merge_into(state, &signed_in.user_id).await;
     Ok((signed_in, cart))
 }
 
@@ -123,15 +126,12 @@ pub async fn register_account(
     email: &str,
     password: String,
     name: Option<String>,
-    guest: Option<String>,
+    guest: Guest,
 ) -> Result<(SignedIn, Option<String>), ApiError> {
     state.limiter.check(Route::Register, req, &account_key(email)).await?;
     let (user_id, profile) = state.accounts.create(email, password, name, Role::Customer).await?;
     let signed_in = state.accounts.start_session(user_id, profile).await?;
-    let cart = match guest {
-        Some(guest) => merge_guest_cart(state, &signed_in.user_id, &guest).await,
-        None => None,
-    };
+    let cart = guest.merge_into(state, &signed_in.user_id).await;
     Ok((signed_in, cart))
 }
 
@@ -148,11 +148,38 @@ fn session(state: &AppState, signed_in: SignedIn) -> Result<SessionBody, ApiErro
     })
 }
 
-/// Checks the shape of a guest cart id before anything else happens.
-fn guest_cart(cart_id: Option<String>) -> Result<Option<String>, ApiError> {
-    match cart_id {
-        Some(id) if !is_random_id(&id) => Err(ApiError::invalid_field("cart_id", "cart_id is not a cart id")),
-        other => Ok(other),
+/// What a guest brings to sign-in: a cart to merge, a session whose
+/// recently viewed products become the account's.
+#[derive(Default)]
+pub struct Guest {
+    /// The guest cart's id.
+    pub cart: Option<String>,
+    /// The guest's view session.
+    pub views: Option<ViewerKey>,
+}
+
+impl Guest {
+    /// Checks the shapes of what the guest names before anything else happens.
+    fn checked(cart_id: Option<String>, view_session: Option<String>) -> Result<Self, ApiError> {
+        if cart_id.as_deref().is_some_and(|id| !is_random_id(id)) {
+            return Err(ApiError::invalid_field("cart_id", "cart_id is not a cart id"));
+        }
+        Ok(Guest {
+            cart: cart_id,
+            views: view_session.as_deref().map(views_session_key).transpose()?,
+        })
+    }
+
+    /// Merges what the guest brings into `user_id`'s account; answers the
+    /// merged cart's id.
+    async fn merge_into(self, state: &AppState, user_id: &str) -> Option<String> {
+        if let Some(session) = self.views {
+            state.views.merge(session, ViewerKey::customer(user_id));
+        }
+        match self.cart {
+            Some(guest) => merge_guest_cart(state, user_id, &guest).await,
+            None => None,
+        }
     }
 }
 
@@ -200,8 +227,10 @@ pub async fn register(
         password,
         name,
         cart_id,
+        view_session,
     } = body.into_inner();
-    let (signed_in, cart) = register_account(&state, &req, &email, password, name, guest_cart(cart_id)?).await?;
+    let guest = Guest::checked(cart_id, view_session)?;
+    let (signed_in, cart) = register_account(&state, &req, &email, password, name, guest).await?;
     let mut body = session(&state, signed_in)?;
     body.cart_id = cart;
     Ok(HttpResponse::Created().json(body))
@@ -222,8 +251,9 @@ pub async fn login(
         email,
         password,
         cart_id,
+        view_session,
     } = body.into_inner();
-    let (signed_in, cart) = log_in(&state, &req, &email, password, guest_cart(cart_id)?).await?;
+    let (signed_in, cart) = log_in(&state, &req, &email, password, Guest::checked(cart_id, view_session)?).await?;
     let mut body = session(&state, signed_in)?;
     body.cart_id = cart;
     Ok(HttpResponse::Ok().json(body))

@@ -18,4 +18,5 @@ pub mod recommendations;
 pub mod search;
 pub mod stock_events;
 pub mod users;
+pub mod views;
 pub mod webhooks;

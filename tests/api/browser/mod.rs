@@ -16,6 +16,7 @@ mod console_webhooks;
 mod journeys;
 mod safety;
 mod shop;
+mod suggestions;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::assets::ASSETS;
 use crate::error::PageError;
 use crate::page::{self, Layout};
+use crate::pages::suggestions::{suggestions, Suggestions};
 use crate::view::sentence;
 use crate::visitor::Visitor;
 
@@ -50,6 +51,7 @@ struct CartPage {
     layout: Layout,
     cart_id: String,
     section: CartSection,
+    suggestions: Suggestions,
 }
 
 #[derive(Template)]
@@ -119,10 +121,16 @@ async fn render(
         .await
         .private()
         .script(ASSETS.quantity_input.url());
+    let in_cart: Vec<String> = body
+        .iter()
+        .flat_map(|b| &b.items)
+        .map(|item| item.sku.clone())
+        .collect();
     let page = CartPage {
         layout,
         cart_id: body.map(|b| b.id).unwrap_or_default(),
         section,
+        suggestions: suggestions(state, visitor, None, &in_cart).await,
     };
     page::html(status, &page, visitor.cookies())
 }

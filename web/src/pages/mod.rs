@@ -9,3 +9,4 @@ pub mod order;
 pub mod product;
 pub mod seo;
 pub mod sign_in;
+pub mod suggestions;

@@ -10,6 +10,7 @@ use mercato_http::AppState;
 use crate::assets::ASSETS;
 use crate::error::PageError;
 use crate::page::{self, Layout};
+use crate::pages::suggestions::{record_view, suggestions, Suggestions};
 use crate::view::{stock_note, FEW_LEFT};
 use crate::visitor::Visitor;
 
@@ -40,6 +41,7 @@ struct ProductPage {
     initial: String,
     /// schema.org JSON-LD, already safe inside `<script>`.
     json_ld: String,
+    suggestions: Suggestions,
 }
 
 /// `GET /p/{id}`.
@@ -53,6 +55,8 @@ pub async fn product(
     let missing = || PageError::NotFound("This product does not exist or is no longer sold.".into());
     let id: u64 = id.parse().map_err(|_| missing())?;
     let indexed = state.catalog.product(id).await.map_err(|_| missing())?;
+    record_view(&state, &req, &visitor, id).await;
+    let suggestions = suggestions(&state, &visitor, Some(id), &[]).await;
     let path = indexed.category_path.clone();
     let body = body_of(&state, indexed).await;
     let table = state.catalog.category_table();
@@ -116,6 +120,7 @@ pub async fn product(
         sku: body.sku,
         description: body.description,
         json_ld,
+        suggestions,
     };
     Ok(page::ok(&visitor, &template))
 }

@@ -187,7 +187,7 @@ pub async fn login(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(render(&state, &visitor, status, "login", form, errors).await);
     }
-    let guest = visitor.cart.clone();
+    let guest = visitor.guest();
     let outcome = log_in(&state, &req, &form.email, form.password.clone(), guest).await;
     let next = form.next.clone();
     answer(&state, &visitor, "login", form, outcome, &next).await
@@ -209,7 +209,7 @@ pub async fn register(
         return Ok(render(&state, &visitor, status, "register", form, errors).await);
     }
     let name = (!form.name.trim().is_empty()).then(|| form.name.clone());
-    let guest = visitor.cart.clone();
+    let guest = visitor.guest();
     let outcome = register_account(&state, &req, &form.email, form.password.clone(), name, guest).await;
     answer(&state, &visitor, "register", form, outcome, "/account").await
 }
