@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use mercato_actors::account::password::Passwords;
 use mercato_actors::account::Accounts;
+use mercato_actors::analytics::Analytics;
 use mercato_actors::cart::Carts;
 use mercato_actors::catalog::Catalog;
 use mercato_actors::metrics::ActorMetrics;
@@ -18,6 +19,7 @@ use mercato_actors::order::Orders;
 use mercato_actors::payment::stripe::StripeGateway;
 use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
+use mercato_actors::read_model::ReadModel;
 use mercato_actors::recommend::Recommendations;
 use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Registry, Runtime};
 use mercato_actors::search::SearchIndex;
@@ -74,6 +76,8 @@ pub struct Core {
     pub recommendations: Recommendations,
     /// Product views and each viewer's recently viewed products.
     pub views: Views,
+    /// Orders and revenue over a range, from the order events.
+    pub analytics: Analytics,
     /// Every metric of the process.
     pub prometheus: prometheus::Registry,
     /// The secret access tokens are signed with (config or the data dir's key file).
@@ -176,6 +180,8 @@ impl Core {
                 .context("cannot read the view log")?
         };
         background.push(views.start());
+        let analytics = Analytics::new(ReadModel::new(storage.clone()), catalog.clone());
+        background.push(analytics.start(&metrics.read_model_lag));
         let events = EventsMetrics::register(&prometheus).context("cannot register events metrics")?;
         let sink_cursors = Registry::<SinkCursor>::new(&runtime);
         let webhooks = Webhooks::new(
@@ -213,6 +219,7 @@ impl Core {
             webhooks,
             recommendations,
             views,
+            analytics,
             prometheus,
             jwt_secret,
             order_links,

@@ -99,6 +99,7 @@ impl Application {
             webhooks: core.webhooks.clone(),
             recommendations: core.recommendations.clone(),
             views: core.views.clone(),
+            analytics: core.analytics.clone(),
         });
         let options = HttpOptions {
             body_limit_bytes: settings.server.body_limit_bytes,

@@ -19,6 +19,8 @@
 //!   [`notify`]: order mails from the event log.
 //! - [`recommend`]: "customers also bought", a read model of confirmed orders,
 //!   with operators' pins and blocks.
+//! - [`analytics`]: orders, revenue, refunds and best sellers over a range,
+//!   a read model of the order events.
 //! - [`views`]: product views in a log of their own, and each viewer's
 //!   recently viewed products.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
@@ -31,6 +33,7 @@
 //! that lets the runtime run the state).
 
 pub mod account;
+pub mod analytics;
 pub mod cart;
 pub mod catalog;
 pub mod metrics;

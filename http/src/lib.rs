@@ -91,6 +91,8 @@ pub struct AppState {
     pub webhooks: mercato_events::webhooks::Webhooks,
     /// "Customers also bought", with operators' pins and blocks.
     pub recommendations: mercato_actors::recommend::Recommendations,
+    /// Orders and revenue over a range, from the order events.
+    pub analytics: mercato_actors::analytics::Analytics,
     /// Product views and recently viewed lists.
     pub views: mercato_actors::views::Views,
 }
@@ -212,6 +214,7 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             .service(routes::promotions::remove_promotion)
             .service(routes::orders::transition)
             .service(routes::recommendations::set_rules)
+            .service(routes::analytics::analytics)
             .service(routes::webhooks::list)
             .service(routes::webhooks::create)
             .service(routes::webhooks::get_one)

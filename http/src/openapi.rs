@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::openapi_responses::CommonResponses;
 use crate::routes::{
-    actors, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products, promotions,
-    recommendations, search, stock_events, users, views, webhooks,
+    actors, analytics, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products,
+    promotions, recommendations, search, stock_events, users, views, webhooks,
 };
 use crate::ws;
 
@@ -21,7 +21,7 @@ use crate::ws;
         inventory::commit, inventory::release, stock_events::stock_events,
         categories::list, categories::get_one, categories::create, categories::update, categories::remove,
         search::search, products::get_one, products::create, products::update, products::archive,
-        recommendations::for_product, recommendations::set_rules, views::record, views::mine, views::of_session,
+        analytics::analytics, recommendations::for_product, recommendations::set_rules, views::record, views::mine, views::of_session,
         actors::list, actors::restart, actors::fault,
         auth::register, auth::login, auth::refresh, auth::logout,
         me::get_me, me::update_me, me::list_addresses, me::add_address, me::update_address, me::remove_address,

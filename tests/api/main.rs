@@ -2,6 +2,7 @@
 
 mod account_durability;
 mod accounts;
+mod analytics;
 mod authz;
 mod authz_removals;
 mod browser;

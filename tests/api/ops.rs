@@ -43,7 +43,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 73] = [
+    let expected: [(&str, &str); 74] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -67,6 +67,7 @@ async fn openapi_lists_every_public_route() {
         ("/v1/products/{id}", "delete"),
         ("/v1/products/{id}/recommendations", "get"),
         ("/v1/products/{id}/views", "post"),
+        ("/v1/admin/analytics", "get"),
         ("/v1/me/recently-viewed", "get"),
         ("/v1/sessions/{session_id}/recently-viewed", "get"),
         ("/v1/admin/products/{id}/recommendations", "put"),

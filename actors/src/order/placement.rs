@@ -89,3 +89,35 @@ pub struct RefundDue {
     /// Not before then is the refund tried again.
     pub retry_at: UnixMillis,
 }
+
+#[cfg(test)]
+impl Placement {
+    /// A placement for tests: lines of `(sku, units, unit price)`, total = Σ lines.
+    pub fn example(placed_at: UnixMillis, currency: &str, lines: &[(&str, u32, u64)]) -> Self {
+        let lines: Vec<OrderLine> = (lines.iter())
+            .map(|(sku, qty, unit_price)| OrderLine {
+                sku: sku.to_string(),
+                name: sku.to_string(),
+                qty: *qty,
+                unit_price: *unit_price,
+                line_total: u64::from(*qty) * unit_price,
+            })
+            .collect();
+        let total = lines.iter().map(|line| line.line_total).sum();
+        Placement {
+            cart_id: "c".into(),
+            owner: None,
+            email: "a@example.com".into(),
+            shipping_address: crate::account::address::example_in("Berlin"),
+            lines,
+            subtotal: total,
+            discount: 0,
+            total,
+            currency: currency.into(),
+            coupon: None,
+            fingerprint: [0; 32],
+            placed_at,
+            payment_deadline: placed_at + 60_000,
+        }
+    }
+}

@@ -3,33 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::order::placement::{OrderLine, Placement};
+use crate::order::placement::Placement;
 
 fn placed(skus: &[String]) -> OrderEvent {
-    let lines = (skus.iter())
-        .map(|sku| OrderLine {
-            sku: sku.clone(),
-            name: sku.clone(),
-            qty: 1,
-            unit_price: 100,
-            line_total: 100,
-        })
-        .collect();
-    OrderEvent::Placed(Box::new(Placement {
-        cart_id: "c".into(),
-        owner: None,
-        email: "a@example.com".into(),
-        shipping_address: crate::account::address::example_in("Berlin"),
-        lines,
-        subtotal: 100,
-        discount: 0,
-        total: 100,
-        currency: "EUR".into(),
-        coupon: None,
-        fingerprint: [0; 32],
-        placed_at: 1,
-        payment_deadline: 2,
-    }))
+    let lines: Vec<(&str, u32, u64)> = skus.iter().map(|sku| (sku.as_str(), 1, 100)).collect();
+    OrderEvent::Placed(Box::new(Placement::example(1, "EUR", &lines)))
 }
 
 fn xorshift(seed: u64) -> impl FnMut() -> u64 {

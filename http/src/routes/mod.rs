@@ -1,6 +1,7 @@
 //! Routes, one module per area of DESIGN §4.
 
 pub mod actors;
+pub mod analytics;
 pub mod auth;
 pub mod carts;
 pub mod categories;

@@ -5,19 +5,11 @@ use crate::order::placement::Placement;
 
 fn placed(email: &str, total: u64, currency: &str, placed_at: UnixMillis) -> OrderEvent {
     OrderEvent::Placed(Box::new(Placement {
-        cart_id: "c".into(),
-        owner: None,
         email: email.into(),
-        shipping_address: crate::account::address::example_in("Berlin"),
-        lines: vec![],
         subtotal: total,
-        discount: 0,
         total,
-        currency: currency.into(),
-        coupon: None,
-        fingerprint: [0; 32],
-        placed_at,
         payment_deadline: placed_at + 10,
+        ..Placement::example(placed_at, currency, &[])
     }))
 }
 

@@ -1,0 +1,240 @@
+//! The analytics book, pure: what each order placed, in which currency, and
+//! where it stands now, by hour of placement, so that a report over any range
+//! reads only the orders placed in it. An order counts in the hour it was
+//! placed, with the status it has now: a sale confirmed and later refunded
+//! is a refund of that hour, as the orders API shows the order.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+
+use crate::order::book::sold;
+use crate::order::state::{OrderEvent, OrderStatus};
+use crate::read_model::Book;
+use crate::runtime::UnixMillis;
+
+/// One hour, in ms.
+pub const HOUR_MS: u64 = 3_600_000;
+
+/// What the book keeps of one order.
+#[derive(Debug, Clone)]
+struct Facts {
+    placed_at: UnixMillis,
+    /// Index into `AnalyticsBook::currencies`.
+    currency: u16,
+    total: u64,
+    /// `(index into skus, units, line total)`.
+    lines: Box<[(u32, u32, u64)]>,
+    status: OrderStatus,
+}
+
+/// Figures of one currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Money {
+    pub currency: String,
+    /// Sold orders (confirmed, shipped, delivered).
+    pub orders: u64,
+    /// Σ their totals.
+    pub revenue: u64,
+    /// Orders refunded or owed a refund.
+    pub refunds: u64,
+    /// Σ their totals.
+    pub refunded: u64,
+}
+
+/// One bucket of the chart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bucket {
+    /// Its start (Unix ms).
+    pub start: UnixMillis,
+    /// Sold orders, all currencies.
+    pub orders: u64,
+    /// Per currency, sorted.
+    pub money: Vec<Money>,
+}
+
+/// A product's sales in a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductSales {
+    pub sku: String,
+    pub units: u64,
+    /// Σ line totals (before order discounts), per currency.
+    pub revenue: Vec<(String, u64)>,
+}
+
+/// What happened between two instants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Per currency, sorted.
+    pub money: Vec<Money>,
+    /// Units of the sold orders.
+    pub units: u64,
+    /// Orders placed, whatever became of them.
+    pub placed: u64,
+    /// Orders cancelled before they sold.
+    pub cancelled: u64,
+    /// One per `granularity`, oldest first, empty ones included.
+    pub buckets: Vec<Bucket>,
+    /// Every product sold, most units first.
+    pub products: Vec<ProductSales>,
+}
+
+/// Every order's facts, indexed by hour of placement.
+#[derive(Debug, Default)]
+pub struct AnalyticsBook {
+    orders: Vec<Facts>,
+    by_id: FxHashMap<Box<str>, u32>,
+    /// Orders placed in each hour (hour start → indexes into `orders`).
+    by_hour: BTreeMap<u64, Vec<u32>>,
+    currencies: Vec<String>,
+    skus: Vec<String>,
+    sku_index: FxHashMap<String, u32>,
+}
+
+impl Book for AnalyticsBook {
+    const KIND: &'static str = "order";
+    const NAME: &'static str = "analytics";
+    type Event = OrderEvent;
+
+    fn apply(&mut self, id: &str, _first_seq: u64, events: Vec<OrderEvent>) {
+        for event in events {
+            self.apply_event(id, &event);
+        }
+    }
+}
+
+impl AnalyticsBook {
+    fn apply_event(&mut self, id: &str, event: &OrderEvent) {
+        if let OrderEvent::Placed(placement) = event {
+            if self.by_id.contains_key(id) {
+                return;
+            }
+            let currency = match self.currencies.iter().position(|c| *c == placement.currency) {
+                Some(index) => index,
+                None => {
+                    self.currencies.push(placement.currency.clone());
+                    self.currencies.len() - 1
+                }
+            } as u16;
+            let lines = (placement.lines.iter())
+                .map(|line| (self.sku(&line.sku), line.qty, line.line_total))
+                .collect();
+            let index = self.orders.len() as u32;
+            self.orders.push(Facts {
+                placed_at: placement.placed_at,
+                currency,
+                total: placement.total,
+                lines,
+                status: OrderStatus::Pending,
+            });
+            self.by_id.insert(id.into(), index);
+            let hour = placement.placed_at - placement.placed_at % HOUR_MS;
+            self.by_hour.entry(hour).or_default().push(index);
+            return;
+        }
+        if let (Some(status), Some(&index)) = (event.status_entered(), self.by_id.get(id)) {
+            self.orders[index as usize].status = status;
+        }
+    }
+
+    fn sku(&mut self, sku: &str) -> u32 {
+        if let Some(&index) = self.sku_index.get(sku) {
+            return index;
+        }
+        self.skus.push(sku.to_string());
+        let index = self.skus.len() as u32 - 1;
+        self.sku_index.insert(sku.to_string(), index);
+        index
+    }
+
+    /// The orders placed in `[from, to)`, in buckets of `bucket_ms` (an
+    /// hour or a day) aligned to UTC.
+    pub fn report(&self, from: UnixMillis, to: UnixMillis, bucket_ms: u64) -> Report {
+        let first = from - from % bucket_ms;
+        let mut report = Report {
+            buckets: (0..)
+                .map(|n| first + n * bucket_ms)
+                .take_while(|start| *start < to)
+                .map(|start| Bucket {
+                    start,
+                    ..Bucket::default()
+                })
+                .collect(),
+            ..Report::default()
+        };
+        let mut products: FxHashMap<u32, (u64, FxHashMap<u16, u64>)> = FxHashMap::default();
+        let hours = self.by_hour.range(from - from % HOUR_MS..to);
+        let placed = hours.flat_map(|(_, orders)| orders.iter().map(|&index| &self.orders[index as usize]));
+        for order in placed.filter(|order| (from..to).contains(&order.placed_at)) {
+            report.placed += 1;
+            let currency = &self.currencies[order.currency as usize];
+            let bucket = &mut report.buckets[((order.placed_at - first) / bucket_ms) as usize];
+            if sold(order.status) {
+                let units: u64 = order.lines.iter().map(|(_, qty, _)| u64::from(*qty)).sum();
+                report.units += units;
+                bucket.orders += 1;
+                for money in [&mut report.money, &mut bucket.money] {
+                    let money = money_of(money, currency);
+                    money.orders += 1;
+                    money.revenue += order.total;
+                }
+                for &(sku, qty, line_total) in order.lines.iter() {
+                    let (units, revenue) = products.entry(sku).or_default();
+                    *units += u64::from(qty);
+                    *revenue.entry(order.currency).or_default() += line_total;
+                }
+            }
+            match order.status {
+                OrderStatus::Refunded | OrderStatus::RefundPending => {
+                    for money in [&mut report.money, &mut bucket.money] {
+                        let money = money_of(money, currency);
+                        money.refunds += 1;
+                        money.refunded += order.total;
+                    }
+                }
+                OrderStatus::Cancelled => report.cancelled += 1,
+                _ => {}
+            }
+        }
+        report.money.sort_by(|a, b| a.currency.cmp(&b.currency));
+        for bucket in &mut report.buckets {
+            bucket.money.sort_by(|a, b| a.currency.cmp(&b.currency));
+        }
+        report.products = (products.into_iter())
+            .map(|(sku, (units, revenue))| {
+                let mut revenue: Vec<(String, u64)> = (revenue.into_iter())
+                    .map(|(currency, amount)| (self.currencies[currency as usize].clone(), amount))
+                    .collect();
+                revenue.sort();
+                ProductSales {
+                    sku: self.skus[sku as usize].clone(),
+                    units,
+                    revenue,
+                }
+            })
+            .collect();
+        report
+            .products
+            .sort_by(|a, b| b.units.cmp(&a.units).then_with(|| a.sku.cmp(&b.sku)));
+        report
+    }
+}
+
+/// The figures of `currency` in `money`, added when missing.
+fn money_of<'a>(money: &'a mut Vec<Money>, currency: &str) -> &'a mut Money {
+    let index = match money.iter().position(|m| m.currency == currency) {
+        Some(index) => index,
+        None => {
+            money.push(Money {
+                currency: currency.to_string(),
+                ..Money::default()
+            });
+            money.len() - 1
+        }
+    };
+    &mut money[index]
+}
+
+#[cfg(test)]
+#[path = "book_tests.rs"]
+mod tests;
