@@ -10,6 +10,7 @@
 mod accessibility;
 mod accounts;
 mod console;
+mod console_analytics;
 mod console_catalog;
 mod console_customers;
 mod console_webhooks;

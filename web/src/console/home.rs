@@ -1,7 +1,7 @@
 //! `/admin`: what an operator checks first, live: sales today and this week
 //! (per currency), orders waiting for an operator, SKUs low on stock, the runtime (actors by
 //! kind, restarts in the last hour by cause), storage (writable, group-commit
-//! flush latency since start).
+//! flush latency since start); below, the analytics of a chosen range.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
@@ -13,6 +13,7 @@ use mercato_actors::runtime::{now_millis, RestartCause, RECENT_RESTARTS};
 use mercato_actors::sku::stock_book::LOW_STOCK;
 use mercato_http::AppState;
 
+use super::analytics::{self, bounds, chosen, AnalyticsView, RangeQuery};
 use super::{live, ConsoleLayout, Staff};
 use crate::page;
 
@@ -185,6 +186,7 @@ pub fn figures(state: &AppState) -> Figures {
 struct HomePage {
     layout: ConsoleLayout,
     figures: Figures,
+    analytics: AnalyticsView,
 }
 
 #[derive(Template)]
@@ -195,10 +197,14 @@ struct HomeRegion {
 
 /// `GET /admin`.
 #[get("/admin")]
-pub async fn show(staff: Staff, state: web::Data<AppState>) -> HttpResponse {
+pub async fn show(staff: Staff, state: web::Data<AppState>, query: web::Query<RangeQuery>) -> HttpResponse {
+    let (range, _, length, granularity) = chosen(&query);
+    let (from, to) = bounds(length, granularity);
+    let analysis = state.analytics.analyse(from, to, granularity).await;
     let page = HomePage {
         layout: ConsoleLayout::of(&staff, "home", "Console").live(),
         figures: figures(&state),
+        analytics: analytics::view(analysis, range),
     };
     page::html(StatusCode::OK, &page, staff.visitor.cookies())
 }

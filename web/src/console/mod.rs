@@ -20,6 +20,7 @@
 //! - [`live`]: server-sent events that carry re-rendered page regions.
 
 pub mod actors;
+pub mod analytics;
 pub mod categories;
 mod confirm;
 pub mod coupon;
