@@ -180,7 +180,7 @@ impl Core {
                 .context("cannot read the view log")?
         };
         background.push(views.start());
-        let analytics = Analytics::new(ReadModel::new(storage.clone()), catalog.clone());
+        let analytics = Analytics::new(ReadModel::new(storage.clone()), catalog.clone(), views.clone());
         background.push(analytics.start(&metrics.read_model_lag));
         let events = EventsMetrics::register(&prometheus).context("cannot register events metrics")?;
         let sink_cursors = Registry::<SinkCursor>::new(&runtime);

@@ -4,10 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::carts::shop;
-use crate::helpers::{spawn_app, Api, TOKEN};
+use crate::carts::{new_cart, shop};
+use crate::helpers::{access, spawn_app, Api, TOKEN};
 use crate::orders::{checkout, checkout_body, guest_cart_with};
 
 /// Places an order of `lines`; answers the order as checkout returned it.
@@ -137,4 +137,65 @@ async fn a_report_needs_an_operator_and_a_sane_range() {
     let body: Value = default.json().await.unwrap();
     assert_eq!(body["granularity"], "day");
     assert!(matches!(body["series"].as_array().unwrap().len(), 30 | 31));
+}
+
+/// A guest session's view, then what it puts in a new cart; answers the cart.
+async fn guest_visit(api: &Api, session: &str, product: u64, buys: bool) -> Option<String> {
+    let view = api
+        .post(
+            &format!("/v1/products/{product}/views"),
+            json!({ "session_id": session }),
+        )
+        .await;
+    assert_eq!(view.status(), StatusCode::ACCEPTED);
+    if !buys {
+        return None;
+    }
+    let cart = new_cart(api).await["id"].as_str().unwrap().to_string();
+    let added = api
+        .post(
+            &format!("/v1/carts/{cart}/items"),
+            json!({ "sku": "A", "qty": 1, "session_id": session }),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::OK);
+    Some(cart)
+}
+
+#[actix_web::test]
+async fn the_funnel_follows_scripted_shoppers_from_a_view_to_an_order() {
+    let app = spawn_app().await;
+    let api = &app.api;
+    shop(api, &[("A", 1_000)], 50).await;
+    let product: Value = api.get("/v1/products/A").await.json().await.unwrap();
+    let product = product["id"].as_u64().unwrap();
+
+    let bought = guest_visit(api, "shopper-one-0123456789", product, true).await.unwrap();
+    let placed = checkout(api, &bought, Some("f1"), &checkout_body("one@example.com"), None).await;
+    assert_eq!(placed.status(), StatusCode::CREATED);
+    guest_visit(api, "shopper-two-0123456789", product, true).await;
+    guest_visit(api, "shopper-three-012345678", product, false).await;
+
+    let customer = access(&api.register("cleo@example.com").await);
+    let path = format!("/v1/products/{product}/views");
+    let viewed = api.as_user(&customer, Method::POST, &path, Some(json!({}))).await;
+    assert_eq!(viewed.status(), StatusCode::ACCEPTED);
+    let cart = api.my_cart(&customer).await["id"].as_str().unwrap().to_string();
+    let item = json!({ "sku": "A", "qty": 2 });
+    let added = (api.as_user(&customer, Method::POST, &format!("/v1/carts/{cart}/items"), Some(item))).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let placed = checkout(
+        api,
+        &cart,
+        Some("f2"),
+        &checkout_body("cleo@example.com"),
+        Some(&customer),
+    )
+    .await;
+    assert_eq!(placed.status(), StatusCode::CREATED);
+
+    let report: Value = analytics(api, "").await.json().await.unwrap();
+    let funnel = &report["funnel"];
+    let counts = ["sessions_with_view", "with_cart", "with_order", "abandoned_carts"].map(|key| funnel[key].as_u64());
+    assert_eq!(counts, [Some(4), Some(3), Some(2), Some(1)], "{funnel}");
 }

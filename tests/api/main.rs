@@ -34,6 +34,7 @@ mod order_crashes;
 mod orders;
 mod power_loss;
 mod rate_limits;
+mod read_models;
 mod recommendations;
 mod refunds;
 mod revocation;

@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::order::book::sold;
 use crate::order::state::{OrderEvent, OrderStatus};
 use crate::read_model::Book;
 use crate::runtime::UnixMillis;
+use crate::views::recent::ViewerKey;
 
 /// One hour, in ms.
 pub const HOUR_MS: u64 = 3_600_000;
@@ -26,6 +27,10 @@ struct Facts {
     /// `(index into skus, units, line total)`.
     lines: Box<[(u32, u32, u64)]>,
     status: OrderStatus,
+    /// The cart it was placed from, and the customer (none for a guest),
+    /// as the view log knows them (for the funnel).
+    cart: ViewerKey,
+    buyer: Option<ViewerKey>,
 }
 
 /// Figures of one currency.
@@ -89,6 +94,10 @@ pub struct AnalyticsBook {
     currencies: Vec<String>,
     skus: Vec<String>,
     sku_index: FxHashMap<String, u32>,
+    /// Carts a sold order was placed from.
+    sold_carts: FxHashSet<ViewerKey>,
+    /// Customers with a sold order.
+    buyers: FxHashSet<ViewerKey>,
 }
 
 impl Book for AnalyticsBook {
@@ -126,6 +135,8 @@ impl AnalyticsBook {
                 total: placement.total,
                 lines,
                 status: OrderStatus::Pending,
+                cart: ViewerKey::cart(&placement.cart_id),
+                buyer: placement.owner.as_deref().map(ViewerKey::customer),
             });
             self.by_id.insert(id.into(), index);
             let hour = placement.placed_at - placement.placed_at % HOUR_MS;
@@ -133,8 +144,18 @@ impl AnalyticsBook {
             return;
         }
         if let (Some(status), Some(&index)) = (event.status_entered(), self.by_id.get(id)) {
-            self.orders[index as usize].status = status;
+            let order = &mut self.orders[index as usize];
+            order.status = status;
+            if sold(status) {
+                self.sold_carts.insert(order.cart);
+                self.buyers.extend(order.buyer);
+            }
         }
+    }
+
+    /// Whether `viewer`, who filled `carts`, has a sold order.
+    pub fn ordered(&self, viewer: &ViewerKey, carts: &[ViewerKey]) -> bool {
+        self.buyers.contains(viewer) || carts.iter().any(|cart| self.sold_carts.contains(cart))
     }
 
     fn sku(&mut self, sku: &str) -> u32 {

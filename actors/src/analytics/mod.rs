@@ -9,6 +9,7 @@ use crate::catalog::state::CategoryId;
 use crate::catalog::Catalog;
 use crate::read_model::ReadModel;
 use crate::runtime::{BackgroundTask, UnixMillis};
+use crate::views::{Funnel, Views};
 
 use self::book::{AnalyticsBook, ProductSales, Report, HOUR_MS};
 
@@ -41,10 +42,12 @@ pub struct CategorySales {
     pub units: u64,
 }
 
-/// A report with its best sellers.
+/// A report with its best sellers and its funnel.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub report: Report,
+    /// The viewers that first viewed in the range, to their orders.
+    pub funnel: Funnel,
     /// Most units first, at most [`TOP`].
     pub top_products: Vec<ProductSales>,
     /// Most units first, at most [`TOP`].
@@ -56,12 +59,13 @@ pub struct Analysis {
 pub struct Analytics {
     model: ReadModel<AnalyticsBook>,
     catalog: Catalog,
+    views: Views,
 }
 
 impl Analytics {
     /// Analytics over `model`'s log; [`Analytics::start`] fills it.
-    pub fn new(model: ReadModel<AnalyticsBook>, catalog: Catalog) -> Self {
-        Analytics { model, catalog }
+    pub fn new(model: ReadModel<AnalyticsBook>, catalog: Catalog, views: Views) -> Self {
+        Analytics { model, catalog, views }
     }
 
     /// Starts following the log.
@@ -75,7 +79,11 @@ impl Analytics {
         if let Err(err) = self.model.catch_up().await {
             tracing::warn!(error = %err, "analytics may lag: the event log cannot be read");
         }
-        let mut report = self.model.read().report(from, to, granularity.millis());
+        let (mut report, funnel) = {
+            let book = self.model.read();
+            let funnel = (self.views).funnel(from, to, |viewer, carts| book.ordered(viewer, carts));
+            (book.report(from, to, granularity.millis()), funnel)
+        };
         let prices = self.catalog.prices();
         let table = self.catalog.category_table();
         let mut categories: Vec<CategorySales> = Vec::new();
@@ -104,6 +112,7 @@ impl Analytics {
         report.products.clear();
         Analysis {
             report,
+            funnel,
             top_products,
             top_categories: categories,
         }

@@ -62,6 +62,17 @@ pub enum Recorded {
     Dropped,
 }
 
+/// Viewers from their first view on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Funnel {
+    /// Viewers whose first view is in the range.
+    pub viewed: u64,
+    /// Of those, the ones that filled a cart.
+    pub carted: u64,
+    /// Of those, the ones that ordered (a sold order).
+    pub ordered: u64,
+}
+
 /// The views front door; cheap to clone.
 #[derive(Clone)]
 pub struct Views {
@@ -112,11 +123,47 @@ impl Views {
 
     /// Records that `viewer` looked at `product` now.
     pub fn record(&self, viewer: ViewerKey, product: ProductId) -> Recorded {
-        self.push(Entry::Viewed {
+        let recorded = self.push(Entry::Viewed {
             at_ms: now_ms(),
             viewer,
             product,
-        })
+        });
+        match recorded {
+            Recorded::Yes => self.inner.metrics.recorded.inc(),
+            Recorded::Dropped => self.inner.metrics.dropped.inc(),
+        }
+        recorded
+    }
+
+    /// Records that `viewer` put something in cart `cart_id`: once per cart,
+    /// and only for a viewer that viewed (the funnel starts at a view).
+    pub fn carted(&self, viewer: ViewerKey, cart_id: &str) {
+        let cart = ViewerKey::cart(cart_id);
+        if self.inner.lists.lock().has_cart(&viewer, &cart) {
+            return;
+        }
+        self.push(Entry::Carted {
+            at_ms: now_ms(),
+            viewer,
+            cart,
+        });
+    }
+
+    /// Of the viewers that first viewed in `[from, to)`: how many, how many
+    /// filled a cart, and how many of those `ordered` (told the viewer and
+    /// its carts).
+    pub fn funnel(&self, from: u64, to: u64, ordered: impl Fn(&ViewerKey, &[ViewerKey]) -> bool) -> Funnel {
+        let lists = self.inner.lists.lock();
+        let mut funnel = Funnel::default();
+        for (viewer, trail) in lists.first_viewed_in(from, to) {
+            funnel.viewed += 1;
+            let bought = ordered(viewer, &trail.carts);
+            if !trail.carts.is_empty() || bought {
+                funnel.carted += 1;
+            }
+            funnel.ordered += u64::from(bought);
+        }
+        funnel
     }
 
     /// Moves guest `session`'s list into `customer`'s (at sign-in).
@@ -133,12 +180,10 @@ impl Views {
         // log see entries in one order.
         let mut lists = self.inner.lists.lock();
         if self.inner.queue.try_send(entry.clone()).is_err() {
-            self.inner.metrics.dropped.inc();
             return Recorded::Dropped;
         }
         lists.apply(&entry);
         drop(lists);
-        self.inner.metrics.recorded.inc();
         self.inner.metrics.queued.inc();
         Recorded::Yes
     }

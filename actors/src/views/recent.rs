@@ -1,8 +1,10 @@
-//! Recently viewed, pure: per viewer the products last viewed, most recent
-//! first, each once, at most [`KEPT`]; a guest session's list moves into the
-//! customer's at sign-in. Fed the view log's entries; a view older than what
-//! a list already holds of that product changes nothing, so entries applied
-//! a little out of order give the same lists.
+//! Each viewer's trail, pure: the products last viewed, most recent first,
+//! each once, at most [`KEPT`] (recently viewed); when the viewer first
+//! viewed and which carts it filled (the analytics funnel). A guest
+//! session's trail moves into the customer's at sign-in. Fed the view log's
+//! entries; a view older than what a list already holds of that product
+//! changes nothing, so entries applied a little out of order give the same
+//! lists.
 
 use std::collections::HashMap;
 
@@ -28,6 +30,11 @@ impl ViewerKey {
     /// A signed-in customer, by user id.
     pub fn customer(user_id: &str) -> Self {
         Self::of(b"customer\n", user_id)
+    }
+
+    /// A cart, by id (what the funnel follows from a viewer to an order).
+    pub fn cart(cart_id: &str) -> Self {
+        Self::of(b"cart\n", cart_id)
     }
 
     fn of(domain: &[u8], id: &str) -> Self {
@@ -62,13 +69,19 @@ pub enum Entry {
         session: ViewerKey,
         customer: ViewerKey,
     },
+    /// `viewer` put something in `cart` (a [`ViewerKey::cart`]).
+    Carted {
+        at_ms: u64,
+        viewer: ViewerKey,
+        cart: ViewerKey,
+    },
 }
 
 impl Entry {
     /// When it happened (Unix ms).
     pub fn at_ms(&self) -> u64 {
         match self {
-            Entry::Viewed { at_ms, .. } | Entry::Merged { at_ms, .. } => *at_ms,
+            Entry::Viewed { at_ms, .. } | Entry::Merged { at_ms, .. } | Entry::Carted { at_ms, .. } => *at_ms,
         }
     }
 }
@@ -76,11 +89,21 @@ impl Entry {
 /// A viewed product and when (Unix ms).
 pub type Seen = (ProductId, u64);
 
-/// Every viewer's list.
+/// What a viewer did.
+#[derive(Debug, Clone, Default)]
+pub struct Trail {
+    /// Most recent first, each product once; never empty.
+    pub seen: Vec<Seen>,
+    /// When it first viewed a product (Unix ms).
+    pub first_view: u64,
+    /// The carts it filled.
+    pub carts: Vec<ViewerKey>,
+}
+
+/// Every viewer's trail.
 #[derive(Debug, Default)]
 pub struct RecentBook {
-    /// Most recent first, each product once.
-    lists: HashMap<ViewerKey, Vec<Seen>>,
+    lists: HashMap<ViewerKey, Trail>,
 }
 
 impl RecentBook {
@@ -88,7 +111,12 @@ impl RecentBook {
     pub fn apply(&mut self, entry: &Entry) {
         match *entry {
             Entry::Viewed { at_ms, viewer, product } => {
-                let list = self.lists.entry(viewer).or_default();
+                let trail = self.lists.entry(viewer).or_insert_with(|| Trail {
+                    first_view: at_ms,
+                    ..Trail::default()
+                });
+                trail.first_view = trail.first_view.min(at_ms);
+                let list = &mut trail.seen;
                 if list.iter().any(|&(seen, at)| seen == product && at >= at_ms) {
                     return;
                 }
@@ -101,8 +129,18 @@ impl RecentBook {
                 let Some(guest) = self.lists.remove(&session) else {
                     return;
                 };
-                let list = self.lists.entry(customer).or_default();
-                list.extend(guest);
+                let trail = self.lists.entry(customer).or_insert_with(|| Trail {
+                    first_view: guest.first_view,
+                    ..Trail::default()
+                });
+                trail.first_view = trail.first_view.min(guest.first_view);
+                for cart in guest.carts {
+                    if !trail.carts.contains(&cart) {
+                        trail.carts.push(cart);
+                    }
+                }
+                let list = &mut trail.seen;
+                list.extend(guest.seen);
                 // Newest first; of one product, its newest view.
                 list.sort_by_key(|seen| std::cmp::Reverse(seen.1));
                 let mut kept: Vec<Seen> = Vec::with_capacity(KEPT);
@@ -113,12 +151,32 @@ impl RecentBook {
                 }
                 *list = kept;
             }
+            Entry::Carted { viewer, cart, .. } => {
+                // Only viewers are followed: the funnel starts at a view.
+                if let Some(trail) = self.lists.get_mut(&viewer) {
+                    if !trail.carts.contains(&cart) {
+                        trail.carts.push(cart);
+                    }
+                }
+            }
         }
     }
 
     /// `viewer`'s list, most recent first.
     pub fn get(&self, viewer: &ViewerKey) -> &[Seen] {
-        self.lists.get(viewer).map_or(&[], Vec::as_slice)
+        self.lists.get(viewer).map_or(&[], |trail| trail.seen.as_slice())
+    }
+
+    /// Whether `viewer` is followed and filled `cart` already.
+    pub fn has_cart(&self, viewer: &ViewerKey, cart: &ViewerKey) -> bool {
+        self.lists.get(viewer).is_none_or(|trail| trail.carts.contains(cart))
+    }
+
+    /// The viewers that first viewed in `[from, to)`, and their trails.
+    pub fn first_viewed_in(&self, from: u64, to: u64) -> impl Iterator<Item = (&ViewerKey, &Trail)> {
+        self.lists
+            .iter()
+            .filter(move |(_, trail)| (from..to).contains(&trail.first_view))
     }
 
     /// Viewers with a list.
@@ -131,17 +189,17 @@ impl RecentBook {
     /// is the oldest; answers how many viewers went.
     pub fn forget(&mut self, cutoff_ms: u64, max_viewers: usize) -> usize {
         let before = self.lists.len();
-        self.lists.retain(|_, list| {
-            list.retain(|&(_, at)| at >= cutoff_ms);
-            !list.is_empty()
+        self.lists.retain(|_, trail| {
+            trail.seen.retain(|&(_, at)| at >= cutoff_ms);
+            !trail.seen.is_empty()
         });
         if self.lists.len() > max_viewers {
-            let mut latest: Vec<u64> = self.lists.values().map(|list| list[0].1).collect();
+            let mut latest: Vec<u64> = self.lists.values().map(|trail| trail.seen[0].1).collect();
             let drop = self.lists.len() - max_viewers;
             let (_, &mut boundary, _) = latest.select_nth_unstable(drop - 1);
             let mut dropped = 0;
-            self.lists.retain(|_, list| {
-                let goes = dropped < drop && list[0].1 <= boundary;
+            self.lists.retain(|_, trail| {
+                let goes = dropped < drop && trail.seen[0].1 <= boundary;
                 dropped += usize::from(goes);
                 !goes
             });
@@ -220,6 +278,42 @@ mod tests {
         let newest = ViewerKey::session("9");
         assert_eq!(products(&book, &newest), vec![1]);
         assert!(book.get(&ViewerKey::session("5")).is_empty());
+    }
+
+    #[test]
+    fn a_trail_keeps_the_first_view_and_the_carts_across_a_merge() {
+        let mut book = RecentBook::default();
+        let (guest, customer) = (ViewerKey::session("s1"), ViewerKey::customer("u1"));
+        let cart = |id: &str| ViewerKey::cart(id);
+        book.apply(&Entry::Carted {
+            at_ms: 1,
+            viewer: guest,
+            cart: cart("c0"),
+        });
+        viewed(&mut book, guest, 1, 20);
+        viewed(&mut book, guest, 2, 10);
+        book.apply(&Entry::Carted {
+            at_ms: 30,
+            viewer: guest,
+            cart: cart("c1"),
+        });
+        viewed(&mut book, customer, 3, 40);
+        book.apply(&Entry::Merged {
+            at_ms: 50,
+            session: guest,
+            customer,
+        });
+        let cohort: Vec<(&ViewerKey, &Trail)> = book.first_viewed_in(10, 11).collect();
+        assert_eq!(cohort.len(), 1);
+        assert_eq!(*cohort[0].0, customer);
+        assert_eq!(
+            cohort[0].1.carts,
+            vec![cart("c1")],
+            "a cart filled before any view is not followed"
+        );
+        assert!(book.has_cart(&customer, &cart("c1")));
+        assert!(!book.has_cart(&customer, &cart("c2")));
+        assert_eq!(book.first_viewed_in(11, 100).count(), 0);
     }
 
     #[test]

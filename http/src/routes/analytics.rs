@@ -107,6 +107,19 @@ pub struct CategorySalesBody {
     pub units: u64,
 }
 
+/// Shoppers (guest sessions and customers) whose first product view fell in
+/// the range, and how far they went.
+#[derive(Serialize, ToSchema)]
+pub struct FunnelBody {
+    pub sessions_with_view: u64,
+    /// Of those, the ones that filled a cart.
+    pub with_cart: u64,
+    /// Of those, the ones with a sold order.
+    pub with_order: u64,
+    /// `with_cart - with_order`: carts filled and not bought.
+    pub abandoned_carts: u64,
+}
+
 /// Orders placed in `[from, to)`, counted with the status they have now.
 #[derive(Serialize, ToSchema)]
 pub struct AnalyticsBody {
@@ -121,6 +134,7 @@ pub struct AnalyticsBody {
     pub top_products: Vec<ProductSalesBody>,
     /// Up to 10, most units first.
     pub top_categories: Vec<CategorySalesBody>,
+    pub funnel: FunnelBody,
 }
 
 /// An instant given as RFC 3339 or as a UTC date.
@@ -201,6 +215,8 @@ fn category_body(category: CategorySales) -> CategorySalesBody {
 /// cancellations and the best-selling products and categories of the orders
 /// placed in `[from, to)`, with a series per day or hour; a read model of the
 /// order events, so the figures add up to the orders the orders API shows.
+/// The funnel follows the shoppers whose first view fell in the range: to a
+/// cart (`session_id` on add-item for guests of other front ends), to an order.
 #[utoipa::path(get, path = "/v1/admin/analytics", tag = "orders", security(("operator_token" = [])),
     params(AnalyticsQuery),
     responses((status = 200, body = AnalyticsBody), (status = 401),
@@ -227,5 +243,11 @@ pub async fn analytics(
         series: report.buckets.into_iter().map(bucket_body).collect(),
         top_products: analysis.top_products.into_iter().map(product_body).collect(),
         top_categories: analysis.top_categories.into_iter().map(category_body).collect(),
+        funnel: FunnelBody {
+            sessions_with_view: analysis.funnel.viewed,
+            with_cart: analysis.funnel.carted,
+            with_order: analysis.funnel.ordered,
+            abandoned_carts: analysis.funnel.carted - analysis.funnel.ordered,
+        },
     }))
 }

@@ -9,11 +9,13 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use mercato_actors::account::tokens::is_random_id;
 use mercato_actors::cart::messages::CartView;
+use mercato_actors::views::recent::ViewerKey;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::errors::ApiError;
+use crate::routes::views::session_key;
 use crate::validate;
 use crate::AppState;
 
@@ -173,6 +175,9 @@ pub struct AddItem {
     sku: String,
     /// Units to add, 1..=999; a line holds at most 999 (past that: 422 `line_full`).
     qty: u32,
+    /// A guest's view session (as on `POST /v1/products/{id}/views`), so that
+    /// analytics follows it from its views to this cart.
+    session_id: Option<String>,
 }
 
 /// `PATCH /v1/carts/{id}/items/{sku}`.
@@ -239,10 +244,18 @@ pub async fn add_item(
 ) -> Result<HttpResponse, ApiError> {
     let id = cart_id(&id)?;
     validate::sku(&body.sku)?;
+    let viewer = match (user.id(), &body.session_id) {
+        (Some(user), _) => Some(ViewerKey::customer(user)),
+        (None, Some(session)) => Some(session_key(session)?),
+        (None, None) => None,
+    };
     let view = state
         .carts
         .add_item(id, user.id(), if_match(&req)?, &body.sku, body.qty)
         .await?;
+    if let Some(viewer) = viewer {
+        state.views.carted(viewer, id);
+    }
     Ok(respond(HttpResponse::Ok(), id, &view))
 }
 

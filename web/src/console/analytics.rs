@@ -67,6 +67,8 @@ pub struct AnalyticsView {
     pub axis: (String, String),
     pub top_products: Vec<(String, u64)>,
     pub top_categories: Vec<(String, String, u64)>,
+    /// Shoppers who first viewed in the range, with a cart, with an order.
+    pub funnel: (u64, u64, u64),
 }
 
 /// The range asked for (30 days when none or an unknown one).
@@ -99,6 +101,7 @@ pub fn view(analysis: Analysis, value: &'static str) -> AnalyticsView {
         range: Some(value.into()),
     });
     let report = analysis.report;
+    let funnel = (analysis.funnel.viewed, analysis.funnel.carted, analysis.funnel.ordered);
     // The chart shows the currency that sold most.
     let charted = (report.money.iter().max_by_key(|money| money.revenue)).map(|money| money.currency.clone());
     let revenue_of = |bucket: &Bucket| -> u64 {
@@ -178,5 +181,6 @@ pub fn view(analysis: Analysis, value: &'static str) -> AnalyticsView {
         top_categories: (analysis.top_categories.into_iter().take(TOP_SHOWN))
             .map(|category| (category.slug, category.name, category.units))
             .collect(),
+        funnel,
     }
 }

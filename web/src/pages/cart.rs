@@ -184,7 +184,10 @@ pub async fn add(
     };
     let user = visitor.user_id();
     match state.carts.add_item(&cart, user, None, &form.sku, form.qty).await {
-        Ok(_) => Ok(page::see_other("/cart", cookies)),
+        Ok(_) => {
+            state.views.carted(visitor.viewer(), &cart);
+            Ok(page::see_other("/cart", cookies))
+        }
         Err(err) => Ok(refused(&state, &visitor, cookies, ApiError::from(err), false).await),
     }
 }
