@@ -88,7 +88,7 @@ use mercato_actors::storage::Durability;
 
 use client::{resolve, Target};
 use rest::{Changes, Pace};
-use server::InProcessServer;
+use server::{InProcessServer, Seed};
 use sockets::{new_histogram, Clock, Phase, Shared, SocketStats, PHASES};
 
 /// How long the sockets may take to catch up after a phase.
@@ -236,7 +236,7 @@ impl Server {
         match args.server {
             ServerMode::InProcess => {
                 let (server, _) =
-                    InProcessServer::start(&args.token, args.durability.durability(), None, None, |_| {})?;
+                    InProcessServer::start(&args.token, args.durability.durability(), Seed::default(), |_| {})?;
                 let addr = server.addr;
                 Ok((Server::InProcess(server), Some(addr)))
             }
@@ -319,7 +319,7 @@ impl Server {
 
 /// `--serve-child`: serves until the parent closes stdin.
 fn serve_child(args: &Args) -> anyhow::Result<()> {
-    let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), None, None, |_| {})?;
+    let (server, _) = InProcessServer::start(&args.token, args.durability.durability(), Seed::default(), |_| {})?;
     println!("{}", server.addr);
     let mut rest = Vec::new();
     // Blocks until the parent closes the pipe (or dies).

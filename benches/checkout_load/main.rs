@@ -69,6 +69,7 @@ mod flash;
 mod server;
 mod sinks;
 mod steady;
+mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -82,7 +83,7 @@ use mercato_actors::storage::Durability;
 
 use client::{resolve, stock_all, Target};
 use mercato_events::nats::NatsConfig;
-use server::InProcessServer;
+use server::{InProcessServer, Seed};
 
 /// The allocator of the `mercato` binary, so the in-process server is measured as it runs.
 #[global_allocator]
@@ -147,6 +148,9 @@ struct Args {
     /// steady: the event types the webhook endpoints take.
     #[arg(long, default_value = "*", value_delimiter = ',')]
     webhook_types: Vec<String>,
+    /// In-process server: product views recorded per second beside the load.
+    #[arg(long, default_value_t = 0)]
+    views: u64,
     /// Passed by `cargo bench` to every bench target; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -273,28 +277,30 @@ async fn flash(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
 
 /// Starts or resolves the server, runs the scenario, stops the server.
 async fn run(args: Args) -> anyhow::Result<()> {
-    let (server, addr, host, base_path) = match &args.url {
+    let (server, views, addr, host, base_path) = match &args.url {
         Some(_) if args.nats.is_some() => bail!("--nats starts the in-process server's publisher: leave out --url"),
+        Some(_) if args.views > 0 => bail!("--views records in the in-process server: leave out --url"),
         Some(url) => {
             let (addr, host, base_path) = resolve(url).await?;
             println!("server        {url} (its own settings)");
-            (None, addr, host, base_path)
+            (None, None, addr, host, base_path)
         }
         None => {
             let (nats, webhooks) = (args.nats.clone(), args.webhooks > 0);
-            let (server, _) = InProcessServer::start(&args.token, Durability::Sync, None, None, |settings| {
-                if let Some(url) = nats {
-                    settings.events.nats = NatsConfig {
-                        url,
-                        stream: NATS.0.clone(),
-                        subject_prefix: NATS.1.clone(),
-                    };
-                }
-                settings.webhooks.allow_private_targets |= webhooks;
-            })?;
+            let (server, seeded) =
+                InProcessServer::start(&args.token, Durability::Sync, Seed::default(), |settings| {
+                    if let Some(url) = nats {
+                        settings.events.nats = NatsConfig {
+                            url,
+                            stream: NATS.0.clone(),
+                            subject_prefix: NATS.1.clone(),
+                        };
+                    }
+                    settings.webhooks.allow_private_targets |= webhooks;
+                })?;
             let addr = server.addr;
             println!("server        in-process on {addr}, default settings (sync durability, manual gateway)");
-            (Some(server), addr, addr.to_string(), String::new())
+            (Some(server), Some(seeded.views), addr, addr.to_string(), String::new())
         }
     };
     let target = Arc::new(Target {
@@ -305,10 +311,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         requests: Vec::new(),
         base_path,
     });
+    let view_load = views
+        .filter(|_| args.views > 0)
+        .map(|views| views::ViewLoad::start(views, args.views));
     let outcome = match args.scenario {
         Scenario::Steady => steady(&args, target).await,
         Scenario::Flash => flash(&args, target).await,
     };
+    if let Some(view_load) = view_load {
+        view_load.stop();
+    }
     if let Some(server) = server {
         server.stop().await.context("the in-process server failed")?;
     }

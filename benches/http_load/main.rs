@@ -1,7 +1,7 @@
 //! HTTP load generator: reservations or product searches per second, and their
 //! latency, over HTTP.
 //!
-//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search|page-home|page-category|page-search|page-product|console-orders|console-order|console-products|console-actors] [--orders N]
+//! `cargo bench --bench http_load -- [--url URL] [--scenario hot|spread|search|page-home|page-category|page-search|page-product|console-orders|console-order|console-products|console-actors|recommendations] [--orders N]
 //! [--products N] [--connections N] [--duration SECS] [--warmup SECS]
 //! [--durability sync|relaxed] [--token T] [--client-threads N] [--rate R]
 //! [--allow-errors]`
@@ -46,10 +46,17 @@
 //! Before the run the first page and the CSS and JS it links are weighed
 //! against the 64 KB budget (`page weight` in the summary; past it the run fails).
 //!
+//! `recommendations` (in-process server only) places `--orders` guest orders
+//! of three neighbouring demo SKUs over the `--products` seeded ones, reads
+//! "customers also bought" through the front door in process for 5 s (64 in
+//! flight; reads/s and latency printed first), then loads
+//! `GET /v1/products/{id}/recommendations?limit=8` over the ordered products.
+//!
 //! # Layout
 //!
 //! - `main.rs`: flags, the run (prepare, stock or probe, load, merge) and the
 //!   printed summary;
+//! - `recommend.rs`: the recommendation reads in process and their requests;
 //! - `client.rs`: prepared requests, the hyper connection, the closed or open
 //!   loop and its `Report`;
 //! - `search.rs`: the search queries and the check that they find products;
@@ -59,6 +66,7 @@
 mod client;
 mod console;
 mod pages;
+mod recommend;
 mod search;
 mod server;
 
@@ -74,10 +82,12 @@ use hyper::{Method, StatusCode};
 use mercato_actors::storage::Durability;
 
 use client::{resolve, run_connection, stock_all, PreparedRequest, Report, Schedule, Target};
-use server::InProcessServer;
+use server::{InProcessServer, Seed};
 
 /// SKUs of the `spread` scenario.
 const SPREAD_SKUS: usize = 10_000;
+/// SKUs per order of the `recommendations` scenario.
+const RECOMMEND_LINES: usize = 3;
 /// The SKU of the `hot` scenario.
 const HOT_SKU: &str = "SKU-HOT";
 /// Body of every reservation.
@@ -154,6 +164,8 @@ enum Scenario {
     ConsoleProducts,
     /// The console's actors page (all, one kind, one id).
     ConsoleActors,
+    /// "Customers also bought" of the ordered products, in process then over HTTP.
+    Recommendations,
 }
 
 impl Scenario {
@@ -181,7 +193,15 @@ impl Scenario {
 
     /// Whether the in-process server needs the demo catalog.
     fn needs_catalog(self) -> bool {
-        self == Scenario::Search || self.page().is_some() || self.console().is_some()
+        self == Scenario::Search
+            || self == Scenario::Recommendations
+            || self.page().is_some()
+            || self.console().is_some()
+    }
+
+    /// Whether the in-process server places `--orders` orders first.
+    fn needs_orders(self) -> bool {
+        self == Scenario::Recommendations || self.console().is_some()
     }
 }
 
@@ -244,6 +264,12 @@ fn describe(args: &Args) -> String {
         Scenario::ConsoleOrder => format!("console-order: GET /admin/orders/{{id}} over {} orders", args.orders),
         Scenario::ConsoleProducts => "console-products: GET /admin/products (pages and searches)".to_string(),
         Scenario::ConsoleActors => "console-actors: GET /admin/actors (all, a kind, an id)".to_string(),
+        Scenario::Recommendations => format!(
+            "recommendations: GET /v1/products/{{id}}/recommendations?limit=8 after {} orders of {} lines over {} products",
+            args.orders,
+            RECOMMEND_LINES,
+            args.products
+        ),
     }
 }
 
@@ -307,9 +333,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 DurabilityArg::Sync => Durability::Sync,
                 DurabilityArg::Relaxed => Durability::Relaxed,
             };
-            let seed_products = args.scenario.needs_catalog().then_some(args.products);
-            let seed_orders = args.scenario.console().is_some().then_some(args.orders);
-            let (server, orders) = InProcessServer::start(&args.token, durability, seed_products, seed_orders, |_| {})?;
+            let recommendations = args.scenario == Scenario::Recommendations;
+            let seed = Seed {
+                products: args.scenario.needs_catalog().then_some(args.products),
+                orders: args.scenario.needs_orders().then_some(args.orders),
+                lines: if recommendations { RECOMMEND_LINES } else { 1 },
+                read_recommendations: recommendations,
+            };
+            let (server, seeded) = InProcessServer::start(&args.token, durability, seed, |_| {})?;
+            let orders = seeded.orders;
             let addr = server.addr;
             eprintln!("in-process server on {addr} ({durability:?})");
             (Some(server), orders, addr, addr.to_string(), String::new())
@@ -319,6 +351,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (requests, success) = match args.scenario {
         Scenario::Hot | Scenario::Spread => (reservation_requests(&base_path, &skus)?, StatusCode::CREATED),
         Scenario::Search => (search::requests(&base_path)?, StatusCode::OK),
+        Scenario::Recommendations => {
+            if server.is_none() {
+                bail!("the recommendations scenario places its own orders: run it without --url");
+            }
+            let sold = args.products.min(args.orders + RECOMMEND_LINES);
+            (recommend::requests(&base_path, sold)?, StatusCode::OK)
+        }
         scenario if scenario.console().is_some() => {
             if server.is_none() {
                 bail!("the console scenarios seed their own orders: run them without --url");
@@ -350,6 +389,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             eprintln!("stocked {} SKU(s)", skus.len());
         }
         Scenario::Search => search::probe(&target).await?,
+        Scenario::Recommendations => {}
         _ => pages::weigh(&target).await?,
     }
     eprintln!(

@@ -80,11 +80,14 @@ pub struct RateLimiter {
     backend: Backend,
 }
 
+/// Counting windows by key: (window start in ms on the process clock, attempts).
+type Windows = HashMap<String, (u64, u32)>;
+
 enum Backend {
-    /// Windows by key: (window start in ms on the process clock, attempts).
+    /// The windows, and when expired ones were last swept.
     Memory {
         started: std::time::Instant,
-        windows: Mutex<HashMap<String, (u64, u32)>>,
+        windows: Mutex<(Windows, u64)>,
     },
     /// Counters in Redis under `prefix`.
     Redis {
@@ -94,7 +97,10 @@ enum Backend {
     },
 }
 
-/// Entries the in-process map holds before expired windows are swept.
+/// Entries the in-process map holds before expired windows are swept (at
+/// most once a window: with more keys than this in one window, as many
+/// visitors viewing products, a sweep per check would cost each check the
+/// whole map).
 const SWEEP_ABOVE: usize = 10_000;
 
 /// Counts one attempt and returns (attempts in the window, ms until it ends).
@@ -115,7 +121,7 @@ impl RateLimiter {
             config,
             backend: Backend::Memory {
                 started: std::time::Instant::now(),
-                windows: Mutex::new(HashMap::new()),
+                windows: Mutex::new((HashMap::new(), 0)),
             },
         }
     }
@@ -164,9 +170,10 @@ impl RateLimiter {
         let (attempts, remaining_ms) = match &self.backend {
             Backend::Memory { started, windows } => {
                 let now = started.elapsed().as_millis() as u64;
-                let mut windows = windows.lock();
-                if windows.len() > SWEEP_ABOVE {
+                let (windows, swept_at) = &mut *windows.lock();
+                if windows.len() > SWEEP_ABOVE && now >= *swept_at + window_ms {
                     windows.retain(|_, (start, _)| now < *start + window_ms);
+                    *swept_at = now;
                 }
                 let (start, attempts) = windows.entry(key.to_string()).or_insert((now, 0));
                 if now >= *start + window_ms {

@@ -112,8 +112,7 @@ pub fn country(value: &str) -> Result<String, FieldError> {
     Ok(code)
 }
 
-/// An address in `city`, for tests.
-#[cfg(test)]
+/// An address in `city`, for tests and benchmarks.
 pub fn example_in(city: &str) -> Address {
     Address {
         name: "Ada".into(),

@@ -90,9 +90,9 @@ pub struct RefundDue {
     pub retry_at: UnixMillis,
 }
 
-#[cfg(test)]
 impl Placement {
-    /// A placement for tests: lines of `(sku, units, unit price)`, total = Σ lines.
+    /// A placement for tests and benchmarks: lines of `(sku, units, unit
+    /// price)`, total = Σ lines.
     pub fn example(placed_at: UnixMillis, currency: &str, lines: &[(&str, u32, u64)]) -> Self {
         let lines: Vec<OrderLine> = (lines.iter())
             .map(|(sku, qty, unit_price)| OrderLine {

@@ -10,6 +10,10 @@
 //! never stale. An order that is later cancelled or refunded still counts:
 //! the two things were wanted together.
 
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use crate::order::state::OrderEvent;
@@ -31,7 +35,7 @@ pub struct CoBought {
     /// SKU → dense index.
     index: FxHashMap<Box<str>, u32>,
     /// Dense index → SKU.
-    skus: Vec<Box<str>>,
+    skus: Vec<Arc<str>>,
     /// Confirmed orders holding each SKU.
     orders: Vec<u32>,
     /// For each SKU, the orders it shares with each other SKU.
@@ -40,6 +44,9 @@ pub struct CoBought {
     pending: FxHashMap<Box<str>, Vec<u32>>,
     /// Confirmed orders counted.
     confirmed: u64,
+    /// Every SKU sold, most orders first, then by SKU: the best sellers,
+    /// kept in order as orders are counted (a read never sorts them).
+    ranking: BTreeSet<(Reverse<u32>, Arc<str>)>,
 }
 
 impl Book for CoBought {
@@ -82,7 +89,7 @@ impl CoBought {
         }
         let item = u32::try_from(self.skus.len()).expect("fewer than 2^32 SKUs");
         self.index.insert(sku.into(), item);
-        self.skus.push(sku.into());
+        self.skus.push(Arc::from(sku));
         self.orders.push(0);
         self.together.push(FxHashMap::default());
         item
@@ -92,6 +99,9 @@ impl CoBought {
     fn count_order(&mut self, items: &[u32]) {
         self.confirmed += 1;
         for (position, &a) in items.iter().enumerate() {
+            let (orders, sku) = (self.orders[a as usize], Arc::clone(&self.skus[a as usize]));
+            self.ranking.remove(&(Reverse(orders), Arc::clone(&sku)));
+            self.ranking.insert((Reverse(orders + 1), sku));
             self.orders[a as usize] += 1;
             for &b in &items[position + 1..] {
                 *self.together[a as usize].entry(b).or_default() += 1;
@@ -128,29 +138,40 @@ impl CoBought {
                 (score, together, &*self.skus[other as usize])
             })
             .collect();
-        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
-        (ranked.into_iter())
-            .filter(|(_, _, other)| keep(other))
-            .take(limit)
-            .map(|(score, together, other)| Neighbour {
-                sku: other.to_string(),
-                score,
-                together,
-            })
-            .collect()
+        let best_first =
+            |a: &(f64, u32, &str), b: &(f64, u32, &str)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2));
+        // A popular SKU's row holds thousands: sort only the best few, and
+        // more only when `keep` turns too many of them down.
+        let mut sorted = 0;
+        let mut chosen = Vec::with_capacity(limit);
+        while chosen.len() < limit && sorted < ranked.len() {
+            let wanted = (limit.max(1) * 2).max(sorted * 2).min(ranked.len());
+            let rest = &mut ranked[sorted..];
+            let take = wanted - sorted;
+            if take < rest.len() {
+                rest.select_nth_unstable_by(take - 1, best_first);
+            }
+            rest[..take].sort_unstable_by(best_first);
+            for &(score, together, other) in &rest[..take] {
+                if chosen.len() < limit && keep(other) {
+                    chosen.push(Neighbour {
+                        sku: other.to_string(),
+                        score,
+                        together,
+                    });
+                }
+            }
+            sorted = wanted;
+        }
+        chosen
     }
 
     /// SKUs by confirmed orders, most first (then by SKU), that `keep` accepts, at most `limit`.
     pub fn best_sellers(&self, limit: usize, mut keep: impl FnMut(&str) -> bool) -> Vec<(String, u32)> {
-        let mut ranked: Vec<(u32, &str)> = (self.orders.iter().zip(&self.skus))
-            .filter(|(orders, _)| **orders > 0)
-            .map(|(orders, sku)| (*orders, &**sku))
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        (ranked.into_iter())
+        (self.ranking.iter())
             .filter(|(_, sku)| keep(sku))
             .take(limit)
-            .map(|(orders, sku)| (sku.to_string(), orders))
+            .map(|(Reverse(orders), sku)| (sku.to_string(), *orders))
             .collect()
     }
 }

@@ -137,7 +137,18 @@ impl Recommendations {
         in_cart: &[String],
     ) -> Result<Vec<Recommended>, RecommendError> {
         let product = self.catalog.product(id).await?;
-        let chosen = self.choose(&product, limit.min(MAX_LIMIT), in_cart);
+        self.beside(&product, limit, in_cart).await
+    }
+
+    /// [`Recommendations::for_product`] for a product the caller holds
+    /// already (a product page): one catalog call fewer.
+    pub async fn beside(
+        &self,
+        product: &IndexedProduct,
+        limit: usize,
+        in_cart: &[String],
+    ) -> Result<Vec<Recommended>, RecommendError> {
+        let chosen = self.choose(product, limit.min(MAX_LIMIT), in_cart);
         let ids: Vec<ProductId> = chosen.iter().map(|(id, _, _)| *id).collect();
         let mut products = self.catalog.products(ids).await?.into_iter();
         let mut recommended = Vec::with_capacity(chosen.len());

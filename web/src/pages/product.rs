@@ -56,7 +56,7 @@ pub async fn product(
     let id: u64 = id.parse().map_err(|_| missing())?;
     let indexed = state.catalog.product(id).await.map_err(|_| missing())?;
     record_view(&state, &req, &visitor, id).await;
-    let suggestions = suggestions(&state, &visitor, Some(id), &[]).await;
+    let suggestions = suggestions(&state, &visitor, Some(&indexed), &[]).await;
     let path = indexed.category_path.clone();
     let body = body_of(&state, indexed).await;
     let table = state.catalog.category_table();

@@ -4,6 +4,7 @@
 //! and the recently-viewed routes use).
 
 use actix_web::HttpRequest;
+use mercato_actors::catalog::messages::IndexedProduct;
 use mercato_actors::catalog::state::{ProductId, ProductStatus};
 use mercato_http::rate_limit::Route;
 use mercato_http::routes::products::body_of;
@@ -43,30 +44,31 @@ pub async fn record_view(state: &AppState, req: &HttpRequest, visitor: &Visitor,
 pub async fn suggestions(
     state: &AppState,
     visitor: &Visitor,
-    shown: Option<ProductId>,
+    shown: Option<&IndexedProduct>,
     in_cart: &[String],
 ) -> Suggestions {
     let prices = state.catalog.prices();
     let in_cart_ids: Vec<ProductId> = (in_cart.iter())
         .filter_map(|sku| prices.get(sku).map(|entry| entry.product_id))
         .collect();
-    let asked: Vec<ProductId> = match shown {
-        Some(product) => vec![product],
-        None => in_cart_ids.iter().take(CART_LINES_ASKED).copied().collect(),
-    };
-    let mut also_bought = Vec::new();
-    for product in asked {
-        // A page shows without them rather than fail.
-        let Ok(recommended) = state.recommendations.for_product(product, ROW, in_cart).await else {
-            continue;
-        };
-        for item in recommended {
-            let id = item.product.product.id;
-            if also_bought.len() < ROW && !also_bought.iter().any(|(taken, _)| *taken == id) {
-                also_bought.push((id, ProductCard::from(&body_of(state, item.product).await)));
+    // A page shows without them rather than fail.
+    let mut rows = Vec::new();
+    match shown {
+        Some(product) => rows.extend(state.recommendations.beside(product, ROW, in_cart).await.ok()),
+        None => {
+            for &product in in_cart_ids.iter().take(CART_LINES_ASKED) {
+                rows.extend(state.recommendations.for_product(product, ROW, in_cart).await.ok());
             }
         }
     }
+    let mut also_bought = Vec::new();
+    for item in rows.into_iter().flatten() {
+        let id = item.product.product.id;
+        if also_bought.len() < ROW && !also_bought.iter().any(|(taken, _)| *taken == id) {
+            also_bought.push((id, ProductCard::from(&body_of(state, item.product).await)));
+        }
+    }
+    let shown = shown.map(|product| product.product.id);
     let leave_out = |id: &ProductId| Some(*id) == shown || in_cart_ids.contains(id);
     let recent: Vec<ProductId> = (state.views.recently_viewed(&visitor.viewer()).into_iter())
         .map(|(id, _)| id)
@@ -74,7 +76,11 @@ pub async fn suggestions(
         .take(ROW)
         .collect();
     let mut recently_viewed = Vec::new();
-    for product in state.catalog.products(recent).await.unwrap_or_default() {
+    let listed = match recent.is_empty() {
+        true => Vec::new(),
+        false => state.catalog.products(recent).await.unwrap_or_default(),
+    };
+    for product in listed {
         if product.product.fields.status == ProductStatus::Active {
             recently_viewed.push(ProductCard::from(&body_of(state, product).await));
         }

@@ -5,19 +5,9 @@ use super::*;
 fn placed() -> OrderState {
     let mut order = OrderState::default();
     order.apply(&OrderEvent::Placed(Box::new(Placement {
-        cart_id: "c".into(),
-        owner: None,
         email: "a@b.co".into(),
-        shipping_address: crate::account::address::example_in("Berlin"),
-        lines: vec![],
-        subtotal: 0,
-        discount: 0,
-        total: 0,
-        currency: "EUR".into(),
-        coupon: None,
-        fingerprint: [0; 32],
-        placed_at: 0,
         payment_deadline: 10,
+        ..Placement::example(0, "EUR", &[])
     })));
     order
 }
