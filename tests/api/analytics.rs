@@ -22,7 +22,8 @@ async fn analytics(api: &Api, query: &str) -> reqwest::Response {
         .await
 }
 
-fn day(offset_days: i64) -> String {
+/// The UTC date `offset_days` from today, `YYYY-MM-DD`.
+pub fn day(offset_days: i64) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
     let at = UNIX_EPOCH + Duration::from_secs((now + offset_days * 86_400) as u64);
     humantime::format_rfc3339_seconds(at).to_string()[..10].to_string()
@@ -126,6 +127,11 @@ async fn a_report_needs_an_operator_and_a_sane_range() {
         ("?from=2026-12-07&to=2026-12-01", "from"),
         ("?from=yesterday", "from"),
         ("?from=2020-01-01&to=2026-01-01&granularity=hour", "to"),
+        // 1,000 hours from half past: 1,001 buckets, as buckets start on the hour.
+        (
+            "?from=2026-01-01T00:30:00Z&to=2026-02-11T16:30:00Z&granularity=hour",
+            "to",
+        ),
     ] {
         let refused = analytics(api, query).await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");

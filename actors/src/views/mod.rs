@@ -229,9 +229,15 @@ impl Views {
             if !batch.is_empty() {
                 stopping = stopping || !stop.sleep(self.inner.config.batch_window).await;
             }
-            while receiver.try_recv().map(|entry| batch.push(entry)).is_ok() {}
-            let trim = trimmed_at.elapsed() >= trim_every;
-            match self.write_batch(&log, std::mem::take(&mut batch), trim).await {
+            // At most a queue's worth: while writes fail, the queue fills
+            // and views are dropped, not held here without bound.
+            while batch.len() < self.inner.config.queue {
+                match receiver.try_recv() {
+                    Ok(entry) => batch.push(entry),
+                    Err(_) => break,
+                }
+            }
+            match self.write_batch(&log, std::mem::take(&mut batch)).await {
                 Ok(()) => failures = 0,
                 Err((err, unwritten)) => {
                     failures = failures.saturating_add(1);
@@ -244,7 +250,8 @@ impl Views {
                     return;
                 }
             }
-            if trim {
+            if trimmed_at.elapsed() >= trim_every {
+                self.trim(&log).await;
                 trimmed_at = tokio::time::Instant::now();
             }
             if stopping {
@@ -253,49 +260,59 @@ impl Views {
         }
     }
 
-    /// Appends `batch` (if any) and, when `trim`, trims the log and the lists.
+    /// Appends `batch` (if any) and has it flushed; on failure, answers it back.
     async fn write_batch(
         &self,
         log: &Arc<Mutex<ViewLog>>,
         batch: Vec<Entry>,
-        trim: bool,
     ) -> Result<(), (StorageError, Vec<Entry>)> {
-        let config = self.inner.config.clone();
+        if batch.is_empty() {
+            return Ok(());
+        }
         let log = Arc::clone(log);
         let written = tokio::task::spawn_blocking(move || {
             let mut log = log.lock();
-            if let Some(first) = batch.first() {
-                if let Err(err) = log.append(first.at_ms(), &batch) {
-                    return Err((err, batch));
-                }
+            let at_ms = batch.first().map_or(0, Entry::at_ms);
+            match log.append(at_ms, &batch) {
+                Ok(()) => Ok((batch.len(), log.entries())),
+                Err(err) => Err((err, batch)),
             }
-            let trimmed = if trim {
-                let cutoff = now_ms().saturating_sub(config.retention.as_millis() as u64);
-                log.trim(cutoff, config.max_kept).map_err(|err| (err, Vec::new()))?
-            } else {
-                0
-            };
-            Ok((batch.len(), trimmed, log.entries()))
         })
         .await
         .map_err(|err| (StorageError::Sled(format!("view writer failed: {err}")), Vec::new()))??;
-        let (written, trimmed, kept) = written;
-        if written > 0 {
-            // Durable with the next group commit, which this asks for.
-            if let Err(err) = self.inner.storage.barrier().await {
-                tracing::warn!(error = %err, "views written, not yet flushed");
-            }
+        let (written, kept) = written;
+        // Durable with the next group commit, which this asks for.
+        if let Err(err) = self.inner.storage.barrier().await {
+            tracing::warn!(error = %err, "views written, not yet flushed");
         }
         // Counted as written once flushed: a view no longer queued is durable.
         self.inner.metrics.queued.sub(written as i64);
         self.inner.metrics.kept.set(kept as i64);
-        if trim {
-            let cutoff = now_ms().saturating_sub(config.retention.as_millis() as u64);
-            let forgotten = self.inner.lists.lock().forget(cutoff, config.max_viewers);
-            if trimmed > 0 || forgotten > 0 {
-                tracing::info!(views = trimmed, viewers = forgotten, "old views trimmed");
-            }
-        }
         Ok(())
+    }
+
+    /// Removes from the log and the lists what is past the retention or the
+    /// caps; a failure is logged and tried again at the next trim.
+    async fn trim(&self, log: &Arc<Mutex<ViewLog>>) {
+        let config = self.inner.config.clone();
+        let cutoff = now_ms().saturating_sub(config.retention.as_millis() as u64);
+        let forgotten = self.inner.lists.lock().forget(cutoff, config.max_viewers);
+        let log = Arc::clone(log);
+        let trimmed = tokio::task::spawn_blocking(move || {
+            let mut log = log.lock();
+            log.trim(cutoff, config.max_kept)
+                .map(|trimmed| (trimmed, log.entries()))
+        })
+        .await;
+        match trimmed {
+            Ok(Ok((trimmed, kept))) => {
+                self.inner.metrics.kept.set(kept as i64);
+                if trimmed > 0 || forgotten > 0 {
+                    tracing::info!(views = trimmed, viewers = forgotten, "old views trimmed");
+                }
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "old views not trimmed; trying again later"),
+            Err(err) => tracing::warn!(error = %err, "view trimmer failed; trying again later"),
+        }
     }
 }

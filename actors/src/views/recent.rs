@@ -15,6 +15,8 @@ use crate::catalog::state::ProductId;
 
 /// Products a list holds.
 pub const KEPT: usize = 20;
+/// Carts a trail remembers, the latest (a shopper fills a few at most).
+pub const CARTS_KEPT: usize = 8;
 
 /// Who viewed: a hash of a guest session id or of a customer's user id, so
 /// that the view log holds neither in clear.
@@ -100,6 +102,16 @@ pub struct Trail {
     pub carts: Vec<ViewerKey>,
 }
 
+/// Adds `cart` to `carts` once, forgetting the oldest past [`CARTS_KEPT`].
+fn remember_cart(carts: &mut Vec<ViewerKey>, cart: ViewerKey) {
+    if !carts.contains(&cart) {
+        if carts.len() >= CARTS_KEPT {
+            carts.remove(0);
+        }
+        carts.push(cart);
+    }
+}
+
 /// Every viewer's trail.
 #[derive(Debug, Default)]
 pub struct RecentBook {
@@ -135,9 +147,7 @@ impl RecentBook {
                 });
                 trail.first_view = trail.first_view.min(guest.first_view);
                 for cart in guest.carts {
-                    if !trail.carts.contains(&cart) {
-                        trail.carts.push(cart);
-                    }
+                    remember_cart(&mut trail.carts, cart);
                 }
                 let list = &mut trail.seen;
                 list.extend(guest.seen);
@@ -154,9 +164,7 @@ impl RecentBook {
             Entry::Carted { viewer, cart, .. } => {
                 // Only viewers are followed: the funnel starts at a view.
                 if let Some(trail) = self.lists.get_mut(&viewer) {
-                    if !trail.carts.contains(&cart) {
-                        trail.carts.push(cart);
-                    }
+                    remember_cart(&mut trail.carts, cart);
                 }
             }
         }
@@ -314,6 +322,28 @@ mod tests {
         assert!(book.has_cart(&customer, &cart("c1")));
         assert!(!book.has_cart(&customer, &cart("c2")));
         assert_eq!(book.first_viewed_in(11, 100).count(), 0);
+    }
+
+    #[test]
+    fn a_trail_remembers_the_latest_carts_only() {
+        let (mut book, guest) = (RecentBook::default(), ViewerKey::session("s1"));
+        viewed(&mut book, guest, 1, 10);
+        for n in 0..CARTS_KEPT + 2 {
+            let cart = ViewerKey::cart(&n.to_string());
+            book.apply(&Entry::Carted {
+                at_ms: 20,
+                viewer: guest,
+                cart,
+            });
+            book.apply(&Entry::Carted {
+                at_ms: 21,
+                viewer: guest,
+                cart,
+            });
+        }
+        let (_, trail) = book.first_viewed_in(0, 100).next().unwrap();
+        let expected: Vec<ViewerKey> = (2..CARTS_KEPT + 2).map(|n| ViewerKey::cart(&n.to_string())).collect();
+        assert_eq!(trail.carts, expected);
     }
 
     #[test]

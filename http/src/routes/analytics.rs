@@ -175,7 +175,8 @@ fn range(query: &AnalyticsQuery) -> Result<(u64, u64, Granularity, &'static str)
     if from >= to {
         return Err(ApiError::invalid_field("from", "from must be before to"));
     }
-    if (to - from).div_ceil(granularity.millis()) > MAX_BUCKETS {
+    let step = granularity.millis();
+    if (to - (from - from % step)).div_ceil(step) > MAX_BUCKETS {
         return Err(ApiError::invalid_field(
             "to",
             format!("at most {MAX_BUCKETS} buckets: shorten the range or use a day granularity"),

@@ -1,9 +1,10 @@
 //! Product views and recently viewed products, for front ends other than the
 //! storefront (which records its own product pages).
 //!
-//! A viewer is a signed-in customer or a guest session: an id of 16 to 64
-//! letters, digits, `-` or `_` that the front end makes at random and keeps
-//! (like a cart id, whoever holds it reads its list). At sign-in, the
+//! A viewer is a signed-in customer or a guest session: an id of 22 to 64
+//! letters, digits, `-` or `_` that the front end makes at random (at least
+//! 128 bits, as 22 base64url characters hold) and keeps (like a cart id,
+//! whoever holds it reads its list). At sign-in, the
 //! session's list moves into the account (`view_session` on login and
 //! register).
 
@@ -39,14 +40,14 @@ pub fn is_bot(req: &HttpRequest) -> bool {
 
 /// Checks a guest session id's shape.
 pub fn session_key(id: &str) -> Result<ViewerKey, ApiError> {
-    let shaped = (16..=64).contains(&id.len())
+    let shaped = (22..=64).contains(&id.len())
         && id
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
     if !shaped {
         return Err(ApiError::invalid_field(
             "session_id",
-            "session_id must be 16 to 64 letters, digits, '-' or '_'",
+            "session_id must be 22 to 64 letters, digits, '-' or '_' (at least 128 random bits)",
         ));
     }
     Ok(ViewerKey::session(id))
