@@ -139,7 +139,7 @@ impl Views {
     /// and only for a viewer that viewed (the funnel starts at a view).
     pub fn carted(&self, viewer: ViewerKey, cart_id: &str) {
         let cart = ViewerKey::cart(cart_id);
-        if self.inner.lists.lock().has_cart(&viewer, &cart) {
+        if !self.inner.lists.lock().would_follow_cart(&viewer, &cart) {
             return;
         }
         self.push(Entry::Carted {

@@ -175,9 +175,10 @@ impl RecentBook {
         self.lists.get(viewer).map_or(&[], |trail| trail.seen.as_slice())
     }
 
-    /// Whether `viewer` is followed and filled `cart` already.
-    pub fn has_cart(&self, viewer: &ViewerKey, cart: &ViewerKey) -> bool {
-        self.lists.get(viewer).is_none_or(|trail| trail.carts.contains(cart))
+    /// Whether `viewer` is followed (it viewed) and has not filled `cart` yet:
+    /// whether a `Carted` entry would change anything.
+    pub fn would_follow_cart(&self, viewer: &ViewerKey, cart: &ViewerKey) -> bool {
+        self.lists.get(viewer).is_some_and(|trail| !trail.carts.contains(cart))
     }
 
     /// The viewers that first viewed in `[from, to)`, and their trails.
@@ -319,8 +320,9 @@ mod tests {
             vec![cart("c1")],
             "a cart filled before any view is not followed"
         );
-        assert!(book.has_cart(&customer, &cart("c1")));
-        assert!(!book.has_cart(&customer, &cart("c2")));
+        assert!(!book.would_follow_cart(&customer, &cart("c1")), "filled already");
+        assert!(book.would_follow_cart(&customer, &cart("c2")));
+        assert!(!book.would_follow_cart(&ViewerKey::session("never viewed"), &cart("c2")));
         assert_eq!(book.first_viewed_in(11, 100).count(), 0);
     }
 

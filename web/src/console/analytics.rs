@@ -10,7 +10,7 @@ use mercato_actors::runtime::now_millis;
 use serde::Deserialize;
 
 /// The ranges the home page offers: query value, words, length, granularity.
-const RANGES: [(&str, &str, u64, Granularity); 4] = [
+const RANGES: [Range; 4] = [
     ("24h", "Last 24 hours", 24 * HOUR, Granularity::Hour),
     ("7d", "Last 7 days", 7 * DAY, Granularity::Day),
     ("30d", "Last 30 days", 30 * DAY, Granularity::Day),
@@ -71,8 +71,11 @@ pub struct AnalyticsView {
     pub funnel: (u64, u64, u64),
 }
 
+/// A range the page offers: query value, words, length in ms, granularity.
+pub type Range = (&'static str, &'static str, u64, Granularity);
+
 /// The range asked for (30 days when none or an unknown one).
-pub fn chosen(query: &RangeQuery) -> (&'static str, &'static str, u64, Granularity) {
+pub fn chosen(query: &RangeQuery) -> Range {
     let wanted = query.range.as_deref().unwrap_or("30d");
     RANGES
         .into_iter()
@@ -95,11 +98,8 @@ fn bucket_label(start: u64, granularity: Granularity) -> String {
     }
 }
 
-/// Fills the view from an analysis of range `value`.
-pub fn view(analysis: Analysis, value: &'static str) -> AnalyticsView {
-    let (_, words, _, granularity) = chosen(&RangeQuery {
-        range: Some(value.into()),
-    });
+/// Fills the view from an analysis of `range`.
+pub fn view(analysis: Analysis, (value, words, _, granularity): Range) -> AnalyticsView {
     let report = analysis.report;
     let funnel = (analysis.funnel.viewed, analysis.funnel.carted, analysis.funnel.ordered);
     // The chart shows the currency that sold most.

@@ -198,7 +198,7 @@ struct HomeRegion {
 /// `GET /admin`.
 #[get("/admin")]
 pub async fn show(staff: Staff, state: web::Data<AppState>, query: web::Query<RangeQuery>) -> HttpResponse {
-    let (range, _, length, granularity) = chosen(&query);
+    let range @ (_, _, length, granularity) = chosen(&query);
     let (from, to) = bounds(length, granularity);
     let analysis = state.analytics.analyse(from, to, granularity).await;
     let page = HomePage {
