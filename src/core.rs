@@ -21,6 +21,7 @@ use mercato_actors::payment::{ManualGateway, PaymentGateway};
 use mercato_actors::promotion::Promotions;
 use mercato_actors::read_model::ReadModel;
 use mercato_actors::recommend::Recommendations;
+use mercato_actors::reservation_group::ReservationGroups;
 use mercato_actors::runtime::{ActorDirectory, BackgroundTask, Registry, Runtime};
 use mercato_actors::search::SearchIndex;
 use mercato_actors::sku::Inventory;
@@ -53,6 +54,8 @@ pub struct Core {
     pub runtime: Runtime,
     /// SKU stock actors.
     pub inventory: Inventory,
+    /// Stock of several SKUs held together.
+    pub reservation_groups: ReservationGroups,
     /// Categories, products and the search index.
     pub catalog: Catalog,
     /// Users, e-mail claims, sessions.
@@ -98,6 +101,7 @@ impl Core {
             .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
         let runtime = Runtime::start(settings.runtime.clone(), storage.clone(), metrics.runtime);
         let inventory = Inventory::new(&runtime);
+        let reservation_groups = ReservationGroups::new(&runtime, inventory.clone());
         let passwords = Passwords::new(&settings.auth.argon2).context("invalid [auth.argon2] settings")?;
         let accounts = Accounts::new(&runtime, passwords, settings.auth.refresh_ttl, settings.auth.access_ttl);
         let search_dir = data_dir.join(SEARCH_DIR);
@@ -208,6 +212,7 @@ impl Core {
             storage,
             runtime,
             inventory,
+            reservation_groups,
             catalog,
             accounts,
             promotions,
@@ -230,6 +235,7 @@ impl Core {
     pub fn directories(&self) -> Vec<Arc<dyn ActorDirectory>> {
         let mut directories: Vec<Arc<dyn ActorDirectory>> = vec![
             Arc::new(self.inventory.registry().clone()),
+            Arc::new(self.reservation_groups.registry().clone()),
             Arc::new(self.catalog.registry().clone()),
         ];
         directories.extend(self.accounts.directories());

@@ -79,6 +79,7 @@ impl Application {
         let ready = Arc::new(AtomicBool::new(true));
         let state = web::Data::new(AppState {
             inventory: core.inventory.clone(),
+            reservation_groups: core.reservation_groups.clone(),
             catalog: core.catalog.clone(),
             accounts: core.accounts.clone(),
             carts: core.carts.clone(),

@@ -9,6 +9,8 @@
 //! - [`storage`]: the sled database, the group-commit thread, the key layout and
 //!   the record codec.
 //! - [`sku`]: SKU stock counters: on hand, reservations with TTL, commits.
+//! - [`reservation_group`]: all-or-nothing reservations over several SKUs,
+//!   for other services.
 //! - [`account`]: users, unique e-mails, refresh-token sessions, address books,
 //!   password hashing.
 //! - [`catalog`]: the category tree and the products (one entity), and a price
@@ -44,6 +46,7 @@ pub mod payment;
 pub mod promotion;
 pub mod read_model;
 pub mod recommend;
+pub mod reservation_group;
 pub mod runtime;
 pub mod search;
 pub mod sku;

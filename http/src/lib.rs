@@ -55,6 +55,8 @@ use crate::rate_limit::RateLimiter;
 pub struct AppState {
     /// SKU stock actors.
     pub inventory: Inventory,
+    /// Stock of several SKUs held, sold or given back together.
+    pub reservation_groups: mercato_actors::reservation_group::ReservationGroups,
     /// Categories, products and their search index.
     pub catalog: Catalog,
     /// Users, e-mail claims and sessions.
@@ -147,6 +149,11 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             )
             .service(
                 web::scope("/v1/inventory")
+                    // Before the SKU routes, whose `{sku}` would take "reservations".
+                    .service(routes::reservation_groups::reserve_group)
+                    .service(routes::reservation_groups::get_group)
+                    .service(routes::reservation_groups::commit_group)
+                    .service(routes::reservation_groups::release_group)
                     .service(routes::inventory::get_level)
                     .service(routes::stock_events::stock_events)
                     .service(routes::inventory::set_on_hand)

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::openapi_responses::CommonResponses;
 use crate::routes::{
     actors, analytics, auth, carts, categories, coupons, dead_letters, inventory, me, ops, orders, payments, products,
-    promotions, recommendations, search, stock_events, users, views, webhooks,
+    promotions, recommendations, reservation_groups, search, stock_events, users, views, webhooks,
 };
 use crate::ws;
 
@@ -19,6 +19,7 @@ use crate::ws;
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, ops::asyncapi, dead_letters::list,
         inventory::get_level, inventory::set_on_hand, inventory::adjust, inventory::reserve,
         inventory::commit, inventory::release, stock_events::stock_events,
+        reservation_groups::reserve_group, reservation_groups::get_group, reservation_groups::commit_group, reservation_groups::release_group,
         categories::list, categories::get_one, categories::create, categories::update, categories::remove,
         search::search, products::get_one, products::create, products::update, products::archive,
         analytics::analytics, recommendations::for_product, recommendations::set_rules, views::record, views::mine, views::of_session,

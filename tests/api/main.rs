@@ -37,6 +37,7 @@ mod rate_limits;
 mod read_models;
 mod recommendations;
 mod refunds;
+mod reservation_groups;
 mod revocation;
 mod schemathesis;
 mod search;

@@ -43,7 +43,7 @@ async fn metrics_expose_the_runtime_storage_and_http_families() {
 async fn openapi_lists_every_public_route() {
     let app = spawn_app().await;
     let doc: Value = app.api.get("/openapi.json").await.json().await.unwrap();
-    let expected: [(&str, &str); 74] = [
+    let expected: [(&str, &str); 78] = [
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -55,6 +55,10 @@ async fn openapi_lists_every_public_route() {
         ("/v1/inventory/{sku}/reservations", "post"),
         ("/v1/inventory/{sku}/reservations/{reservation_id}/commit", "post"),
         ("/v1/inventory/{sku}/reservations/{reservation_id}", "delete"),
+        ("/v1/inventory/reservations", "post"),
+        ("/v1/inventory/reservations/{reservation_id}", "get"),
+        ("/v1/inventory/reservations/{reservation_id}/commit", "post"),
+        ("/v1/inventory/reservations/{reservation_id}", "delete"),
         ("/v1/categories", "get"),
         ("/v1/categories", "post"),
         ("/v1/categories/{id}", "get"),

@@ -16,6 +16,7 @@ pub mod payments;
 pub mod products;
 pub mod promotions;
 pub mod recommendations;
+pub mod reservation_groups;
 pub mod search;
 pub mod stock_events;
 pub mod users;
