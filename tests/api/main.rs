@@ -19,6 +19,7 @@ mod disk_full;
 mod durability;
 mod events;
 mod fake_stripe;
+mod group_crashes;
 mod helpers;
 mod inventory;
 mod lifecycle;
