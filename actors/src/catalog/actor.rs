@@ -79,13 +79,6 @@ impl Entity for CatalogState {
                     .id;
                 return self.category_outcome(id);
             }
-            CatalogCommand::GetProduct(id) => {
-                let product = self.product(id).ok_or(CatalogError::ProductNotFound(id))?;
-                return Ok(CatalogOutcome::Product(self.indexed(product)));
-            }
-            CatalogCommand::GetProducts(ids) => {
-                return self.products_outcome(ids.iter().filter_map(|id| self.product(*id)))
-            }
             CatalogCommand::ProductsUnder(id) => {
                 self.category(id)
                     .ok_or_else(|| CatalogError::CategoryNotFound(id.to_string()))?;

@@ -22,10 +22,6 @@ pub enum CatalogCommand {
     UpdateCategory { id: CategoryId, patch: CategoryPatch },
     /// Delete an empty category.
     DeleteCategory(CategoryId),
-    /// One product.
-    GetProduct(ProductId),
-    /// Several products, in the order asked; unknown ids are left out.
-    GetProducts(Vec<ProductId>),
     /// Every product listed under a category or its descendants, for reindexing.
     ProductsUnder(CategoryId),
     /// Every product and the catalog version, for rebuilding the search index.

@@ -4,12 +4,14 @@
 //! - [`messages`]: commands and replies;
 //! - `actor`: how the runtime runs it (one entity, `catalog/main`);
 //! - [`prices`]: products by SKU as carts see them, without a message;
+//! - [`product_map`]: every product by id, for reads, without a message;
 //! - [`Catalog`]: the typed front door the HTTP layer uses; it forwards every
 //!   product change to the search index and the price table.
 
 mod actor;
 pub mod messages;
 pub mod prices;
+pub mod product_map;
 pub mod state;
 
 use std::collections::HashMap;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use self::prices::PriceTable;
+use self::product_map::ProductMap;
 use crate::runtime::{ActorError, Registry, Runtime};
 use crate::search::{SearchError, SearchIndex};
 
@@ -72,6 +75,8 @@ pub struct Catalog {
     table: Arc<RwLock<Arc<CategoryTable>>>,
     /// Products by SKU, for carts.
     prices: Arc<PriceTable>,
+    /// Products by id, for every read.
+    products: Arc<ProductMap>,
 }
 
 fn category_of(outcome: CatalogOutcome) -> CategoryWithPath {
@@ -103,6 +108,7 @@ impl Catalog {
             search,
             table: Arc::default(),
             prices: Arc::default(),
+            products: Arc::default(),
         }
     }
 
@@ -126,6 +132,7 @@ impl Catalog {
         self.load_categories().await?;
         let (products, version) = products_of(self.call(CatalogCommand::Export).await?);
         self.prices.load(&products);
+        self.products.load(&products);
         if self.search.opened_at_version() == Some(version) {
             return Ok(false);
         }
@@ -149,6 +156,7 @@ impl Catalog {
     /// Sends a product's new state to the search index and the price table.
     fn publish(&self, product: &IndexedProduct) {
         self.prices.update(product);
+        self.products.update(product);
         self.search.upsert(product.clone());
     }
 
@@ -232,14 +240,17 @@ impl Catalog {
         Ok(())
     }
 
-    /// One product.
+    /// One product, from the product map (no message).
     pub async fn product(&self, id: ProductId) -> Result<IndexedProduct, CatalogCallError> {
-        Ok(product_of(self.call(CatalogCommand::GetProduct(id)).await?))
+        let product = self.products.get(id).ok_or(CatalogError::ProductNotFound(id))?;
+        Ok(IndexedProduct::clone(&product))
     }
 
-    /// Several products, in the order asked; unknown ids are left out.
+    /// Several products, in the order asked; unknown ids are left out. From
+    /// the product map (no message).
     pub async fn products(&self, ids: Vec<ProductId>) -> Result<Vec<IndexedProduct>, CatalogCallError> {
-        Ok(products_of(self.call(CatalogCommand::GetProducts(ids)).await?).0)
+        let products = self.products.get_many(&ids);
+        Ok(products.iter().map(|product| IndexedProduct::clone(product)).collect())
     }
 
     /// Creates a product and indexes it.
