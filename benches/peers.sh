@@ -12,9 +12,11 @@
 #
 #   bash benches/peers.sh          # 10 s per figure, about 3 minutes with the build
 #   bash benches/peers.sh 5        # 5 s per figure
+#   bash benches/peers.sh 10 mercato   # only Mercato's four figures (when tuning it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
+only="${2:-all}"
 clients=64
 skus=10000
 port=18080
@@ -34,7 +36,7 @@ http_load="$(cargo bench --no-run --locked --bench http_load --message-format=js
 import json, sys
 for line in sys.stdin:
     message = json.loads(line)
-    if message.get("reason") == "compiler-artifact" and message.get("executable"):
+    if message.get("reason") == "compiler-artifact" and message.get("executable") and "bench" in message["target"]["kind"]:
         print(message["executable"])
 ')"
 
@@ -46,6 +48,7 @@ record() { # name rate p99
 }
 
 # --- PostgreSQL -------------------------------------------------------------
+if [[ $only == all ]]; then
 psql -X -q -h 127.0.0.1 -d test <<SQL
 DROP TABLE IF EXISTS peers_stock;
 CREATE TABLE peers_stock (sku integer PRIMARY KEY, available bigint NOT NULL);
@@ -78,8 +81,11 @@ redis() { # name port keyspace-args...
   shift 2
   local requests=$((seconds * 60000))
   local out
-  out="$(redis-benchmark -p "$port" -c "$clients" -n "$requests" --csv "$@" EVAL "$script" 1 "${key}" 2>/dev/null | tail -1)"
-  record "$name" "$(cut -d, -f2 <<<"$out" | tr -d '"')" "$(cut -d, -f7 <<<"$out" | tr -d '"')"
+  # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  # (the test's name holds the script, commas and quotes unescaped: read from the end)
+  out="$(redis-benchmark -p "$port" -c "$clients" -n "$requests" --csv "$@" EVAL "$script" 1 "${key}" 2>/dev/null \
+    | tail -1 | python3 -c 'import sys; row = sys.stdin.read().strip().rsplit(",", 7); print(row[-7].strip("\""), row[-2].strip("\""))')"
+  record "$name" ${out}
 }
 start_redis() { # port persistence-args...
   local port="$1"
@@ -97,6 +103,7 @@ redis "Redis, appendfsync always, one hot SKU" 6391
 key="stock:__rand_int__"
 redis "Redis, no persistence, $skus SKUs" 6390 -r "$skus"
 redis "Redis, appendfsync always, $skus SKUs" 6391 -r "$skus"
+fi
 
 # --- Mercato ----------------------------------------------------------------
 mercato() { # durability
@@ -105,11 +112,15 @@ mercato() { # durability
   MERCATO__STORAGE__DURABILITY="$durability" target/release/mercato serve --bind "127.0.0.1:$port" \
     --data-dir "$dir" --admin-token "$token" >"$work/mercato-$durability.log" 2>&1 &
   local pid=$!
-  until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.1; done
+  pids+=("$pid")
+  until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/mercato-$durability.log" >&2; exit 1; }
+    sleep 0.1
+  done
   for scenario in hot spread; do
     local out
     out="$("$http_load" --bench --url "http://127.0.0.1:$port" --token "$token" --scenario "$scenario" \
-      --connections "$clients" --duration "$seconds" 2>/dev/null)"
+      --connections "$clients" --duration "$seconds" 2>"$work/http_load.log")" || { cat "$work/http_load.log" >&2; exit 1; }
     local what="one hot SKU"
     [[ $scenario == spread ]] && what="$skus SKUs"
     record "Mercato, $durability, $what" \
@@ -123,9 +134,9 @@ mercato sync
 mercato relaxed
 
 # --- Summary ----------------------------------------------------------------
-ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
+ratio() { python3 -c "print(f'{$1 / $2:.2f}x' if $2 else 'n/a')"; }
 echo
-echo "Mercato sync / Redis appendfsync always: one hot SKU $(ratio "${rate["Mercato, sync, one hot SKU"]}" "${rate["Redis, appendfsync always, one hot SKU"]}"), $skus SKUs $(ratio "${rate["Mercato, sync, $skus SKUs"]}" "${rate["Redis, appendfsync always, $skus SKUs"]}")"
-echo "Mercato relaxed / Redis no persistence: one hot SKU $(ratio "${rate["Mercato, relaxed, one hot SKU"]}" "${rate["Redis, no persistence, one hot SKU"]}"), $skus SKUs $(ratio "${rate["Mercato, relaxed, $skus SKUs"]}" "${rate["Redis, no persistence, $skus SKUs"]}")"
-echo "Mercato sync / PostgreSQL: one hot SKU $(ratio "${rate["Mercato, sync, one hot SKU"]}" "${rate["PostgreSQL, one hot SKU"]}"), $skus SKUs $(ratio "${rate["Mercato, sync, $skus SKUs"]}" "${rate["PostgreSQL, $skus SKUs"]}")"
-echo "targets: hot sync >= Redis always with p99 <= 5 ms (p99 ${p99["Mercato, sync, one hot SKU"]} ms); relaxed >= Redis without persistence; $skus SKUs sync >= 40000/s"
+echo "Mercato sync / Redis appendfsync always: one hot SKU $(ratio "${rate["Mercato, sync, one hot SKU"]:-0}" "${rate["Redis, appendfsync always, one hot SKU"]:-0}"), $skus SKUs $(ratio "${rate["Mercato, sync, $skus SKUs"]:-0}" "${rate["Redis, appendfsync always, $skus SKUs"]:-0}")"
+echo "Mercato relaxed / Redis no persistence: one hot SKU $(ratio "${rate["Mercato, relaxed, one hot SKU"]:-0}" "${rate["Redis, no persistence, one hot SKU"]:-0}"), $skus SKUs $(ratio "${rate["Mercato, relaxed, $skus SKUs"]:-0}" "${rate["Redis, no persistence, $skus SKUs"]:-0}")"
+echo "Mercato sync / PostgreSQL: one hot SKU $(ratio "${rate["Mercato, sync, one hot SKU"]:-0}" "${rate["PostgreSQL, one hot SKU"]:-0}"), $skus SKUs $(ratio "${rate["Mercato, sync, $skus SKUs"]:-0}" "${rate["PostgreSQL, $skus SKUs"]:-0}")"
+echo "targets: hot sync >= Redis always with p99 <= 5 ms (p99 ${p99["Mercato, sync, one hot SKU"]:-?} ms); relaxed >= Redis without persistence; $skus SKUs sync >= 40000/s"
