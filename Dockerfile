@@ -10,16 +10,19 @@ COPY Cargo.toml Cargo.lock ./
 COPY actors/Cargo.toml actors/Cargo.toml
 COPY http/Cargo.toml http/Cargo.toml
 COPY web/Cargo.toml web/Cargo.toml
+COPY events/Cargo.toml events/Cargo.toml
+# sled with one patched line (vendor/README.md), a dependency like the others.
+COPY vendor vendor
 # The manifest names the bench targets, so their files must exist (they are not built).
 COPY benches benches
-RUN mkdir -p src actors/src http/src web/src \
+RUN mkdir -p src actors/src http/src web/src events/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs actors/src/lib.rs http/src/lib.rs web/src/lib.rs \
+    && touch src/lib.rs actors/src/lib.rs http/src/lib.rs web/src/lib.rs events/src/lib.rs \
     && cargo build --release --locked --bin mercato \
-    && rm -rf src actors/src http/src web/src
+    && rm -rf src actors/src http/src web/src events/src
 COPY . .
 # The copied sources may be older than the stub build: make cargo rebuild them.
-RUN touch src/main.rs src/lib.rs actors/src/lib.rs http/src/lib.rs web/src/lib.rs \
+RUN touch src/main.rs src/lib.rs actors/src/lib.rs http/src/lib.rs web/src/lib.rs events/src/lib.rs \
     && cargo build --release --locked --bin mercato
 
 FROM debian:bookworm-slim

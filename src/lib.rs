@@ -189,7 +189,8 @@ impl Application {
 /// A path nothing serves: a page in words for a browser, the API's JSON 404
 /// for everyone else and for every path under `/v1/`.
 async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    use actix_web::Responder as _;
+    use actix_web::{HttpMessage as _, Responder as _};
+    req.extensions_mut().insert(mercato_http::middleware::Unmatched);
     let browser = req
         .headers()
         .get(actix_web::http::header::ACCEPT)

@@ -11,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web;
 use actix_web::ResponseError as _;
+use actix_web::{HttpMessage as _, HttpRequest};
 use tracing::Instrument;
 
 use crate::errors::ApiError;
@@ -54,6 +55,52 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| value.to_string())
 }
 
+/// Marks a request that no route matched; the default service sets it, so
+/// that its metrics say `unmatched` instead of the path.
+#[derive(Debug, Clone, Copy)]
+pub struct Unmatched;
+
+/// The route pattern a routed request matched (`/v1/inventory/{sku}`),
+/// rebuilt from the segments the router captured: `HttpRequest::match_pattern`
+/// walks the whole routing table again, running the pattern regex of every
+/// dynamic route it passes, which cost more than the reservation itself.
+pub fn route_pattern(req: &HttpRequest) -> String {
+    if req.extensions().contains::<Unmatched>() {
+        return "unmatched".to_string();
+    }
+    let info = req.match_info();
+    let path = info.as_str();
+    let base = path.as_ptr() as usize;
+    // Captured values are slices of the matched path: their offsets say where
+    // each `{name}` stands.
+    let mut captures: Vec<(usize, usize, &str)> = info
+        .iter()
+        .filter_map(|(name, value)| {
+            let start = (value.as_ptr() as usize).checked_sub(base)?;
+            let end = start + value.len();
+            (end <= path.len()).then_some((start, end, name))
+        })
+        .collect();
+    if captures.len() != info.segment_count() {
+        return req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    }
+    captures.sort_unstable();
+    let mut pattern = String::with_capacity(path.len() + 8 * captures.len());
+    let mut at = 0;
+    for (start, end, name) in captures {
+        if start < at {
+            return req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+        }
+        pattern.push_str(&path[at..start]);
+        pattern.push('{');
+        pattern.push_str(name);
+        pattern.push('}');
+        at = end;
+    }
+    pattern.push_str(&path[at..]);
+    pattern
+}
+
 /// Wraps every request: id, span, metrics.
 pub async fn observe(
     req: ServiceRequest,
@@ -64,14 +111,17 @@ pub async fn observe(
         .get(&REQUEST_ID)
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    // The route is known once the router has run: recorded below.
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = tracing::field::Empty);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
     let status = response.status();
+    let route = route_pattern(response.request());
+    span.record("route", route.as_str());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }

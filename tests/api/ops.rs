@@ -17,6 +17,54 @@ async fn health_and_readiness_answer_ok() {
     assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
 }
 
+/// Metrics label each request with the pattern of its route (never the path,
+/// whose ids would make a label per request), `unmatched` when no route served it.
+#[actix_web::test]
+async fn request_metrics_name_the_route_pattern_not_the_path() {
+    let app = spawn_app().await;
+    app.api.set_on_hand("PAT-1", 3).await;
+    let held = app
+        .api
+        .reserve(
+            "PAT-1",
+            serde_json::json!({"qty": 1, "ttl_secs": 60, "reservation_id": "r-pat"}),
+        )
+        .await;
+    assert_eq!(held.status(), StatusCode::CREATED);
+    assert_eq!(app.api.commit("PAT-1", "r-pat").await.status(), StatusCode::OK);
+    let cart = app.api.post("/v1/carts", serde_json::json!({})).await;
+    let cart: Value = cart.json().await.unwrap();
+    let cart_id = cart["id"].as_str().unwrap();
+    assert_eq!(
+        app.api.get(&format!("/v1/carts/{cart_id}")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api.get("/v1/no/such/route/42").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.api.get("/p/999999").await.status(), StatusCode::NOT_FOUND);
+
+    let text = app.api.get("/metrics").await.text().await.unwrap();
+    for line in [
+        r#"{method="POST",route="/v1/inventory/{sku}/reservations",status="201"} 1"#,
+        r#"{method="POST",route="/v1/inventory/{sku}/reservations/{reservation_id}/commit",status="200"} 1"#,
+        r#"{method="GET",route="/v1/carts/{id}",status="200"} 1"#,
+        r#"{method="GET",route="unmatched",status="404"} 1"#,
+        r#"{method="GET",route="/p/{id}",status="404"} 1"#,
+    ] {
+        let family = format!("mercato_http_requests_total{line}");
+        assert!(text.contains(&family), "missing {family} in\n{text}");
+    }
+    for id in ["PAT-1", "r-pat", cart_id, "/v1/no/such"] {
+        let labelled = text
+            .lines()
+            .filter(|l| l.starts_with("mercato_http"))
+            .any(|l| l.contains(id));
+        assert!(!labelled, "{id} appears in a label");
+    }
+}
+
 #[actix_web::test]
 async fn metrics_expose_the_runtime_storage_and_http_families() {
     let app = spawn_app().await;
