@@ -207,8 +207,9 @@ pub(crate) async fn send_each(
 
 /// One connection until `until`: closed loop (`interval` `None`: random
 /// prepared requests back to back) or open loop (one request every `interval`,
-/// from `first`; latency counts from the scheduled start, so time spent waiting
-/// behind a slow answer shows as latency instead of vanishing). Only requests
+/// from `first`; latency counts from the scheduled start when the connection
+/// was still waiting on the previous answer then, so time spent waiting behind
+/// a slow answer shows as latency instead of vanishing). Only requests
 /// scheduled (or started) at or after `measure_from` are recorded.
 pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, schedule: Schedule) -> Report {
     let Schedule {
@@ -220,13 +221,23 @@ pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, schedule: Sch
     let mut report = Report::new();
     let mut random = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut connection = None;
+    // When the previous answer on this connection arrived.
+    let mut answered_at = Instant::now();
     loop {
         let started = match interval {
             Some(interval) => {
                 let at = next_at;
                 next_at += interval;
                 tokio::time::sleep_until(at.into()).await;
-                at
+                // Waiting behind a slow answer counts from the due time (the
+                // server's queueing shows); otherwise from the wake-up, since
+                // tokio's timer rounds every deadline up to the next
+                // millisecond, a delay of the client, not of the server.
+                if answered_at > at {
+                    at
+                } else {
+                    Instant::now()
+                }
             }
             None => Instant::now(),
         };
@@ -252,7 +263,8 @@ pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, schedule: Sch
             n => &target.requests[(next_random(&mut random) % n as u64) as usize],
         };
         let outcome = open.send(prepared.to_request(&target)).await;
-        let latency = started.elapsed();
+        answered_at = Instant::now();
+        let latency = answered_at - started;
         match outcome {
             Ok((status, _)) if measured => {
                 if status == prepared.success {

@@ -291,7 +291,7 @@ fn print_summary(args: &Args, report: &Report, measured: Duration, success: Stat
     println!("connections   {}", args.connections);
     match args.rate {
         Some(rate) => println!(
-            "load          open loop at {rate:.0} req/s (achieved {:.0}/s; latency from each request's due time)",
+            "load          open loop at {rate:.0} req/s (achieved {:.0}/s; latency from each request's due time while its connection waited on an answer, else from the timer's wake-up)",
             (answered + report.transport_errors) as f64 / seconds
         ),
         None => println!("load          closed loop"),
