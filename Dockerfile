@@ -11,7 +11,7 @@ COPY actors/Cargo.toml actors/Cargo.toml
 COPY http/Cargo.toml http/Cargo.toml
 COPY web/Cargo.toml web/Cargo.toml
 COPY events/Cargo.toml events/Cargo.toml
-# sled with one patched line (vendor/README.md), a dependency like the others.
+# sled with its I/O pool patched (vendor/README.md), a dependency like the others.
 COPY vendor vendor
 # The manifest names the bench targets, so their files must exist (they are not built).
 COPY benches benches

@@ -28,6 +28,8 @@ use hyper_util::rt::TokioIo;
 const ON_HAND: u64 = 1_000_000_000_000;
 /// Pause before reconnecting after a transport error, so a dead server is not spun on.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+/// How late tokio's timer may wake a task by its own rounding (one tick).
+const TIMER_ROUNDING: Duration = Duration::from_millis(1);
 /// Longest latency the histogram holds, in microseconds (larger values are clamped).
 const MAX_LATENCY_US: u64 = 60_000_000;
 
@@ -230,13 +232,15 @@ pub(crate) async fn run_connection(target: Arc<Target>, seed: u64, schedule: Sch
                 next_at += interval;
                 tokio::time::sleep_until(at.into()).await;
                 // Waiting behind a slow answer counts from the due time (the
-                // server's queueing shows); otherwise from the wake-up, since
-                // tokio's timer rounds every deadline up to the next
+                // server's queueing shows), and so does a wake-up later than
+                // the timer's rounding (a starved client); within it, from the
+                // wake-up: tokio's timer rounds every deadline up to the next
                 // millisecond, a delay of the client, not of the server.
-                if answered_at > at {
+                let woke = Instant::now();
+                if answered_at > at || woke - at > TIMER_ROUNDING {
                     at
                 } else {
-                    Instant::now()
+                    woke
                 }
             }
             None => Instant::now(),

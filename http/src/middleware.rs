@@ -37,6 +37,8 @@ pub async fn limit_headers(
             "headers_too_large",
             format!("the request headers total {size} bytes; at most {MAX_HEADER_BYTES} are read"),
         );
+        // Answered before routing: no route pattern to label its metrics with.
+        req.extensions_mut().insert(Unmatched);
         return Ok(req.into_response(refused.error_response()).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -44,6 +44,16 @@ async fn request_metrics_name_the_route_pattern_not_the_path() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(app.api.get("/p/999999").await.status(), StatusCode::NOT_FOUND);
+    let huge = "x".repeat(17 * 1024);
+    let refused = app
+        .api
+        .client
+        .get(app.api.url("/v1/huge/headers/path"))
+        .header("x-padding", huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
 
     let text = app.api.get("/metrics").await.text().await.unwrap();
     for line in [
@@ -52,11 +62,12 @@ async fn request_metrics_name_the_route_pattern_not_the_path() {
         r#"{method="GET",route="/v1/carts/{id}",status="200"} 1"#,
         r#"{method="GET",route="unmatched",status="404"} 1"#,
         r#"{method="GET",route="/p/{id}",status="404"} 1"#,
+        r#"{method="GET",route="unmatched",status="431"} 1"#,
     ] {
         let family = format!("mercato_http_requests_total{line}");
         assert!(text.contains(&family), "missing {family} in\n{text}");
     }
-    for id in ["PAT-1", "r-pat", cart_id, "/v1/no/such"] {
+    for id in ["PAT-1", "r-pat", cart_id, "/v1/no/such", "/v1/huge"] {
         let labelled = text
             .lines()
             .filter(|l| l.starts_with("mercato_http"))

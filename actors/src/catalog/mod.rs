@@ -222,15 +222,41 @@ impl Catalog {
         patch: CategoryPatch,
     ) -> Result<CategoryWithPath, CatalogCallError> {
         let moved = patch.parent_id.is_some();
-        let updated = category_of(self.call(CatalogCommand::UpdateCategory { id, patch }).await?);
-        self.categories().await?;
-        if moved {
-            let (products, _) = products_of(self.call(CatalogCommand::ProductsUnder(id)).await?);
-            for product in &products {
-                self.publish(product);
+        self.detached(move |catalog| async move {
+            let updated = category_of(catalog.call(CatalogCommand::UpdateCategory { id, patch }).await?);
+            catalog.categories().await?;
+            if moved {
+                let (products, _) = products_of(catalog.call(CatalogCommand::ProductsUnder(id)).await?);
+                for product in &products {
+                    catalog.publish(product);
+                }
             }
-        }
-        Ok(updated)
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// Runs a write and its publishing in a task of its own: a caller that
+    /// goes away (a client hanging up drops its handler) cannot stop it
+    /// between the catalog's answer and the read side's update.
+    async fn detached<T, F, Fut>(&self, write: F) -> Result<T, CatalogCallError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Catalog) -> Fut,
+        Fut: std::future::Future<Output = Result<T, CatalogCallError>> + Send + 'static,
+    {
+        let written = tokio::spawn(write(self.clone())).await;
+        written.unwrap_or(Err(CatalogCallError::Actor(ActorError::Restarting)))
+    }
+
+    /// Runs a product write and publishes the product it answers, detached.
+    async fn write_product(&self, command: CatalogCommand) -> Result<IndexedProduct, CatalogCallError> {
+        self.detached(move |catalog| async move {
+            let product = product_of(catalog.call(command).await?);
+            catalog.publish(&product);
+            Ok(product)
+        })
+        .await
     }
 
     /// Deletes an empty category.
@@ -255,15 +281,11 @@ impl Catalog {
 
     /// Creates a product and indexes it.
     pub async fn create_product(&self, fields: ProductFields) -> Result<IndexedProduct, CatalogCallError> {
-        let product = product_of(self.call(CatalogCommand::CreateProduct(fields)).await?);
-        self.publish(&product);
-        Ok(product)
+        self.write_product(CatalogCommand::CreateProduct(fields)).await
     }
 
     /// Changes a product (archiving it removes it from search) and reindexes it.
     pub async fn update_product(&self, id: ProductId, patch: ProductPatch) -> Result<IndexedProduct, CatalogCallError> {
-        let product = product_of(self.call(CatalogCommand::UpdateProduct { id, patch }).await?);
-        self.publish(&product);
-        Ok(product)
+        self.write_product(CatalogCommand::UpdateProduct { id, patch }).await
     }
 }

@@ -16,13 +16,23 @@
 mod actor;
 pub mod state;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use futures_util::future::join_all;
 
-use self::state::{GroupCommand, GroupError, GroupLine, ReservationGroup, ShortLine, Step};
+use self::state::{Driver, GroupCommand, GroupError, GroupLine, ReservationGroup, ShortLine, Step};
 use crate::runtime::{now_millis, ActorError, Registry, Runtime};
 use crate::sku::{Inventory, InventoryError, StockError};
 
 pub use self::actor::GroupReply;
+
+/// The next request's [`Driver`]; unique in this process, where every
+/// request that could still report a step runs.
+static NEXT_DRIVER: AtomicU64 = AtomicU64::new(1);
+
+fn next_driver() -> Driver {
+    NEXT_DRIVER.fetch_add(1, Ordering::Relaxed)
+}
 
 /// How long a sold line's reservation id is kept open if its hold ran out
 /// just before the sale (the SKU sells from free stock instead).
@@ -37,10 +47,6 @@ pub enum GroupCallError {
     /// Some lines were short; nothing is held.
     #[error("some lines are not available in the quantity asked; nothing was reserved")]
     OutOfStock(Vec<ShortLine>),
-    /// The hold ran out before the sale and a line's stock was gone: what had
-    /// been sold was returned, nothing is held.
-    #[error("reservation group {0} expired before its sale and a line's stock is gone; nothing was sold")]
-    Expired(String),
     /// A SKU refused its line for another reason than stock.
     #[error(transparent)]
     Stock(StockError),
@@ -94,41 +100,50 @@ impl ReservationGroups {
     /// Holds every line of `lines` for `ttl_ms` under `id`, or none of them;
     /// repeating it while held answers the same hold.
     pub async fn reserve(&self, id: &str, lines: Vec<GroupLine>, ttl_ms: u64) -> Result<GroupAnswer, GroupCallError> {
-        self.run(id, GroupCommand::Reserve { lines, ttl_ms }).await
+        let driver = next_driver();
+        self.run(id, driver, GroupCommand::Reserve { lines, ttl_ms, driver })
+            .await
     }
 
     /// Sells every held line; repeating it answers the sale.
     pub async fn commit(&self, id: &str) -> Result<GroupAnswer, GroupCallError> {
-        self.run(id, GroupCommand::Commit).await
+        let driver = next_driver();
+        self.run(id, driver, GroupCommand::Commit { driver }).await
     }
 
     /// Gives every held line back; repeating it answers the release.
     pub async fn release(&self, id: &str) -> Result<GroupAnswer, GroupCallError> {
-        self.run(id, GroupCommand::Release).await
+        let driver = next_driver();
+        self.run(id, driver, GroupCommand::Release { driver }).await
     }
 
     /// The group as it stands.
     pub async fn get(&self, id: &str) -> Result<GroupAnswer, GroupCallError> {
-        self.run(id, GroupCommand::Get).await
+        self.run(id, next_driver(), GroupCommand::Get).await
     }
 
     /// Asks the group and carries out the step it names, in a task of its
     /// own: a caller that goes away does not cut the step short.
-    async fn run(&self, id: &str, command: GroupCommand) -> Result<GroupAnswer, GroupCallError> {
+    async fn run(&self, id: &str, driver: Driver, command: GroupCommand) -> Result<GroupAnswer, GroupCallError> {
         let this = self.clone();
         let id = id.to_string();
-        tokio::spawn(async move { this.drive(&id, command).await })
-            .await
-            .unwrap_or(Err(GroupCallError::Actor(ActorError::Restarting)))
+        let step = tokio::spawn(async move { this.drive(&id, driver, command).await }).await;
+        step.unwrap_or(Err(GroupCallError::Actor(ActorError::Restarting)))
     }
 
-    async fn drive(&self, id: &str, command: GroupCommand) -> Result<GroupAnswer, GroupCallError> {
+    async fn drive(&self, id: &str, driver: Driver, command: GroupCommand) -> Result<GroupAnswer, GroupCallError> {
         let (step, group) = self.groups.call(id, command).await??;
+        let at = Steps {
+            id,
+            driver,
+            group: &group,
+        };
         match step {
             Step::Answer { created } => Ok(GroupAnswer { group, created }),
-            Step::Reserve => self.reserve_lines(id, &group).await,
-            Step::Commit => self.sell_lines(id, &group).await,
-            Step::Release => self.release_lines(id, &group).await,
+            Step::Reserve => self.reserve_lines(at).await,
+            Step::Commit => self.sell_lines(at).await,
+            Step::Release => self.release_lines(at).await,
+            Step::Return => self.return_lines(at, group.returns()).await,
         }
     }
 
@@ -140,13 +155,17 @@ impl ReservationGroups {
     }
 
     /// Records that a step was cut short by `err`, and fails with it.
-    async fn pause<T>(&self, id: &str, err: GroupCallError) -> Result<T, GroupCallError> {
+    async fn pause<T>(&self, at: Steps<'_>, err: GroupCallError) -> Result<T, GroupCallError> {
         // If the group cannot take this either, it restarted: nobody drives it then.
-        let _ = self.groups.call(id, GroupCommand::Paused).await;
+        let _ = self
+            .groups
+            .call(at.id, GroupCommand::Paused { driver: at.driver })
+            .await;
         Err(err)
     }
 
-    async fn reserve_lines(&self, id: &str, group: &ReservationGroup) -> Result<GroupAnswer, GroupCallError> {
+    async fn reserve_lines(&self, at: Steps<'_>) -> Result<GroupAnswer, GroupCallError> {
+        let Steps { id, driver, group } = at;
         let reservation_id = group.sku_reservation_id();
         let ttl_ms = group.expires_at().saturating_sub(now_millis()).max(1);
         let results = join_all(group.lines().iter().map(|line| {
@@ -170,16 +189,24 @@ impl ReservationGroups {
             }
         }
         if short.is_empty() && failure.is_none() {
-            return self.record(id, GroupCommand::Reserved { all_held: true }).await;
+            return self.record(id, GroupCommand::Reserved { driver, all_held: true }).await;
         }
         if let Err(err) = self.give_back(group).await {
-            return self.pause(id, err).await;
+            return self.pause(at, err).await;
         }
-        self.record(id, GroupCommand::Reserved { all_held: false }).await?;
+        self.record(
+            id,
+            GroupCommand::Reserved {
+                driver,
+                all_held: false,
+            },
+        )
+        .await?;
         Err(failure.unwrap_or(GroupCallError::OutOfStock(short)))
     }
 
-    async fn sell_lines(&self, id: &str, group: &ReservationGroup) -> Result<GroupAnswer, GroupCallError> {
+    async fn sell_lines(&self, at: Steps<'_>) -> Result<GroupAnswer, GroupCallError> {
+        let Steps { id, driver, group } = at;
         let reservation_id = group.sku_reservation_id();
         let results = join_all(group.lines().iter().map(|line| {
             self.inventory
@@ -190,32 +217,59 @@ impl ReservationGroups {
         let mut gone = false;
         for (line, result) in group.lines().iter().zip(results) {
             match result {
-                Ok(_) => sold.push(line),
+                Ok(_) => sold.push(line.sku.clone()),
                 Err(InventoryError::Stock(_)) => gone = true,
-                Err(err) => return self.pause(id, err.into()).await,
+                Err(err) => return self.pause(at, err.into()).await,
             }
         }
         if !gone {
-            return self.record(id, GroupCommand::Sold).await;
+            return self.record(id, GroupCommand::Sold { driver }).await;
         }
-        // A line's hold ran out and its stock went elsewhere: undo the sale.
-        let return_id = format!("{reservation_id}:return");
+        // A line's hold ran out and its stock went elsewhere: undo the sale,
+        // after recording which lines it sold.
+        let (step, group) = self
+            .groups
+            .call(id, GroupCommand::SaleFailed { driver, sold })
+            .await??;
+        match step {
+            Step::Return => {
+                self.return_lines(
+                    Steps {
+                        id,
+                        driver,
+                        group: &group,
+                    },
+                    group.returns(),
+                )
+                .await
+            }
+            _ => Ok(GroupAnswer { group, created: false }),
+        }
+    }
+
+    /// Takes back the lines of `skus` that a failed sale sold.
+    async fn return_lines(&self, at: Steps<'_>, skus: &[String]) -> Result<GroupAnswer, GroupCallError> {
+        let Steps { id, driver, group } = at;
+        let return_id = format!("{}:return", group.sku_reservation_id());
         let returns = join_all(
-            sold.iter()
+            group
+                .lines()
+                .iter()
+                .filter(|line| skus.contains(&line.sku))
                 .map(|line| self.inventory.return_sold(&line.sku, return_id.clone(), line.qty)),
         )
         .await;
         if let Some(err) = returns.into_iter().find_map(Result::err) {
-            return self.pause(id, err.into()).await;
+            return self.pause(at, err.into()).await;
         }
-        self.record(id, GroupCommand::SaleFailed).await?;
-        Err(GroupCallError::Expired(id.to_string()))
+        self.record(id, GroupCommand::Returned { driver }).await?;
+        Err(GroupError::Unsold(id.to_string()).into())
     }
 
-    async fn release_lines(&self, id: &str, group: &ReservationGroup) -> Result<GroupAnswer, GroupCallError> {
-        match self.give_back(group).await {
-            Ok(()) => self.record(id, GroupCommand::Given).await,
-            Err(err) => self.pause(id, err).await,
+    async fn release_lines(&self, at: Steps<'_>) -> Result<GroupAnswer, GroupCallError> {
+        match self.give_back(at.group).await {
+            Ok(()) => self.record(at.id, GroupCommand::Given { driver: at.driver }).await,
+            Err(err) => self.pause(at, err).await,
         }
     }
 
@@ -237,4 +291,15 @@ impl ReservationGroups {
         }
         Ok(())
     }
+}
+
+/// The group a step acts on, and the request carrying it out.
+#[derive(Clone, Copy)]
+struct Steps<'a> {
+    /// The group's id.
+    id: &'a str,
+    /// The request carrying out the step.
+    driver: Driver,
+    /// The group as the step began.
+    group: &'a ReservationGroup,
 }

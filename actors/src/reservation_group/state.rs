@@ -48,6 +48,12 @@ pub enum GroupStatus {
     Released,
     /// Its hold ran out.
     Expired,
+    /// Its sale found a line's hold run out and the stock gone: the lines it
+    /// had sold are being taken back.
+    Returning,
+    /// Its sale failed as above and what it had sold was taken back: nothing
+    /// is held or sold, and the id is spent.
+    Unsold,
 }
 
 impl GroupStatus {
@@ -61,6 +67,8 @@ impl GroupStatus {
             GroupStatus::Releasing => "releasing",
             GroupStatus::Released => "released",
             GroupStatus::Expired => "expired",
+            GroupStatus::Returning => "returning",
+            GroupStatus::Unsold => "unsold",
         }
     }
 }
@@ -87,7 +95,16 @@ pub enum GroupEvent {
     Released,
     /// The hold ran out.
     Expired,
+    /// The sale failed: the SKUs of `sold` sold their line and take it back.
+    ReturnStarted { sold: Vec<String> },
+    /// What the failed sale had sold was taken back.
+    Returned,
 }
+
+/// Names the request carrying out a step: a step's result counts only if
+/// the request reporting it is still the one the group follows (after a
+/// restart a new request may have taken the group up while the old one ran on).
+pub type Driver = u64;
 
 /// What a caller asks of a group, or what the front door reports of a step.
 #[derive(Debug, Clone)]
@@ -95,22 +112,28 @@ pub enum GroupCommand {
     /// Read it.
     Get,
     /// Hold `lines` for `ttl_ms`.
-    Reserve { lines: Vec<GroupLine>, ttl_ms: u64 },
+    Reserve {
+        lines: Vec<GroupLine>,
+        ttl_ms: u64,
+        driver: Driver,
+    },
     /// Sell the held lines.
-    Commit,
+    Commit { driver: Driver },
     /// Give the lines back.
-    Release,
+    Release { driver: Driver },
     /// The reserve step's result: every line held (`true`) or none (`false`).
-    Reserved { all_held: bool },
+    Reserved { driver: Driver, all_held: bool },
     /// The commit step sold every line.
-    Sold,
-    /// The commit step found a line whose hold had run out and no stock left:
-    /// what it had sold was returned and the rest released.
-    SaleFailed,
+    Sold { driver: Driver },
+    /// The commit step found a line whose hold had run out and no stock left;
+    /// the SKUs of `sold` had sold their line.
+    SaleFailed { driver: Driver, sold: Vec<String> },
+    /// The return step took back what the failed sale had sold.
+    Returned { driver: Driver },
     /// The release step gave every line back.
-    Given,
+    Given { driver: Driver },
     /// A step was cut short (an actor could not answer): it stays to do.
-    Paused,
+    Paused { driver: Driver },
 }
 
 /// The step the front door carries out next.
@@ -122,6 +145,8 @@ pub enum Step {
     Commit,
     /// Give every line back.
     Release,
+    /// Take back the lines a failed sale sold (`returns`).
+    Return,
     /// Nothing: answer with the group. `created` says whether this request
     /// made its hold (201) rather than finding it (200).
     Answer { created: bool },
@@ -142,6 +167,13 @@ pub enum GroupError {
     /// Another request is carrying out a step of this group.
     #[error("reservation group {0} is being changed by another request; retry")]
     InProgress(String),
+    /// A release of the group was cut short: it is finished by a release.
+    #[error("a release of reservation group {0} was cut short: release it to finish, then reserve again")]
+    Releasing(String),
+    /// Its sale failed (a line's hold ran out and its stock was gone); nothing
+    /// was sold and the id is spent.
+    #[error("reservation group {0} expired before its sale and a line's stock is gone; nothing was sold: use a new reservation_id")]
+    Unsold(String),
 }
 
 /// A group; also its snapshot.
@@ -155,10 +187,12 @@ pub struct ReservationGroup {
     status: Option<GroupStatus>,
     /// When its hold ends.
     expires_at: UnixMillis,
-    /// Whether a request of this process is carrying out its step. Not
-    /// persisted: after a restart nobody is, and the next request resumes.
+    /// The SKUs whose line a failed sale sold, to take back.
+    returns: Vec<String>,
+    /// The request carrying out its step, if one is. Not persisted: after a
+    /// restart nobody is, and the next request resumes.
     #[serde(skip)]
-    driving: bool,
+    driver: Option<Driver>,
 }
 
 impl ReservationGroup {
@@ -185,6 +219,11 @@ impl ReservationGroup {
         self.expires_at
     }
 
+    /// The SKUs whose line a failed sale sold, to take back.
+    pub fn returns(&self) -> &[String] {
+        &self.returns
+    }
+
     /// The id of its reservation at each SKU: no caller-chosen id has a ':'.
     pub fn sku_reservation_id(&self) -> String {
         format!("group:{}", self.id)
@@ -204,64 +243,93 @@ impl ReservationGroup {
                 None => return Err(self.not_found()),
                 Some(_) => Step::Answer { created: false },
             },
-            GroupCommand::Reserve { lines, ttl_ms } => match self.status {
+            GroupCommand::Reserve { lines, ttl_ms, driver } => match self.status {
                 None | Some(Released | Expired) => {
                     let expires_at = now.saturating_add(ttl_ms);
                     self.record(GroupEvent::ReservingStarted { lines, expires_at }, events);
-                    self.drive(Step::Reserve)
+                    self.drive(driver, Step::Reserve)
                 }
                 Some(Reserving | Held) if self.lines != lines => return Err(GroupError::Conflict(self.id.clone())),
-                Some(Reserving) => self.resume(Step::Reserve)?,
+                Some(Reserving) => self.resume(driver, Step::Reserve)?,
                 Some(Held) => Step::Answer { created: false },
                 Some(Committing | Committed) => return Err(GroupError::Committed(self.id.clone())),
-                Some(Releasing) => return Err(GroupError::InProgress(self.id.clone())),
+                Some(Releasing) if self.driver.is_some() => return Err(GroupError::InProgress(self.id.clone())),
+                Some(Releasing) => return Err(GroupError::Releasing(self.id.clone())),
+                Some(Returning | Unsold) => return Err(GroupError::Unsold(self.id.clone())),
             },
-            GroupCommand::Commit => match self.status {
+            GroupCommand::Commit { driver } => match self.status {
                 Some(Held) => {
                     self.record(GroupEvent::CommitStarted, events);
-                    self.drive(Step::Commit)
+                    self.drive(driver, Step::Commit)
                 }
-                Some(Committing) => self.resume(Step::Commit)?,
+                Some(Committing) => self.resume(driver, Step::Commit)?,
+                Some(Returning) => self.resume(driver, Step::Return)?,
                 Some(Committed) => Step::Answer { created: false },
-                Some(Reserving | Releasing) if self.driving => return Err(GroupError::InProgress(self.id.clone())),
+                Some(Unsold) => return Err(GroupError::Unsold(self.id.clone())),
+                Some(Reserving | Releasing) if self.driver.is_some() => {
+                    return Err(GroupError::InProgress(self.id.clone()))
+                }
                 None | Some(Reserving | Releasing | Released | Expired) => return Err(self.not_found()),
             },
-            GroupCommand::Release => match self.status {
+            GroupCommand::Release { driver } => match self.status {
                 Some(Held) => {
                     self.record(GroupEvent::ReleaseStarted, events);
-                    self.drive(Step::Release)
+                    self.drive(driver, Step::Release)
                 }
-                Some(Reserving | Releasing) if !self.driving => {
+                Some(Reserving | Releasing) if self.driver.is_none() => {
                     self.record(GroupEvent::ReleaseStarted, events);
-                    self.drive(Step::Release)
+                    self.drive(driver, Step::Release)
                 }
+                Some(Returning) => self.resume(driver, Step::Return)?,
                 Some(Reserving | Releasing) => return Err(GroupError::InProgress(self.id.clone())),
                 Some(Committing | Committed) => return Err(GroupError::Committed(self.id.clone())),
-                Some(Released | Expired) => Step::Answer { created: false },
+                Some(Released | Expired | Unsold) => Step::Answer { created: false },
                 None => return Err(self.not_found()),
             },
-            GroupCommand::Reserved { all_held } => {
+            GroupCommand::Reserved { driver, all_held } => {
                 let event = if all_held {
                     GroupEvent::Held
                 } else {
                     GroupEvent::Refused
                 };
-                self.finish(Reserving, event, events, all_held)
+                self.finish(driver, Reserving, event, events, all_held)
             }
-            GroupCommand::Sold => self.finish(Committing, GroupEvent::Committed, events, false),
-            GroupCommand::SaleFailed => self.finish(Committing, GroupEvent::Expired, events, false),
-            GroupCommand::Given => self.finish(Releasing, GroupEvent::Released, events, false),
-            GroupCommand::Paused => {
-                self.driving = false;
+            GroupCommand::Sold { driver } => self.finish(driver, Committing, GroupEvent::Committed, events, false),
+            GroupCommand::SaleFailed { driver, sold } => {
+                if self.driver != Some(driver) || self.status != Some(Committing) {
+                    return Ok(Step::Answer { created: false });
+                }
+                // Recorded before anything is taken back: a return cut short
+                // is finished, never mistaken for a sale to repeat.
+                self.record(GroupEvent::ReturnStarted { sold }, events);
+                Step::Return
+            }
+            GroupCommand::Returned { driver } => self.finish(driver, Returning, GroupEvent::Returned, events, false),
+            GroupCommand::Given { driver } => self.finish(driver, Releasing, GroupEvent::Released, events, false),
+            GroupCommand::Paused { driver } => {
+                if self.driver == Some(driver) {
+                    self.driver = None;
+                }
                 Step::Answer { created: false }
             }
         };
         Ok(step)
     }
 
-    /// Records a step's result if the group is still at that step.
-    fn finish(&mut self, at: GroupStatus, event: GroupEvent, events: &mut Vec<GroupEvent>, created: bool) -> Step {
-        self.driving = false;
+    /// Records a step's result if `driver` still carries the group's step and
+    /// the group is still at that step; a stale driver's result changes nothing.
+    fn finish(
+        &mut self,
+        driver: Driver,
+        at: GroupStatus,
+        event: GroupEvent,
+        events: &mut Vec<GroupEvent>,
+        created: bool,
+    ) -> Step {
+        if self.driver != Some(driver) {
+            return Step::Answer { created: false };
+        }
+        self.driver = None;
         if self.status == Some(at) {
             self.record(event, events);
         }
@@ -270,15 +338,15 @@ impl ReservationGroup {
 
     /// Takes up a step that no request is carrying out (one cut short, or
     /// begun before a restart).
-    fn resume(&mut self, step: Step) -> Result<Step, GroupError> {
-        if self.driving {
+    fn resume(&mut self, driver: Driver, step: Step) -> Result<Step, GroupError> {
+        if self.driver.is_some() {
             return Err(GroupError::InProgress(self.id.clone()));
         }
-        Ok(self.drive(step))
+        Ok(self.drive(driver, step))
     }
 
-    fn drive(&mut self, step: Step) -> Step {
-        self.driving = true;
+    fn drive(&mut self, driver: Driver, step: Step) -> Step {
+        self.driver = Some(driver);
         step
     }
 
@@ -305,7 +373,7 @@ impl ReservationGroup {
             self.status,
             Some(GroupStatus::Held | GroupStatus::Reserving | GroupStatus::Releasing)
         );
-        (can_expire && !self.driving).then_some(self.expires_at)
+        (can_expire && self.driver.is_none()).then_some(self.expires_at)
     }
 
     /// Applies one event.
@@ -322,6 +390,11 @@ impl ReservationGroup {
             GroupEvent::Committed => GroupStatus::Committed,
             GroupEvent::ReleaseStarted => GroupStatus::Releasing,
             GroupEvent::Expired => GroupStatus::Expired,
+            GroupEvent::ReturnStarted { sold } => {
+                self.returns = sold.clone();
+                GroupStatus::Returning
+            }
+            GroupEvent::Returned => GroupStatus::Unsold,
         });
     }
 }

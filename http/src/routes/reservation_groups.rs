@@ -45,8 +45,9 @@ pub struct ReserveGroup {
 #[derive(Serialize, ToSchema)]
 pub struct GroupBody {
     reservation_id: String,
-    /// `held`, `committed`, `released`, `expired`, or a step under way
-    /// (`reserving`, `committing`, `releasing`).
+    /// `held`, `committed`, `released`, `expired`, `unsold` (its sale found a
+    /// line's hold run out and the stock gone: nothing sold, the id spent), or
+    /// a step under way (`reserving`, `committing`, `releasing`, `returning`).
     status: &'static str,
     /// When the hold ends (or ended), RFC 3339, UTC.
     expires_at: String,
@@ -56,7 +57,7 @@ pub struct GroupBody {
 fn group_body(id: String, group: &ReservationGroup) -> GroupBody {
     GroupBody {
         reservation_id: id,
-        status: group.status().map_or("released", |status| status.as_str()),
+        status: group.status().expect("a group is answered only once reserved").as_str(),
         expires_at: rfc3339(group.expires_at()),
         lines: group
             .lines()
@@ -94,15 +95,18 @@ fn refusal(err: GroupCallError) -> ApiError {
         GroupCallError::Group(GroupError::InProgress(id)) => {
             ApiError::new(StatusCode::CONFLICT, "reservation_in_progress", message).with("reservation_id", id)
         }
+        GroupCallError::Group(GroupError::Releasing(id)) => {
+            ApiError::new(StatusCode::CONFLICT, "reservation_releasing", message).with("reservation_id", id)
+        }
+        GroupCallError::Group(GroupError::Unsold(id)) => {
+            ApiError::new(StatusCode::CONFLICT, "reservation_expired", message).with("reservation_id", id)
+        }
         GroupCallError::OutOfStock(short) => {
             let lines: Vec<serde_json::Value> = short
                 .iter()
                 .map(|line| serde_json::json!({"sku": line.sku, "requested": line.requested, "available": line.available}))
                 .collect();
             ApiError::new(StatusCode::CONFLICT, "out_of_stock", message).with("lines", lines)
-        }
-        GroupCallError::Expired(id) => {
-            ApiError::new(StatusCode::CONFLICT, "reservation_expired", message).with("reservation_id", id)
         }
         GroupCallError::Stock(err) => err.into(),
         GroupCallError::Actor(err) => err.into(),
@@ -140,7 +144,7 @@ fn group_lines(lines: Vec<GroupLineBody>) -> Result<Vec<GroupLine>, ApiError> {
     responses((status = 201, body = GroupBody, description = "every line held"),
         (status = 200, body = GroupBody, description = "the same reservation_id holds these lines already"),
         (status = 401),
-        (status = 409, description = "`out_of_stock` naming the short `lines` with `requested` and `available` (nothing held); `reservation_conflict` (the id holds other lines); `reservation_committed`; `reservation_in_progress` (another request is changing it: retry)"),
+        (status = 409, description = "`out_of_stock` naming the short `lines` with `requested` and `available` (nothing held); `reservation_conflict` (the id holds other lines); `reservation_committed`; `reservation_expired` (the id's sale failed: use a new id); `reservation_in_progress` (another request is changing it: retry); `reservation_releasing` (a release was cut short: release it first)"),
         (status = 422, description = "`invalid_field`"), (status = 503, description = "`actor_restarting`: repeat the request")))]
 #[post("/reservations")]
 pub async fn reserve_group(
@@ -182,7 +186,8 @@ fn group_id(path: web::Path<String>) -> Result<String, ApiError> {
 /// A reservation group as it stands.
 #[utoipa::path(get, path = "/v1/inventory/reservations/{reservation_id}", tag = "inventory",
     security(("operator_token" = [])), params(("reservation_id" = String, Path)),
-    responses((status = 200, body = GroupBody), (status = 401), (status = 404, description = "`reservation_not_found`")))]
+    responses((status = 200, body = GroupBody), (status = 401), (status = 404, description = "`reservation_not_found`"),
+        (status = 503, description = "`actor_restarting`")))]
 #[get("/reservations/{reservation_id}")]
 pub async fn get_group(
     _: Operator,
@@ -199,7 +204,7 @@ pub async fn get_group(
     security(("operator_token" = [])), params(("reservation_id" = String, Path)),
     responses((status = 200, body = GroupBody), (status = 401),
         (status = 404, description = "`reservation_not_found` (never held, released, refused or expired)"),
-        (status = 409, description = "`reservation_expired` (its hold ran out and a line's stock is gone: nothing sold); `reservation_in_progress`"),
+        (status = 409, description = "`reservation_expired` (its hold ran out and a line's stock is gone: what it sold is taken back, nothing sold); `reservation_in_progress`"),
         (status = 503, description = "`actor_restarting`: repeat the commit, it goes on where it stopped")))]
 #[post("/reservations/{reservation_id}/commit")]
 pub async fn commit_group(
@@ -216,7 +221,8 @@ pub async fn commit_group(
 #[utoipa::path(delete, path = "/v1/inventory/reservations/{reservation_id}", tag = "inventory",
     security(("operator_token" = [])), params(("reservation_id" = String, Path)),
     responses((status = 200, body = GroupBody), (status = 401), (status = 404, description = "`reservation_not_found`"),
-        (status = 409, description = "`reservation_committed`: it was sold, so it is not released; `reservation_in_progress`")))]
+        (status = 409, description = "`reservation_committed`: it was sold, so it is not released; `reservation_in_progress`; `reservation_expired` (a failed sale's lines were taken back)"),
+        (status = 503, description = "`actor_restarting`: repeat the release, it goes on where it stopped")))]
 #[delete("/reservations/{reservation_id}")]
 pub async fn release_group(
     _: Operator,
