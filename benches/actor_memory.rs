@@ -15,7 +15,7 @@
 //!
 //! `cargo bench --bench actor_memory -- [--actors N] [--stocked M] [--batch B]`
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,8 @@ use mercato_actors::runtime::{Runtime, RuntimeConfig};
 use mercato_actors::sku::Inventory;
 use mercato_actors::storage::{Durability, Storage, StorageConfig};
 
-/// The system allocator, counting the bytes it has handed out and not had back.
+/// mimalloc, the allocator the `mercato` binary runs on (so that the resident
+/// set is the binary's), counting the bytes it has handed out and not had back.
 struct Counting;
 
 static HEAP: AtomicIsize = AtomicIsize::new(0);
@@ -33,19 +34,19 @@ static HEAP: AtomicIsize = AtomicIsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         HEAP.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         HEAP.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         HEAP.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         HEAP.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
     }
 }
 
