@@ -36,6 +36,14 @@ pub fn reservation_id(value: &str) -> Result<(), ApiError> {
     check_id("reservation_id", value, MAX_RESERVATION_ID_LEN)
 }
 
+/// A caller's reservation id, checked, or a new random one when it gave none.
+pub fn reservation_id_or_new(id: Option<String>) -> Result<String, ApiError> {
+    match id {
+        Some(id) => reservation_id(&id).map(|()| id),
+        None => Ok(uuid::Uuid::new_v4().simple().to_string()),
+    }
+}
+
 /// An integer within `range`.
 pub fn in_range<T: PartialOrd + std::fmt::Display>(field: &str, value: T, min: T, max: T) -> Result<T, ApiError> {
     if value < min || value > max {

@@ -2,7 +2,8 @@
 //! persists [`GroupEvent`]s and answers each command with the step to take
 //! next and the group as it stands.
 
-use super::state::{GroupCommand, GroupError, GroupEvent, ReservationGroup, Step};
+use super::messages::{GroupCommand, GroupError, Step};
+use super::state::{GroupEvent, ReservationGroup};
 use crate::runtime::{Entity, UnixMillis};
 
 /// The reply to a [`GroupCommand`]: the next step and the group after the command.

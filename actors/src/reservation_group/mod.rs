@@ -3,6 +3,7 @@
 //! through Mercato's stock.
 //!
 //! - [`state`]: the pure state machine of one group: which step comes next;
+//! - [`messages`]: what callers and the front door send it, and its answers;
 //! - `actor`: how the runtime runs it (`reservation-group/<id>`);
 //! - [`ReservationGroups`]: the front door, which carries each step out at the
 //!   SKU actors and records its result.
@@ -14,13 +15,15 @@
 //! Holds cut short by a crash run out with the group's TTL.
 
 mod actor;
+pub mod messages;
 pub mod state;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::future::join_all;
 
-use self::state::{Driver, GroupCommand, GroupError, GroupLine, ReservationGroup, ShortLine, Step};
+use self::messages::{Driver, GroupCommand, GroupError, Step};
+use self::state::{GroupLine, ReservationGroup, ShortLine};
 use crate::runtime::{now_millis, ActorError, Registry, Runtime};
 use crate::sku::{Inventory, InventoryError, StockError};
 

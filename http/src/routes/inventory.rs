@@ -184,13 +184,7 @@ pub async fn reserve(
     } = body.into_inner();
     let qty = validate::in_range("qty", qty, 1, MAX_QTY)?;
     let ttl_secs = validate::in_range("ttl_secs", ttl_secs, 1, validate::MAX_TTL_SECS)?;
-    let reservation_id = match reservation_id {
-        Some(id) => {
-            validate::reservation_id(&id)?;
-            id
-        }
-        None => uuid::Uuid::new_v4().simple().to_string(),
-    };
+    let reservation_id = validate::reservation_id_or_new(reservation_id)?;
     let outcome = state
         .inventory
         .reserve(&sku, reservation_id, qty, ttl_secs * 1000)

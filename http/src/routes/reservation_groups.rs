@@ -4,7 +4,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, web, HttpResponse};
-use mercato_actors::reservation_group::state::{GroupError, GroupLine, ReservationGroup};
+use mercato_actors::reservation_group::messages::GroupError;
+use mercato_actors::reservation_group::state::{GroupLine, ReservationGroup};
 use mercato_actors::reservation_group::{GroupAnswer, GroupCallError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -159,13 +160,7 @@ pub async fn reserve_group(
     } = body.into_inner();
     let ttl_secs = validate::in_range("ttl_secs", ttl_secs, 1, validate::MAX_TTL_SECS)?;
     let lines = group_lines(lines)?;
-    let id = match reservation_id {
-        Some(id) => {
-            validate::reservation_id(&id)?;
-            id
-        }
-        None => uuid::Uuid::new_v4().simple().to_string(),
-    };
+    let id = validate::reservation_id_or_new(reservation_id)?;
     let outcome = state.reservation_groups.reserve(&id, lines, ttl_secs * 1000).await;
     let result = match &outcome {
         Ok(done) if done.created => "granted",
