@@ -14,12 +14,12 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::*;
 
 use super::entity::{now_millis, Entity, UnixMillis};
-use super::journal::{Journal, ReplyTo};
+use super::journal::{Destination, Journal, ReplyTo};
 use super::loading::{load_entity, Predecessor};
 use super::registry::Slot;
 use super::supervision::{
@@ -61,8 +61,10 @@ pub enum Control {
 struct SubmitPending;
 
 enum Life<E> {
-    /// Waiting for the storage barrier and back-off before loading.
-    Loading,
+    /// Waiting for the actor of the same id before this one (if it may still
+    /// have writes in flight), or for the storage barrier and back-off, before
+    /// loading.
+    Loading(Predecessor),
     /// Serving.
     Running(E),
     /// Load failed; retrying after a back-off.
@@ -75,54 +77,46 @@ pub struct EntityActor<E: Entity> {
     slot: Arc<Slot<E::View>>,
     life: Life<E>,
     journal: Journal<E::Reply>,
-    storage: Storage,
-    config: Arc<RuntimeConfig>,
-    metrics: KindMetrics,
+    /// Storage, settings and metrics: one allocation per kind.
+    kind: Arc<KindShared>,
     /// Scratch buffer for the events of one message.
     events: Vec<E::Event>,
     /// A `SubmitPending` is queued.
     submit_queued: bool,
     /// The next command panics (fault injection).
     fault_armed: bool,
-    /// The armed expiry timer and the instant it fires for.
-    deadline: Option<(UnixMillis, SpawnHandle)>,
-    /// The actor of the same id before this one, if it may still have writes
-    /// in flight.
-    predecessor: Predecessor,
-    /// Consecutive restarts, for the back-off, and when the last one happened.
+    /// The instant the armed expiry timer fires for (0: none armed) and its handle.
+    deadline_at: UnixMillis,
+    deadline: SpawnHandle,
+    /// Consecutive restarts, for the back-off (the last one's time is in the slot).
     restart_streak: u32,
-    last_restart: Option<Instant>,
+}
+
+/// What every actor of one kind shares, held once per registry so that a
+/// million live actors do not carry a million copies.
+pub struct KindShared {
+    /// Where entities persist.
+    pub storage: Storage,
+    /// The runtime settings.
+    pub config: Arc<RuntimeConfig>,
+    /// The kind's metrics.
+    pub metrics: KindMetrics,
 }
 
 impl<E: Entity> EntityActor<E> {
     /// A new actor for `slot`; it loads its state once started.
-    pub fn new(
-        slot: Arc<Slot<E::View>>,
-        storage: Storage,
-        config: Arc<RuntimeConfig>,
-        metrics: KindMetrics,
-        predecessor: Predecessor,
-    ) -> Self {
-        let journal = Journal::new(
-            E::KIND,
-            Arc::clone(&slot.id),
-            storage.durability(),
-            config.snapshot_min_bytes,
-        );
+    pub fn new(slot: Arc<Slot<E::View>>, kind: Arc<KindShared>, predecessor: Predecessor) -> Self {
         EntityActor {
             slot,
-            life: Life::Loading,
-            journal,
-            storage,
-            config,
-            metrics,
+            life: Life::Loading(predecessor),
+            journal: Journal::default(),
+            kind,
             events: Vec::new(),
             submit_queued: false,
             fault_armed: false,
-            deadline: None,
-            predecessor,
+            deadline_at: 0,
+            deadline: SpawnHandle::default(),
             restart_streak: 0,
-            last_restart: None,
         }
     }
 
@@ -146,8 +140,10 @@ impl<E: Entity> EntityActor<E> {
     /// that has stopped, which it signals only when its last write is durable
     /// (see `stopped`); after one that died, once every earlier write is.
     fn activate(&mut self, ctx: &mut Context<Self>) {
-        self.life = Life::Loading;
-        match std::mem::replace(&mut self.predecessor, Predecessor::None) {
+        let Life::Loading(predecessor) = std::mem::replace(&mut self.life, Life::Loading(Predecessor::None)) else {
+            return;
+        };
+        match predecessor {
             Predecessor::None => self.load(ctx),
             Predecessor::Died => self.load_after(ctx, Duration::ZERO),
             Predecessor::Retiring(mut stopped) => {
@@ -163,8 +159,8 @@ impl<E: Entity> EntityActor<E> {
     /// restart) is durable and `delay` has passed, then loads. Messages queue
     /// meanwhile.
     fn load_after(&mut self, ctx: &mut Context<Self>, delay: Duration) {
-        self.life = Life::Loading;
-        let storage = self.storage.clone();
+        self.life = Life::Loading(Predecessor::None);
+        let storage = self.kind.storage.clone();
         let wait = async move {
             let _ = storage.barrier().await;
             if !delay.is_zero() {
@@ -175,7 +171,7 @@ impl<E: Entity> EntityActor<E> {
     }
 
     fn load(&mut self, ctx: &mut Context<Self>) {
-        match load_entity::<E>(&self.storage, &self.slot.id) {
+        match load_entity::<E>(&self.kind.storage, &self.slot.id) {
             Ok((state, position)) => {
                 self.journal.resume_at(position);
                 self.life = Life::Running(state);
@@ -194,16 +190,15 @@ impl<E: Entity> EntityActor<E> {
     }
 
     fn next_restart_delay(&mut self) -> Duration {
-        let now = Instant::now();
-        let in_streak = self
-            .last_restart
-            .is_some_and(|last| now.duration_since(last) < RESTART_STREAK_WINDOW);
+        let now = now_millis();
+        let last = self.slot.last_restart_at.swap(now, Ordering::Relaxed);
+        let in_streak = last != 0 && now.saturating_sub(last) < RESTART_STREAK_WINDOW.as_millis() as u64;
         self.restart_streak = if in_streak { self.restart_streak + 1 } else { 1 };
-        self.last_restart = Some(now);
+        let config = &self.kind.config;
         restart_delay(
             self.restart_streak,
-            self.config.restart_backoff_min,
-            self.config.restart_backoff_max,
+            config.restart_backoff_min,
+            config.restart_backoff_max,
         )
     }
 
@@ -211,7 +206,7 @@ impl<E: Entity> EntityActor<E> {
     fn restart(&mut self, ctx: &mut Context<Self>, cause: RestartCause, reason: &str) {
         let restarts = self.slot.restarts.fetch_add(1, Ordering::Relaxed) + 1;
         self.slot.last_cause.store(cause as u8, Ordering::Relaxed);
-        self.metrics.restarts.record(RestartRecord {
+        self.kind.metrics.restarts.record(RestartRecord {
             id: Arc::clone(&self.slot.id),
             cause,
             reason: reason.to_string(),
@@ -221,11 +216,9 @@ impl<E: Entity> EntityActor<E> {
         tracing::warn!(kind = E::KIND, id = %self.slot.id, cause = cause.as_str(), reason, restarts, back_off = ?delay, "entity actor restarting");
         // What was recorded before the failure is valid: write it (without a
         // snapshot of the discarded state) before reloading.
-        self.life = Life::Loading;
+        self.life = Life::Loading(Predecessor::None);
         self.submit(ctx);
-        if let Some((_, handle)) = self.deadline.take() {
-            ctx.cancel_future(handle);
-        }
+        self.disarm_deadline(ctx);
         self.set_status(ActorStatus::Restarting);
         self.load_after(ctx, delay);
     }
@@ -236,13 +229,18 @@ impl<E: Entity> EntityActor<E> {
             _ => None,
         };
         let addr = ctx.address();
-        self.journal.submit(&self.storage, state, move |err| {
-            addr.do_send(Control::StorageFailed(err))
-        });
+        let to = Destination {
+            kind: E::KIND,
+            id: &self.slot.id,
+            storage: &self.kind.storage,
+            snapshot_min_bytes: self.kind.config.snapshot_min_bytes,
+        };
+        self.journal
+            .submit(to, state, move |err| addr.do_send(Control::StorageFailed(err)));
     }
 
     fn queue_submit(&mut self, ctx: &mut Context<Self>) {
-        if self.journal.backlog() >= self.config.max_batch || self.journal.record_full() {
+        if self.journal.backlog() >= self.kind.config.max_batch || self.journal.record_full() {
             self.submit(ctx);
         } else if !self.submit_queued {
             self.submit_queued = true;
@@ -281,18 +279,22 @@ impl<E: Entity> EntityActor<E> {
         let Some(next) = state.next_deadline() else {
             return;
         };
-        if matches!(self.deadline, Some((armed, _)) if armed <= next) {
+        if self.deadline_at != 0 && self.deadline_at <= next {
             return;
         }
-        if let Some((_, handle)) = self.deadline.take() {
-            ctx.cancel_future(handle);
-        }
+        self.disarm_deadline(ctx);
         let wait = Duration::from_millis(next.saturating_sub(now_millis()) + 1);
         let handle = ctx.run_later(wait, |actor, ctx| {
-            actor.deadline = None;
+            actor.deadline_at = 0;
             actor.settle(ctx);
         });
-        self.deadline = Some((next, handle));
+        (self.deadline_at, self.deadline) = (next.max(1), handle);
+    }
+
+    fn disarm_deadline(&mut self, ctx: &mut Context<Self>) {
+        if std::mem::take(&mut self.deadline_at) != 0 {
+            ctx.cancel_future(self.deadline);
+        }
     }
 }
 
@@ -307,13 +309,13 @@ impl<E: Entity> Actor for EntityActor<E> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.metrics.activations.inc();
-        self.metrics.active.inc();
+        self.kind.metrics.activations.inc();
+        self.kind.metrics.active.inc();
         self.activate(ctx);
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
-        self.metrics.active.dec();
+        self.kind.metrics.active.dec();
         tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor stopped");
         // Retired only once its writes are durable: the registry forgets the
         // entry then, and the next activation of this id loads at once.
@@ -325,7 +327,7 @@ impl<E: Entity> Actor for EntityActor<E> {
         if self.journal.all_durable() {
             return signal_retired(&self.slot);
         }
-        let (slot, storage) = (Arc::clone(&self.slot), self.storage.clone());
+        let (slot, storage) = (Arc::clone(&self.slot), self.kind.storage.clone());
         actix::spawn(async move {
             let _ = storage.barrier().await;
             signal_retired(&slot);
@@ -358,7 +360,8 @@ impl<E: Entity> Handler<Envelope<E>> for EntityActor<E> {
         match outcome {
             Ok(Ok(reply)) => {
                 self.publish_view();
-                self.journal.reply(envelope.reply_to, reply);
+                self.journal
+                    .reply(envelope.reply_to, reply, self.kind.storage.durability());
                 self.queue_submit(ctx);
                 self.arm_deadline(ctx);
             }
@@ -394,7 +397,7 @@ impl<E: Entity> Handler<Control> for EntityActor<E> {
         match control {
             Control::Passivate => {
                 self.submit(ctx);
-                self.metrics.passivations.inc();
+                self.kind.metrics.passivations.inc();
                 tracing::debug!(kind = E::KIND, id = %self.slot.id, "entity actor passivating");
                 ctx.stop();
             }

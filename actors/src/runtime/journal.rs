@@ -38,7 +38,9 @@ pub struct Mark {
     count: u32,
 }
 
-/// Where the journal of a loaded entity stands.
+/// Where the journal of a loaded entity stands. Sizes are kept in 32 bits
+/// (saturating) to keep every live actor small: a snapshot is far below 4 GiB,
+/// and a saturated byte count only means a snapshot is due.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JournalPosition {
     /// Next journal sequence number to write.
@@ -46,60 +48,80 @@ pub struct JournalPosition {
     /// Journal sequence number the stored snapshot covers (0: none).
     pub snapshot_seq: u64,
     /// Size of the stored snapshot.
-    pub snapshot_len: usize,
+    pub snapshot_len: u32,
     /// Journal bytes written since the snapshot.
-    pub bytes_since_snapshot: usize,
+    pub bytes_since_snapshot: u32,
+}
+
+/// A byte count as stored in a [`JournalPosition`].
+pub fn saturating_u32(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// Where a journal's submissions go: the entity, the storage, and when a
+/// snapshot is due. Passed in rather than kept, since every live actor would
+/// otherwise carry copies of what its kind shares.
+pub struct Destination<'a> {
+    /// The entity kind.
+    pub kind: &'static str,
+    /// The entity id.
+    pub id: &'a Arc<str>,
+    /// Where the records go.
+    pub storage: &'a Storage,
+    /// Smallest number of journal bytes between two snapshots.
+    pub snapshot_min_bytes: usize,
+}
+
+/// How far an actor's submissions have got; shared with the commit thread.
+#[derive(Default)]
+struct Progress {
+    /// Number of the last submission handed to storage (written by the actor only).
+    submitted: AtomicU64,
+    /// Number of the last submission storage completed; written by the commit thread.
+    durable: AtomicU64,
+    /// Set by the commit thread when a submission failed; cleared by a reload.
+    failed: AtomicBool,
 }
 
 /// Pending writes and replies of one actor.
 pub struct Journal<R> {
-    kind: &'static str,
-    id: Arc<str>,
-    durability: Durability,
-    /// Smallest number of journal bytes between two snapshots.
-    snapshot_min_bytes: usize,
     position: JournalPosition,
     /// Events recorded since the last submission, bincode-encoded.
     pending: Vec<u8>,
     pending_count: u32,
     /// Replies that wait for the next submission to be durable.
     waiting: Vec<(ReplyTo<R>, R)>,
-    /// Number of the last submission handed to storage.
-    submitted_ticket: u64,
-    /// Number of the last submission storage completed; written by the commit thread.
-    durable_ticket: Arc<AtomicU64>,
-    /// Set by the commit thread when a submission failed; cleared by a reload.
-    failed: Arc<AtomicBool>,
+    /// Created by the first submission: most activations only read.
+    progress: Option<Arc<Progress>>,
 }
 
-impl<R: Send + 'static> Journal<R> {
-    /// A journal for an entity whose stored journal ends at `position`.
-    pub fn new(kind: &'static str, id: Arc<str>, durability: Durability, snapshot_min_bytes: usize) -> Self {
+impl<R> Default for Journal<R> {
+    fn default() -> Self {
         Journal {
-            kind,
-            id,
-            durability,
-            snapshot_min_bytes,
             position: JournalPosition::default(),
             pending: Vec::new(),
             pending_count: 0,
             waiting: Vec::new(),
-            submitted_ticket: 0,
-            durable_ticket: Arc::new(AtomicU64::new(0)),
-            failed: Arc::new(AtomicBool::new(false)),
+            progress: None,
         }
     }
+}
 
+impl<R: Send + 'static> Journal<R> {
     /// Continues after a (re)load found the stored journal at `position`.
     pub fn resume_at(&mut self, position: JournalPosition) {
         debug_assert!(self.pending.is_empty() && self.waiting.is_empty());
         self.position = position;
-        self.failed.store(false, Ordering::Release);
+        if let Some(progress) = &self.progress {
+            progress.failed.store(false, Ordering::Release);
+        }
     }
 
     /// Whether a submission failed since the last reload.
     fn failed(&self) -> bool {
-        self.failed.load(Ordering::Acquire)
+        self.progress
+            .as_ref()
+            .is_some_and(|progress| progress.failed.load(Ordering::Acquire))
     }
 
     /// The current end of the pending buffer.
@@ -138,16 +160,18 @@ impl<R: Send + 'static> Journal<R> {
     pub fn all_durable(&self) -> bool {
         self.pending_count == 0
             && self.waiting.is_empty()
-            && !self.failed()
-            && self.durable_ticket.load(Ordering::Acquire) >= self.submitted_ticket
+            && self.progress.as_ref().is_none_or(|progress| {
+                !progress.failed.load(Ordering::Acquire)
+                    && progress.durable.load(Ordering::Acquire) >= progress.submitted.load(Ordering::Relaxed)
+            })
     }
 
     /// Sends `reply` now if nothing it may have seen is still undurable, else
     /// holds it for the next submission.
-    pub fn reply(&mut self, to: ReplyTo<R>, reply: R) {
+    pub fn reply(&mut self, to: ReplyTo<R>, reply: R, durability: Durability) {
         if self.failed() {
             let _ = to.send(Err(ActorError::Restarting));
-        } else if self.durability == Durability::Relaxed || self.all_durable() {
+        } else if durability == Durability::Relaxed || self.all_durable() {
             let _ = to.send(Ok(reply));
         } else {
             self.waiting.push((to, reply));
@@ -160,7 +184,7 @@ impl<R: Send + 'static> Journal<R> {
     /// `on_failure` runs (on the commit thread) if the write fails.
     pub fn submit<S: Serialize>(
         &mut self,
-        storage: &Storage,
+        to: Destination<'_>,
         state: Option<&S>,
         on_failure: impl FnOnce(StorageError) + Send + 'static,
     ) {
@@ -179,38 +203,37 @@ impl<R: Send + 'static> Journal<R> {
         if self.pending_count > 0 {
             journal_seq = self.position.next_seq;
             self.position.next_seq += 1;
-            self.position.bytes_since_snapshot += self.pending.len();
-            let threshold = self.position.snapshot_len.saturating_mul(SNAPSHOT_GROWTH_FACTOR);
-            let due = self.position.bytes_since_snapshot >= self.snapshot_min_bytes.max(threshold);
+            let written = saturating_u32(self.pending.len());
+            self.position.bytes_since_snapshot = self.position.bytes_since_snapshot.saturating_add(written);
+            let threshold = (self.position.snapshot_len as usize).saturating_mul(SNAPSHOT_GROWTH_FACTOR);
+            let due = self.position.bytes_since_snapshot as usize >= to.snapshot_min_bytes.max(threshold);
             if let (true, Some(state)) = (due, state) {
-                let mut bytes = Vec::with_capacity(self.position.snapshot_len + 64);
+                let mut bytes = Vec::with_capacity(self.position.snapshot_len as usize + 64);
                 if codec::encode_into(state, &mut bytes).is_ok() {
                     self.position.snapshot_seq = journal_seq;
-                    self.position.snapshot_len = bytes.len();
+                    self.position.snapshot_len = saturating_u32(bytes.len());
                     self.position.bytes_since_snapshot = 0;
                     snapshot = Some(bytes);
                 }
             }
         }
-        self.submitted_ticket += 1;
-        let ticket = self.submitted_ticket;
-        let durable_ticket = Arc::clone(&self.durable_ticket);
-        let failed = Arc::clone(&self.failed);
+        let progress = Arc::clone(self.progress.get_or_insert_with(Arc::default));
+        let ticket = progress.submitted.fetch_add(1, Ordering::Relaxed) + 1;
         let waiting = std::mem::take(&mut self.waiting);
         let events = std::mem::take(&mut self.pending);
         let event_count = std::mem::replace(&mut self.pending_count, 0);
-        storage.submit(Submission {
-            kind: self.kind,
-            id: Arc::clone(&self.id),
+        to.storage.submit(Submission {
+            kind: to.kind,
+            id: Arc::clone(to.id),
             journal_seq,
             events,
             event_count,
             snapshot,
             done: Box::new(move |result| {
                 if result.is_err() {
-                    failed.store(true, Ordering::Release);
+                    progress.failed.store(true, Ordering::Release);
                 }
-                durable_ticket.fetch_max(ticket, Ordering::AcqRel);
+                progress.durable.fetch_max(ticket, Ordering::AcqRel);
                 match result {
                     Ok(()) => {
                         for (to, reply) in waiting {

@@ -5,7 +5,7 @@
 use tokio::sync::watch;
 
 use super::entity::Entity;
-use super::journal::JournalPosition;
+use super::journal::{saturating_u32, JournalPosition};
 use crate::storage::{codec, Storage, StorageError};
 
 /// The actor of the same id that ran before a new one.
@@ -28,7 +28,7 @@ pub(super) fn load_entity<E: Entity>(storage: &Storage, id: &str) -> Result<(E, 
             let (mut state, _) = codec::decode_one::<E>(&bytes)?;
             state.restored();
             position.snapshot_seq = seq;
-            position.snapshot_len = bytes.len();
+            position.snapshot_len = saturating_u32(bytes.len());
             state
         }
         None => E::new(id),
@@ -36,7 +36,9 @@ pub(super) fn load_entity<E: Entity>(storage: &Storage, id: &str) -> Result<(E, 
     let mut last_seq = position.snapshot_seq;
     for (seq, bytes) in &stored.journal {
         codec::decode_all::<E::Event>(bytes, |event| state.apply(&event))?;
-        position.bytes_since_snapshot += bytes.len();
+        position.bytes_since_snapshot = position
+            .bytes_since_snapshot
+            .saturating_add(saturating_u32(bytes.len()));
         last_seq = *seq;
     }
     position.next_seq = last_seq + 1;

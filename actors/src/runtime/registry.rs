@@ -18,13 +18,12 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
-use super::actor::{Control, EntityActor, Envelope};
+use super::actor::{Control, EntityActor, Envelope, KindShared};
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::loading::Predecessor;
 use super::placement::hash_id;
 use super::supervision::{ActorStatus, RestartCause, RestartRecord};
 use super::{ActorError, ActorInfo, Runtime};
-use crate::metrics::KindMetrics;
 use crate::storage::{codec, StorageError};
 
 /// Number of independently locked parts of the id map.
@@ -46,6 +45,9 @@ pub struct Slot<V> {
     pub restarts: AtomicU32,
     /// The [`RestartCause`] of the last restart (0: none yet).
     pub last_cause: AtomicU8,
+    /// When the last supervised restart happened (0: none yet), for the
+    /// back-off's streak.
+    pub last_restart_at: AtomicU64,
     /// An [`ActorStatus`].
     pub status: AtomicU8,
     /// The entity's latest published view (`None` until loaded).
@@ -69,6 +71,7 @@ impl<V> Slot<V> {
             mailbox: AtomicU32::new(0),
             restarts: AtomicU32::new(0),
             last_cause: AtomicU8::new(0),
+            last_restart_at: AtomicU64::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
             view: Mutex::new(None),
             feed: Mutex::new(None),
@@ -107,7 +110,8 @@ type Shard<E> = Mutex<FxHashMap<Arc<str>, Entry<E>>>;
 struct Inner<E: Entity> {
     shards: Box<[Shard<E>]>,
     runtime: Runtime,
-    metrics: KindMetrics,
+    /// What the kind's actors share (its metrics among them).
+    kind: Arc<KindShared>,
 }
 
 /// Addresses the entities of kind `E` by id; cheap to clone.
@@ -130,7 +134,11 @@ impl<E: Entity> Registry<E> {
         let inner = Arc::new(Inner {
             shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
             runtime: runtime.clone(),
-            metrics: runtime.metrics().for_kind(E::KIND),
+            kind: Arc::new(KindShared {
+                storage: runtime.storage().clone(),
+                config: runtime.config_arc(),
+                metrics: runtime.metrics().for_kind(E::KIND),
+            }),
         });
         if !E::KEEP_ALIVE {
             let idle_timeout = runtime.config().idle_timeout;
@@ -188,17 +196,10 @@ impl<E: Entity> Registry<E> {
     /// actor of the same id before it) wrote is durable.
     fn activate(&self, id: &str, predecessor: Predecessor) -> Entry<E> {
         let slot = Arc::new(Slot::new(id));
-        let runtime = &self.inner.runtime;
-        let arbiter = runtime.pool().pick(hash_id(id));
-        let (actor_slot, storage, config, metrics) = (
-            Arc::clone(&slot),
-            runtime.storage().clone(),
-            runtime.config_arc(),
-            self.inner.metrics.clone(),
-        );
-        let addr = EntityActor::<E>::start_in_arbiter(&arbiter, move |_| {
-            EntityActor::new(actor_slot, storage, config, metrics, predecessor)
-        });
+        let arbiter = self.inner.runtime.pool().pick(hash_id(id));
+        let (actor_slot, kind) = (Arc::clone(&slot), Arc::clone(&self.inner.kind));
+        let addr =
+            EntityActor::<E>::start_in_arbiter(&arbiter, move |_| EntityActor::new(actor_slot, kind, predecessor));
         Entry {
             addr,
             slot,
@@ -282,7 +283,7 @@ impl<E: Entity> Registry<E> {
     /// Actors that have started and not yet stopped (passivation stops them
     /// shortly after their entries leave the registry).
     pub fn live(&self) -> i64 {
-        self.inner.metrics.active.get()
+        self.inner.kind.metrics.active.get()
     }
 
     /// Number of registered actors.
@@ -296,7 +297,7 @@ impl<E: Entity> Registry<E> {
 
     /// The latest restarts of this kind, newest first.
     pub fn recent_restarts(&self) -> Vec<RestartRecord> {
-        self.inner.metrics.restarts.recent()
+        self.inner.kind.metrics.restarts.recent()
     }
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.

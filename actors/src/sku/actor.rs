@@ -96,10 +96,6 @@ impl Entity for SkuStock {
         SkuStock::default()
     }
 
-    fn restored(&mut self) {
-        self.rebuild_expiry_index();
-    }
-
     fn apply(&mut self, event: &SkuEvent) {
         SkuStock::apply(self, event);
     }

@@ -9,6 +9,7 @@
 
 mod actor;
 pub mod counts;
+mod ledger;
 pub mod messages;
 pub mod state;
 pub mod stock_book;

@@ -7,12 +7,12 @@
 //! - units are conserved: `on_hand + sold` only moves by set / adjust (a return
 //!   moves units from `sold` back to `on_hand`).
 
-use std::collections::BTreeSet;
-
 use rustc_hash::FxHashMap;
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use super::counts::{closes, Counts};
+use super::ledger::Ledger;
 use crate::runtime::UnixMillis;
 
 /// Largest `on_hand` a SKU can hold.
@@ -117,20 +117,42 @@ pub enum ReserveDecision {
 }
 
 /// Stock state of one SKU.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SkuStock {
-    /// `on_hand`, `reserved`, `sold` (serialized as those three fields).
+    /// `on_hand`, `reserved`, `sold`.
+    counts: Counts,
+    /// Open reservations and settled ids (what stops a second sale or
+    /// restock after a restart).
+    ledger: Ledger,
+}
+
+/// A snapshot: the figures, then the open reservations and the settled ids
+/// (the layout snapshots have always had; the time indexes are rebuilt).
+#[derive(Deserialize)]
+struct Stored {
     counts: Counts,
     reservations: FxHashMap<String, Reservation>,
-    /// Committed reservation ids and return ids, and until when they are
-    /// remembered (what stops a second sale or restock after a restart).
     settled: FxHashMap<String, UnixMillis>,
-    /// Open reservations by expiry, rebuilt from `reservations` after a snapshot.
-    #[serde(skip)]
-    expiry: BTreeSet<(UnixMillis, String)>,
-    /// Settled ids by the end of their memory, rebuilt after a snapshot.
-    #[serde(skip)]
-    forget: BTreeSet<(UnixMillis, String)>,
+}
+
+impl Serialize for SkuStock {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut stored = serializer.serialize_struct("SkuStock", 3)?;
+        stored.serialize_field("counts", &self.counts)?;
+        stored.serialize_field("reservations", &self.ledger.reservations())?;
+        stored.serialize_field("settled", &self.ledger.settled())?;
+        stored.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for SkuStock {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = Stored::deserialize(deserializer)?;
+        Ok(SkuStock {
+            counts: stored.counts,
+            ledger: Ledger::restore(stored.reservations, stored.settled),
+        })
+    }
 }
 
 impl SkuStock {
@@ -141,17 +163,7 @@ impl SkuStock {
 
     /// Open reservations.
     pub fn open_reservations(&self) -> impl Iterator<Item = (&String, &Reservation)> {
-        self.reservations.iter()
-    }
-
-    /// Rebuilds the expiry indexes from the reservations and commits.
-    pub fn rebuild_expiry_index(&mut self) {
-        self.expiry = self
-            .reservations
-            .iter()
-            .map(|(id, r)| (r.expires_at, id.clone()))
-            .collect();
-        self.forget = self.settled.iter().map(|(id, until)| (*until, id.clone())).collect();
+        self.ledger.open()
     }
 
     fn check_on_hand(&self, on_hand: i128) -> Result<u64, StockError> {
@@ -187,10 +199,10 @@ impl SkuStock {
         qty: u64,
         expires_at: UnixMillis,
     ) -> Result<ReserveDecision, StockError> {
-        if self.settled.contains_key(&reservation_id) {
+        if self.ledger.is_settled(&reservation_id) {
             return Err(StockError::AlreadyCommitted { reservation_id });
         }
-        if let Some(existing) = self.reservations.get(&reservation_id) {
+        if let Some(existing) = self.ledger.reservation(&reservation_id) {
             if existing.qty != qty {
                 return Err(StockError::ReservationConflict {
                     reservation_id,
@@ -216,7 +228,7 @@ impl SkuStock {
     /// Decides selling an open reservation; committing one that was committed
     /// (within [`COMMIT_MEMORY_MS`] after its TTL) again changes nothing.
     pub fn commit(&self, reservation_id: String) -> Result<Option<SkuEvent>, StockError> {
-        if self.settled.contains_key(&reservation_id) {
+        if self.ledger.is_settled(&reservation_id) {
             return Ok(None);
         }
         self.require_open(&reservation_id)?;
@@ -226,7 +238,7 @@ impl SkuStock {
     /// Decides the return of `qty` sold units at `now`; returning with the same
     /// id again (within [`COMMIT_MEMORY_MS`]) changes nothing.
     pub fn return_sold(&self, return_id: String, qty: u64, now: UnixMillis) -> Result<Option<SkuEvent>, StockError> {
-        if self.settled.contains_key(&return_id) {
+        if self.ledger.is_settled(&return_id) {
             return Ok(None);
         }
         if qty > self.counts.sold {
@@ -252,7 +264,7 @@ impl SkuStock {
     /// reservation); selling an id that was sold already changes nothing, and an
     /// open reservation with this id is committed.
     pub fn sell(&self, reservation_id: String, qty: u64, expires_at: UnixMillis) -> Result<Vec<SkuEvent>, StockError> {
-        if self.settled.contains_key(&reservation_id) {
+        if self.ledger.is_settled(&reservation_id) {
             return Ok(Vec::new());
         }
         let mut events = Vec::new();
@@ -266,7 +278,7 @@ impl SkuStock {
     /// Decides giving an open reservation back; one that was committed is
     /// refused as such (its units come back only by a return).
     pub fn release(&self, reservation_id: String) -> Result<SkuEvent, StockError> {
-        if self.settled.contains_key(&reservation_id) {
+        if self.ledger.is_settled(&reservation_id) {
             return Err(StockError::AlreadyCommitted { reservation_id });
         }
         self.require_open(&reservation_id)?;
@@ -274,9 +286,9 @@ impl SkuStock {
     }
 
     fn require_open(&self, reservation_id: &str) -> Result<(), StockError> {
-        match self.reservations.contains_key(reservation_id) {
-            true => Ok(()),
-            false => Err(StockError::ReservationNotFound {
+        match self.ledger.reservation(reservation_id) {
+            Some(_) => Ok(()),
+            None => Err(StockError::ReservationNotFound {
                 reservation_id: reservation_id.to_string(),
             }),
         }
@@ -285,29 +297,24 @@ impl SkuStock {
     /// Pushes an expiry event for every reservation whose TTL ran out by `now`,
     /// and forgets commits remembered long enough.
     pub fn expire(&self, now: UnixMillis, events: &mut Vec<SkuEvent>) {
-        events.extend(
-            self.expiry
-                .iter()
-                .take_while(|(expires_at, _)| *expires_at <= now)
-                .map(|(_, id)| SkuEvent::ReservationExpired {
-                    reservation_id: id.clone(),
-                }),
-        );
-        if self.forget.first().is_some_and(|(until, _)| *until <= now) {
+        events.extend(self.ledger.expired_by(now).map(|id| SkuEvent::ReservationExpired {
+            reservation_id: id.clone(),
+        }));
+        if self.ledger.first_forget().is_some_and(|until| until <= now) {
             events.push(SkuEvent::CommitsForgotten { until: now });
         }
     }
 
     /// When the next open reservation expires or commit is forgotten.
     pub fn next_expiry(&self) -> Option<UnixMillis> {
-        let reservation = self.expiry.first().map(|(expires_at, _)| *expires_at);
-        let commit = self.forget.first().map(|(until, _)| *until);
+        let reservation = self.ledger.first_expiry();
+        let commit = self.ledger.first_forget();
         reservation.into_iter().chain(commit).min()
     }
 
     /// Applies one event.
     pub fn apply(&mut self, event: &SkuEvent) {
-        let closed = closes(event).and_then(|reservation_id| self.close(reservation_id));
+        let closed = closes(event).and_then(|reservation_id| self.ledger.close(reservation_id));
         self.counts
             .apply(event, closed.as_ref().map(|reservation| reservation.qty));
         match event {
@@ -315,55 +322,31 @@ impl SkuStock {
                 reservation_id,
                 qty,
                 expires_at,
-            } => {
-                self.expiry.insert((*expires_at, reservation_id.clone()));
-                self.reservations.insert(
-                    reservation_id.clone(),
-                    Reservation {
-                        qty: *qty,
-                        expires_at: *expires_at,
-                    },
-                );
-            }
+            } => self.ledger.open_reservation(
+                reservation_id,
+                Reservation {
+                    qty: *qty,
+                    expires_at: *expires_at,
+                },
+            ),
             SkuEvent::ReservationCommitted { reservation_id } => {
                 if let Some(reservation) = closed {
                     let until = reservation.expires_at.saturating_add(COMMIT_MEMORY_MS);
-                    self.remember(reservation_id, until);
+                    self.ledger.remember(reservation_id, until);
                 }
             }
             SkuEvent::Returned {
                 return_id,
                 remember_until,
                 ..
-            } => self.remember(return_id, *remember_until),
-            SkuEvent::CommitsForgotten { until } => {
-                while let Some((when, id)) = self.forget.first().cloned() {
-                    if when > *until {
-                        break;
-                    }
-                    self.forget.pop_first();
-                    self.settled.remove(&id);
-                }
-            }
+            } => self.ledger.remember(return_id, *remember_until),
+            SkuEvent::CommitsForgotten { until } => self.ledger.forget_until(*until),
             SkuEvent::OnHandSet { .. }
             | SkuEvent::LowStock { .. }
             | SkuEvent::Adjusted { .. }
             | SkuEvent::ReservationReleased { .. }
             | SkuEvent::ReservationExpired { .. } => {}
         }
-    }
-
-    fn remember(&mut self, id: &str, until: UnixMillis) {
-        self.settled.insert(id.to_string(), until);
-        self.forget.insert((until, id.to_string()));
-    }
-
-    /// Removes an open reservation (the counts move in [`Counts::apply`]).
-    fn close(&mut self, reservation_id: &str) -> Option<Reservation> {
-        let reservation = self.reservations.remove(reservation_id)?;
-        self.expiry
-            .remove(&(reservation.expires_at, reservation_id.to_string()));
-        Some(reservation)
     }
 }
 
