@@ -21,13 +21,12 @@ use actix::prelude::*;
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::journal::{Destination, Journal, ReplyTo};
 use super::loading::{load_entity, Predecessor};
-use super::registry::Slot;
+use super::registry::{KindShared, Slot};
 use super::supervision::{
     panic_message, restart_delay, ActorStatus, RestartCause, RestartRecord, RESTART_STREAK_WINDOW,
 };
-use super::{ActorError, RuntimeConfig};
-use crate::metrics::KindMetrics;
-use crate::storage::{Storage, StorageError};
+use super::ActorError;
+use crate::storage::StorageError;
 
 /// A command for an entity and where its reply goes.
 pub struct Envelope<E: Entity> {
@@ -90,17 +89,6 @@ pub struct EntityActor<E: Entity> {
     deadline: SpawnHandle,
     /// Consecutive restarts, for the back-off (the last one's time is in the slot).
     restart_streak: u32,
-}
-
-/// What every actor of one kind shares, held once per registry so that a
-/// million live actors do not carry a million copies.
-pub struct KindShared {
-    /// Where entities persist.
-    pub storage: Storage,
-    /// The runtime settings.
-    pub config: Arc<RuntimeConfig>,
-    /// The kind's metrics.
-    pub metrics: KindMetrics,
 }
 
 impl<E: Entity> EntityActor<E> {

@@ -19,6 +19,7 @@ pub mod journal;
 mod loading;
 pub mod placement;
 pub mod registry;
+mod shard;
 pub mod supervision;
 
 use std::sync::Arc;

@@ -13,21 +13,20 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use actix::{Actor, Addr};
+use actix::Actor;
 use parking_lot::Mutex;
-use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
-use super::actor::{Control, EntityActor, Envelope, KindShared};
+use super::actor::{Control, EntityActor, Envelope};
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::loading::Predecessor;
 use super::placement::hash_id;
+use super::shard::{shard_of, Entry, Shard, SHARDS};
 use super::supervision::{ActorStatus, RestartCause, RestartRecord};
-use super::{ActorError, ActorInfo, Runtime};
-use crate::storage::{codec, StorageError};
+use super::{ActorError, ActorInfo, Runtime, RuntimeConfig};
+use crate::metrics::KindMetrics;
+use crate::storage::{codec, Storage, StorageError};
 
-/// Number of independently locked parts of the id map.
-const SHARDS: usize = 64;
 /// Log records the console looks through for an entity's latest events.
 pub const RECENT_EVENT_RECORDS: usize = 2_000;
 
@@ -92,23 +91,19 @@ impl<V> Slot<V> {
     }
 }
 
-struct Entry<E: Entity> {
-    addr: Addr<EntityActor<E>>,
-    slot: Arc<Slot<E::View>>,
-    /// Passivating: no message goes to it any more; dropped once it has stopped.
-    retiring: bool,
+/// What every actor of one kind shares, held once per registry so that a
+/// million live actors do not carry a million copies.
+pub struct KindShared {
+    /// Where entities persist.
+    pub storage: Storage,
+    /// The runtime settings.
+    pub config: Arc<RuntimeConfig>,
+    /// The kind's metrics.
+    pub metrics: KindMetrics,
 }
-
-impl<E: Entity> Entry<E> {
-    fn serving(&self) -> bool {
-        !self.retiring && self.addr.connected()
-    }
-}
-
-type Shard<E> = Mutex<FxHashMap<Arc<str>, Entry<E>>>;
 
 struct Inner<E: Entity> {
-    shards: Box<[Shard<E>]>,
+    shards: Box<[Mutex<Shard<E>>]>,
     runtime: Runtime,
     /// What the kind's actors share (its metrics among them).
     kind: Arc<KindShared>,
@@ -132,7 +127,7 @@ impl<E: Entity> Registry<E> {
     /// (unless the kind is [`Entity::KEEP_ALIVE`]).
     pub fn new(runtime: &Runtime) -> Self {
         let inner = Arc::new(Inner {
-            shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             runtime: runtime.clone(),
             kind: Arc::new(KindShared {
                 storage: runtime.storage().clone(),
@@ -153,8 +148,10 @@ impl<E: Entity> Registry<E> {
         Registry { inner }
     }
 
-    fn shard(&self, id: &str) -> &Shard<E> {
-        &self.inner.shards[(hash_id(id) as usize) % SHARDS]
+    /// The hash of `id` and its shard.
+    fn shard(&self, id: &str) -> (u64, &Mutex<Shard<E>>) {
+        let hash = hash_id(id);
+        (hash, &self.inner.shards[shard_of(hash)])
     }
 
     /// Sends `command` to entity `id`, activating it if needed, and waits for the reply.
@@ -174,8 +171,9 @@ impl<E: Entity> Registry<E> {
 
     /// Runs `f` on the live entry of `id` under its shard lock, activating it first.
     fn with_entry<T>(&self, id: &str, f: impl FnOnce(&Entry<E>) -> T) -> T {
-        let mut shard = self.shard(id).lock();
-        let predecessor = match shard.get(id) {
+        let (hash, shard) = self.shard(id);
+        let mut shard = shard.lock();
+        let predecessor = match shard.get(hash, id) {
             Some(entry) if entry.serving() => return f(entry),
             Some(entry) if entry.retiring && entry.addr.connected() => match entry.slot.retired.lock().as_ref() {
                 Some(retired) => Predecessor::Retiring(retired.subscribe()),
@@ -186,17 +184,17 @@ impl<E: Entity> Registry<E> {
             Some(_) => Predecessor::Died,
             None => Predecessor::None,
         };
-        let entry = self.activate(id, predecessor);
+        let entry = self.activate(hash, id, predecessor);
         let result = f(&entry);
-        shard.insert(Arc::clone(&entry.slot.id), entry);
+        shard.insert(hash, entry);
         result
     }
 
     /// Starts an actor for `id`; it loads only once what `predecessor` (the
     /// actor of the same id before it) wrote is durable.
-    fn activate(&self, id: &str, predecessor: Predecessor) -> Entry<E> {
+    fn activate(&self, hash: u64, id: &str, predecessor: Predecessor) -> Entry<E> {
         let slot = Arc::new(Slot::new(id));
-        let arbiter = self.inner.runtime.pool().pick(hash_id(id));
+        let arbiter = self.inner.runtime.pool().pick(hash);
         let (actor_slot, kind) = (Arc::clone(&slot), Arc::clone(&self.inner.kind));
         let addr =
             EntityActor::<E>::start_in_arbiter(&arbiter, move |_| EntityActor::new(actor_slot, kind, predecessor));
@@ -211,8 +209,9 @@ impl<E: Entity> Registry<E> {
     /// live, loaded actor. It may be ahead of durable state by one group commit:
     /// for display, never for decisions.
     pub fn peek(&self, id: &str) -> Option<E::View> {
-        let shard = self.shard(id).lock();
-        let entry = shard.get(id).filter(|entry| entry.serving())?;
+        let (hash, shard) = self.shard(id);
+        let shard = shard.lock();
+        let entry = shard.get(hash, id).filter(|entry| entry.serving())?;
         let view = entry.slot.view.lock().clone();
         view
     }
@@ -220,8 +219,9 @@ impl<E: Entity> Registry<E> {
     /// A live actor's figures and its latest view, without a message (and
     /// without activating it).
     pub fn inspect(&self, id: &str) -> Option<(ActorInfo, Option<E::View>)> {
-        let shard = self.shard(id).lock();
-        let entry = shard.get(id).filter(|entry| !entry.retiring)?;
+        let (hash, shard) = self.shard(id);
+        let shard = shard.lock();
+        let entry = shard.get(hash, id).filter(|entry| !entry.retiring)?;
         let view = entry.slot.view.lock().clone();
         Some((entry.slot.info(E::KIND), view))
     }
@@ -268,7 +268,7 @@ impl<E: Entity> Registry<E> {
             let shard = shard.lock();
             out.extend(
                 shard
-                    .values()
+                    .entries()
                     .filter(|entry| !entry.retiring)
                     .take(limit - out.len())
                     .map(|entry| entry.slot.info(E::KIND)),
@@ -291,7 +291,7 @@ impl<E: Entity> Registry<E> {
         self.inner
             .shards
             .iter()
-            .map(|shard| shard.lock().values().filter(|entry| !entry.retiring).count())
+            .map(|shard| shard.lock().entries().filter(|entry| !entry.retiring).count())
             .sum()
     }
 
@@ -302,8 +302,9 @@ impl<E: Entity> Registry<E> {
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.
     pub fn restart(&self, id: &str) -> bool {
-        let shard = self.shard(id).lock();
-        match shard.get(id).filter(|entry| entry.serving()) {
+        let (hash, shard) = self.shard(id);
+        let shard = shard.lock();
+        match shard.get(hash, id).filter(|entry| entry.serving()) {
             Some(entry) => {
                 entry.addr.do_send(Control::Restart);
                 true
@@ -327,7 +328,7 @@ fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
     let cutoff = now_millis().saturating_sub(idle_for.as_millis() as u64);
     let mut passivated = 0;
     for shard in inner.shards.iter() {
-        shard.lock().retain(|_, entry| {
+        shard.lock().retain(|entry| {
             if entry.retiring {
                 // Forget a retired actor once it has stopped.
                 return entry
