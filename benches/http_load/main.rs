@@ -84,6 +84,10 @@ use mercato_actors::storage::Durability;
 use client::{resolve, run_connection, stock_all, PreparedRequest, Report, Schedule, Target};
 use server::{InProcessServer, Seed};
 
+/// The allocator of the `mercato` binary, so the in-process server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// SKUs of the `spread` scenario.
 const SPREAD_SKUS: usize = 10_000;
 /// SKUs per order of the `recommendations` scenario.

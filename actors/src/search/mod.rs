@@ -36,7 +36,7 @@ use crate::catalog::{IndexedProduct, ProductStatus};
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(200);
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
-/// Boost of the name field over description and attribute values.
+/// Boost of a match in the name over the match every result has in the text.
 const NAME_BOOST: f32 = 3.0;
 
 /// Why the search index failed.
@@ -72,8 +72,8 @@ pub struct SearchIndex {
 struct Inner {
     reader: IndexReader,
     fields: Fields,
-    /// Parses `q` over name (boosted), description and attribute values.
-    parser: QueryParser,
+    /// Parse `q`: what must match, and what ranks.
+    parsers: query::Parsers,
     /// Queue of the indexer thread.
     ops: Sender<IndexOp>,
     /// Catalog version of the last commit found when the index was opened.
@@ -89,7 +89,7 @@ fn open_index(dir: &Path) -> Result<Index, SearchError> {
     match Index::open_or_create(directory, schema.clone()) {
         Ok(index) => Ok(index),
         Err(err) => {
-            tracing::warn!(error = %err, dir = %dir.display(), "search index unreadable; recreating it");
+            tracing::warn!(error = %err, dir = %dir.display(), "search index unreadable or of another schema; recreating it");
             std::fs::remove_dir_all(dir).map_err(|err| SearchError(err.to_string()))?;
             std::fs::create_dir_all(dir).map_err(|err| SearchError(err.to_string()))?;
             let directory = MmapDirectory::open(dir).map_err(|err| SearchError(err.to_string()))?;
@@ -105,9 +105,10 @@ impl SearchIndex {
         let (_, fields) = schema::build();
         let opened_at_version = index.load_metas()?.payload.and_then(|payload| payload.parse().ok());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.description, fields.attr_text]);
-        parser.set_field_boost(fields.name, NAME_BOOST);
-        parser.set_conjunction_by_default();
+        let mut matcher = QueryParser::for_index(&index, vec![fields.text]);
+        matcher.set_conjunction_by_default();
+        let mut ranker = QueryParser::for_index(&index, vec![fields.name]);
+        ranker.set_field_boost(fields.name, NAME_BOOST);
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
         let (ops, jobs) = std::sync::mpsc::channel();
         let indexer = Indexer {
@@ -125,7 +126,7 @@ impl SearchIndex {
             inner: Arc::new(Inner {
                 reader,
                 fields,
-                parser,
+                parsers: query::Parsers { matcher, ranker },
                 ops,
                 opened_at_version,
                 answers: cache::ResultCache::default(),
@@ -182,7 +183,7 @@ impl SearchIndex {
         let searcher = self.inner.reader.searcher();
         let generation = searcher.generation().generation_id();
         self.inner.answers.get_or_run(generation, request, || {
-            let query = query::build_query(&self.inner.fields, &self.inner.parser, request);
+            let query = query::build_query(&self.inner.fields, &self.inner.parsers, request);
             Ok(query::run(&searcher, query.as_ref(), request)?)
         })
     }
@@ -252,9 +253,10 @@ impl Indexer {
         let mut doc = TantivyDocument::default();
         doc.add_u64(fields.id, product.id);
         doc.add_text(fields.name, &product.fields.name);
-        doc.add_text(fields.description, &product.fields.description);
+        doc.add_text(fields.text, &product.fields.name);
+        doc.add_text(fields.text, &product.fields.description);
         for (key, value) in &product.fields.attributes {
-            doc.add_text(fields.attr_text, value);
+            doc.add_text(fields.text, value);
             doc.add_text(fields.attr, attr_term(key, value));
         }
         for category in &view.category_path {

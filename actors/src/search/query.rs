@@ -62,11 +62,22 @@ fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
+/// How `q` is read.
+pub struct Parsers {
+    /// Every word must match the `text` field (name, description, attributes).
+    pub matcher: QueryParser,
+    /// Any word matching the name adds to the score (boosted); matches nothing alone.
+    pub ranker: QueryParser,
+}
+
 /// Builds the query for `request`.
-pub fn build_query(fields: &Fields, parser: &QueryParser, request: &SearchRequest) -> Box<dyn Query> {
+pub fn build_query(fields: &Fields, parsers: &Parsers, request: &SearchRequest) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     match request.q.as_deref().map(str::trim) {
-        Some(text) if !text.is_empty() => clauses.push((Occur::Must, parser.parse_query_lenient(text).0)),
+        Some(text) if !text.is_empty() => {
+            clauses.push((Occur::Must, parsers.matcher.parse_query_lenient(text).0));
+            clauses.push((Occur::Should, parsers.ranker.parse_query_lenient(text).0));
+        }
         _ => clauses.push((Occur::Must, Box::new(AllQuery))),
     }
     if let Some(category) = request.category {
