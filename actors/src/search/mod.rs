@@ -36,6 +36,10 @@ use crate::catalog::{IndexedProduct, ProductStatus};
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(200);
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+/// Tries at merging the segments after a bulk load, and the pause between two
+/// (a background merge of some of them must end first).
+const COMPACT_ATTEMPTS: u32 = 50;
+const COMPACT_RETRY: Duration = Duration::from_millis(100);
 /// Boost of a match in the name over the match every result has in the text.
 const NAME_BOOST: f32 = 3.0;
 
@@ -223,7 +227,7 @@ impl Indexer {
                     dirty_since = None;
                 }
                 Ok(IndexOp::Commit(done)) => {
-                    let _ = done.send(self.commit());
+                    let _ = done.send(self.commit().map(|()| self.compact()));
                     dirty_since = None;
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -277,8 +281,35 @@ impl Indexer {
             self.upsert(product)?;
         }
         self.commit()?;
+        self.compact();
         tracing::info!(products = products.len(), version, elapsed = ?started.elapsed(), "search index rebuilt");
         Ok(())
+    }
+
+    /// Merges every segment into one and waits, after a bulk load (a rebuild, a
+    /// seed): a search looks each word up and builds its scorers once per
+    /// segment, and a bulk load leaves several (8 for 100,000 products). Later
+    /// updates add small segments that
+    /// tantivy's merge policy folds in. A failed merge leaves the segments as
+    /// they were: searches stay correct, only slower.
+    fn compact(&mut self) {
+        for attempt in 1..=COMPACT_ATTEMPTS {
+            let segments = match self.writer.index().searchable_segment_ids() {
+                Ok(segments) => segments,
+                Err(err) => return tracing::warn!(error = %err, "cannot list the search segments"),
+            };
+            if segments.len() < 2 {
+                return;
+            }
+            // Refused while tantivy's own merge of some of them runs: wait for it.
+            match self.writer.merge(&segments).wait().and_then(|_| self.reader.reload()) {
+                Ok(()) => return tracing::info!(segments = segments.len(), "search segments merged into one"),
+                Err(err) if attempt == COMPACT_ATTEMPTS => {
+                    return tracing::warn!(error = %err, segments = segments.len(), "search segments not merged")
+                }
+                Err(_) => std::thread::sleep(COMPACT_RETRY),
+            }
+        }
     }
 
     fn commit(&mut self) -> Result<(), SearchError> {
