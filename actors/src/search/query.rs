@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use tantivy::collector::{Collector, TopDocs};
+use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Order, Searcher, Term};
+use tantivy::{DocAddress, Order, Searcher, SegmentOrdinal, Term};
 
 use super::facets::{FacetCollector, FacetCounts};
 use super::schema::{attr_term, Fields};
@@ -123,9 +124,23 @@ fn collect<C: Collector>(
     }
 }
 
-fn product_id(searcher: &Searcher, address: DocAddress) -> tantivy::Result<Option<u64>> {
-    let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("id")?;
-    Ok(column.first(address.doc_id))
+/// The product ids of `addresses`, in order. A segment's id column is opened
+/// once for all its hits: opening one decodes its block headers, and doing it
+/// per hit made a 20-product page cost a third more than its search.
+fn product_ids(searcher: &Searcher, addresses: Vec<DocAddress>) -> tantivy::Result<Vec<u64>> {
+    let mut ids = Vec::with_capacity(addresses.len());
+    let mut open: Option<(SegmentOrdinal, Column<u64>)> = None;
+    for address in addresses {
+        let column = match open {
+            Some((segment, ref column)) if segment == address.segment_ord => column,
+            _ => {
+                let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("id")?;
+                &open.insert((address.segment_ord, column)).1
+            }
+        };
+        ids.extend(column.first(address.doc_id));
+    }
+    Ok(ids)
 }
 
 /// Runs `query`: one page in `request`'s order, and the facet counts if asked.
@@ -154,9 +169,8 @@ pub fn run(searcher: &Searcher, query: &dyn Query, request: &SearchRequest) -> t
             (hits.into_iter().map(|(_, address)| address).collect(), facets)
         }
     };
-    let mut ids = Vec::with_capacity(addresses.len());
-    for address in addresses {
-        ids.extend(product_id(searcher, address)?);
-    }
-    Ok(SearchResult { ids, facets })
+    Ok(SearchResult {
+        ids: product_ids(searcher, addresses)?,
+        facets,
+    })
 }
