@@ -124,8 +124,11 @@ impl Application {
             App::new()
                 .wrap(from_fn(mercato_http::middleware::limit_headers))
                 .wrap(from_fn(mercato_http::middleware::observe))
-                .configure(mercato_web::configure(web_options.clone()))
+                // The API first: the router tries patterns in order and every
+                // dynamic one is a regex, so API requests (the hot ones) must not
+                // be tried against the pages' patterns first; the two share no path.
                 .configure(mercato_http::configure(state.clone(), options))
+                .configure(mercato_web::configure(web_options.clone()))
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1))

@@ -149,7 +149,10 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
             )
             .service(
                 web::scope("/v1/inventory")
-                    // Before the SKU routes, whose `{sku}` would take "reservations".
+                    // The hot route first (each dynamic pattern tried is a regex);
+                    // its two segments ending in "reservations" match no group route.
+                    .service(routes::inventory::reserve)
+                    // Before the other SKU routes, whose `{sku}` would take "reservations".
                     .service(routes::reservation_groups::reserve_group)
                     .service(routes::reservation_groups::get_group)
                     .service(routes::reservation_groups::commit_group)
@@ -158,7 +161,6 @@ pub fn configure(state: web::Data<AppState>, options: HttpOptions) -> impl FnOnc
                     .service(routes::stock_events::stock_events)
                     .service(routes::inventory::set_on_hand)
                     .service(routes::inventory::adjust)
-                    .service(routes::inventory::reserve)
                     .service(routes::inventory::commit)
                     .service(routes::inventory::release),
             )
