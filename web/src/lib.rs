@@ -85,8 +85,9 @@ pub fn not_found_page() -> actix_web::HttpResponse {
     ))
 }
 
-/// Registers the storefront's pages; call before the API's `configure`,
-/// whose fallback answers every other path.
+/// Registers the storefront's pages and the console. Register them after the
+/// API's routes (the API is the hot path, and the router tries patterns in
+/// order); the app's default service answers every other path.
 pub fn configure(options: WebOptions) -> impl FnOnce(&mut web::ServiceConfig) {
     let web_state = web::Data::new(WebState {
         csrf_key: options.csrf_key,

@@ -128,9 +128,10 @@ impl<E: Entity> EntityActor<E> {
     /// that has stopped, which it signals only when its last write is durable
     /// (see `stopped`); after one that died, once every earlier write is.
     fn activate(&mut self, ctx: &mut Context<Self>) {
-        let Life::Loading(predecessor) = std::mem::replace(&mut self.life, Life::Loading(Predecessor::None)) else {
-            return;
+        let Life::Loading(predecessor) = &mut self.life else {
+            unreachable!("an actor activates once, while loading");
         };
+        let predecessor = std::mem::replace(predecessor, Predecessor::None);
         match predecessor {
             Predecessor::None => self.load(ctx),
             Predecessor::Died => self.load_after(ctx, Duration::ZERO),

@@ -40,7 +40,7 @@ pub struct Mark {
 
 /// Where the journal of a loaded entity stands. Sizes are kept in 32 bits
 /// (saturating) to keep every live actor small: a snapshot is far below 4 GiB,
-/// and a saturated byte count only means a snapshot is due.
+/// and a saturated byte count makes a snapshot due.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JournalPosition {
     /// Next journal sequence number to write.
@@ -161,8 +161,12 @@ impl<R: Send + 'static> Journal<R> {
         self.pending_count == 0
             && self.waiting.is_empty()
             && self.progress.as_ref().is_none_or(|progress| {
-                !progress.failed.load(Ordering::Acquire)
-                    && progress.durable.load(Ordering::Acquire) >= progress.submitted.load(Ordering::Relaxed)
+                // `durable` first: the commit thread marks a failure before it
+                // advances `durable`, so a completed submission read here makes
+                // its failure visible below (read the other way round, a failure
+                // landing between the two reads would pass for durable).
+                progress.durable.load(Ordering::Acquire) >= progress.submitted.load(Ordering::Relaxed)
+                    && !progress.failed.load(Ordering::Acquire)
             })
     }
 
@@ -206,7 +210,9 @@ impl<R: Send + 'static> Journal<R> {
             let written = saturating_u32(self.pending.len());
             self.position.bytes_since_snapshot = self.position.bytes_since_snapshot.saturating_add(written);
             let threshold = (self.position.snapshot_len as usize).saturating_mul(SNAPSHOT_GROWTH_FACTOR);
-            let due = self.position.bytes_since_snapshot as usize >= to.snapshot_min_bytes.max(threshold);
+            // A saturated count is due whatever the threshold (which may lie past it).
+            let due = self.position.bytes_since_snapshot == u32::MAX
+                || self.position.bytes_since_snapshot as usize >= to.snapshot_min_bytes.max(threshold);
             if let (true, Some(state)) = (due, state) {
                 let mut bytes = Vec::with_capacity(self.position.snapshot_len as usize + 64);
                 if codec::encode_into(state, &mut bytes).is_ok() {

@@ -301,13 +301,16 @@ impl Indexer {
             if segments.len() < 2 {
                 return;
             }
-            // Refused while tantivy's own merge of some of them runs: wait for it.
             match self.writer.merge(&segments).wait().and_then(|_| self.reader.reload()) {
                 Ok(()) => return tracing::info!(segments = segments.len(), "search segments merged into one"),
-                Err(err) if attempt == COMPACT_ATTEMPTS => {
+                // Refused (before any work) while tantivy's own merge of some of
+                // them runs: wait for it. Any other failure is not retried.
+                Err(tantivy::TantivyError::InvalidArgument(_)) if attempt < COMPACT_ATTEMPTS => {
+                    std::thread::sleep(COMPACT_RETRY)
+                }
+                Err(err) => {
                     return tracing::warn!(error = %err, segments = segments.len(), "search segments not merged")
                 }
-                Err(_) => std::thread::sleep(COMPACT_RETRY),
             }
         }
     }

@@ -97,8 +97,11 @@ impl Ledger {
     /// Opens reservation `id`.
     pub fn open_reservation(&mut self, id: &str, reservation: Reservation) {
         let entries = self.entries_mut();
-        entries.expiry.insert((reservation.expires_at, id.to_string()));
-        entries.reservations.insert(id.to_string(), reservation);
+        let expires_at = reservation.expires_at;
+        if let Some(old) = entries.reservations.insert(id.to_string(), reservation) {
+            entries.expiry.remove(&(old.expires_at, id.to_string()));
+        }
+        entries.expiry.insert((expires_at, id.to_string()));
     }
 
     /// Closes reservation `id` (committed, released or expired), if open.
@@ -113,7 +116,9 @@ impl Ledger {
     /// Remembers `id` as settled until `until`.
     pub fn remember(&mut self, id: &str, until: UnixMillis) {
         let entries = self.entries_mut();
-        entries.settled.insert(id.to_string(), until);
+        if let Some(old) = entries.settled.insert(id.to_string(), until) {
+            entries.forget.remove(&(old, id.to_string()));
+        }
         entries.forget.insert((until, id.to_string()));
     }
 
@@ -198,5 +203,17 @@ mod tests {
         assert!(!ledger.is_settled("c1"));
         assert!(ledger.0.is_none(), "an empty ledger costs a pointer");
         assert!(Ledger::restore(FxHashMap::default(), FxHashMap::default()).0.is_none());
+    }
+
+    #[test]
+    fn an_id_recorded_again_keeps_one_index_entry_at_its_new_time() {
+        let mut ledger = Ledger::default();
+        for expires_at in [50, 70, 70] {
+            ledger.open_reservation("r1", Reservation { qty: 1, expires_at });
+            ledger.remember("c1", expires_at);
+        }
+        assert!(ledger.indexes_consistent());
+        assert_eq!(ledger.first_expiry(), Some(70));
+        assert_eq!(ledger.first_forget(), Some(70));
     }
 }
