@@ -26,7 +26,7 @@
 //! SKU, `spread` picks uniformly among `SKU-0`..`SKU-9999`. Before the run every
 //! SKU used is stocked with 10^12 units (`PUT /v1/inventory/{sku}`).
 //!
-//! `search` measures `GET /v1/products?...` (200 is success) over 1,000
+//! `search` measures `GET /v1/products?...` (200 is success) over 10,000
 //! pre-generated faceted queries (see `search.rs`). The in-process server is
 //! first seeded with `--products` demo products (default 100,000; seed 42), which
 //! takes a while and is timed on stderr. With `--url` the server must have been

@@ -169,6 +169,13 @@ impl<E: Entity> Registry<E> {
         reply.await.unwrap_or(Err(ActorError::Restarting))
     }
 
+    /// Runs `f` on the entry of `id`, if it has one, under its shard's lock
+    /// (without activating it).
+    fn with_existing<T>(&self, id: &str, f: impl FnOnce(Option<&Entry<E>>) -> T) -> T {
+        let (hash, shard) = self.shard(id);
+        f(shard.lock().get(hash, id))
+    }
+
     /// Runs `f` on the live entry of `id` under its shard lock, activating it first.
     fn with_entry<T>(&self, id: &str, f: impl FnOnce(&Entry<E>) -> T) -> T {
         let (hash, shard) = self.shard(id);
@@ -209,21 +216,19 @@ impl<E: Entity> Registry<E> {
     /// live, loaded actor. It may be ahead of durable state by one group commit:
     /// for display, never for decisions.
     pub fn peek(&self, id: &str) -> Option<E::View> {
-        let (hash, shard) = self.shard(id);
-        let shard = shard.lock();
-        let entry = shard.get(hash, id).filter(|entry| entry.serving())?;
-        let view = entry.slot.view.lock().clone();
-        view
+        self.with_existing(id, |entry| {
+            entry.filter(|entry| entry.serving())?.slot.view.lock().clone()
+        })
     }
 
     /// A live actor's figures and its latest view, without a message (and
     /// without activating it).
     pub fn inspect(&self, id: &str) -> Option<(ActorInfo, Option<E::View>)> {
-        let (hash, shard) = self.shard(id);
-        let shard = shard.lock();
-        let entry = shard.get(hash, id).filter(|entry| !entry.retiring)?;
-        let view = entry.slot.view.lock().clone();
-        Some((entry.slot.info(E::KIND), view))
+        self.with_existing(id, |entry| {
+            let entry = entry.filter(|entry| !entry.retiring)?;
+            let view = entry.slot.view.lock().clone();
+            Some((entry.slot.info(E::KIND), view))
+        })
     }
 
     /// Entity `id`'s latest events in words, newest first (see
@@ -302,15 +307,13 @@ impl<E: Entity> Registry<E> {
 
     /// Asks a live actor to restart; `false` if `id` has no live actor.
     pub fn restart(&self, id: &str) -> bool {
-        let (hash, shard) = self.shard(id);
-        let shard = shard.lock();
-        match shard.get(hash, id).filter(|entry| entry.serving()) {
+        self.with_existing(id, |entry| match entry.filter(|entry| entry.serving()) {
             Some(entry) => {
                 entry.addr.do_send(Control::Restart);
                 true
             }
             None => false,
-        }
+        })
     }
 
     /// Makes the next command to `id` panic (activating it if needed).

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use actix::Addr;
-use hashbrown::HashTable;
+use hashbrown::{hash_table, HashTable};
 
 use super::actor::EntityActor;
 use super::entity::Entity;
@@ -71,11 +71,11 @@ impl<E: Entity> Shard<E> {
         let rehash = |entry: &Entry<E>| table_hash(hash_id(&entry.slot.id));
         match self
             .table
-            .find_mut(table_hash(hash), |old| old.slot.id == entry.slot.id)
+            .entry(table_hash(hash), |old| old.slot.id == entry.slot.id, rehash)
         {
-            Some(old) => *old = entry,
-            None => {
-                self.table.insert_unique(table_hash(hash), entry, rehash);
+            hash_table::Entry::Occupied(mut old) => *old.get_mut() = entry,
+            hash_table::Entry::Vacant(vacant) => {
+                vacant.insert(entry);
             }
         }
     }
