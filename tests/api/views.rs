@@ -100,7 +100,11 @@ async fn a_guests_views_join_the_account_at_sign_in() {
         )
         .await;
     assert_eq!(signed_in_view.status(), StatusCode::ACCEPTED);
+    // Views are ordered by their millisecond; two in the same one have no order.
+    let next_millisecond = || actix_web::rt::time::sleep(Duration::from_millis(2));
+    next_millisecond().await;
     viewed(api, p[0], SESSION).await;
+    next_millisecond().await;
     viewed(api, p[1], SESSION).await;
 
     let login = api
