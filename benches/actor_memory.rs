@@ -163,6 +163,7 @@ fn main() {
         let config = RuntimeConfig {
             arbiters: 0,
             idle_timeout: Duration::from_secs(3600),
+            settled_idle_timeout: Duration::from_secs(3600),
             mailbox_capacity: 100_000,
             max_batch: 1024,
             snapshot_min_bytes: 65_536,

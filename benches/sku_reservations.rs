@@ -78,6 +78,7 @@ impl Bench {
                 RuntimeConfig {
                     arbiters: 0,
                     idle_timeout: Duration::from_secs(300),
+                    settled_idle_timeout: Duration::from_secs(300),
                     mailbox_capacity: 1_000_000,
                     max_batch: 1024,
                     snapshot_min_bytes: 65536,

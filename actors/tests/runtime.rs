@@ -36,6 +36,7 @@ fn start_with(durability: Durability, snapshot_min_bytes: usize, restart_backoff
     let config = RuntimeConfig {
         arbiters: 2,
         idle_timeout: Duration::from_secs(300),
+        settled_idle_timeout: Duration::from_secs(300),
         mailbox_capacity: 100_000,
         max_batch: 1024,
         snapshot_min_bytes,

@@ -1,10 +1,11 @@
-//! Checkout load generator: orders per second end to end over HTTP, and a flash
-//! sale's correctness and answer time.
+//! Checkout load generator: orders per second end to end over HTTP, a flash
+//! sale's correctness and answer time, and memory under a steady stream of orders.
 //!
-//! `cargo bench --bench checkout_load -- [--scenario steady|flash] [--url URL
+//! `cargo bench --bench checkout_load -- [--scenario steady|flash|sustained] [--url URL
 //! --token T] [--connections N] [--carts N] [--duration SECS] [--warmup SECS]
 //! [--skus N] [--lines N] [--buyers N] [--units N] [--in-flight N] [--setup-connections N]
-//! [--client-threads N] [--nats URL] [--webhooks N] [--webhook-types T,..]`
+//! [--client-threads N] [--nats URL] [--webhooks N] [--webhook-types T,..]
+//! [--rate N] [--sample-secs SECS] [--server-pid PID]`
 //!
 //! Without `--url` a server is started in this process (`http_load`'s: port 0,
 //! temporary data directory, default settings, so sync durability and the
@@ -44,6 +45,14 @@
 //! `out_of_stock`, and the SKU reads on_hand units - sold, reserved 0, sold
 //! min(units, buyers).
 //!
+//! `sustained`: the `steady` products and stock, then guest orders (a new cart,
+//! one line, its checkout) started at `--rate` per second (200) over
+//! `--connections` for `--duration` seconds, with a line every
+//! `--sample-secs` (30) giving the server's RSS and live actors per kind; at
+//! the end, the RSS against the target (600 MB). With `--url`, `--server-pid`
+//! names the server's process. A shop's day: `--duration 1800` (300,000+
+//! orders at 200/s).
+//!
 //! Many connections need file descriptors (two per connection in-process):
 //! raise the limit with `ulimit -n` if `--in-flight` is large.
 //!
@@ -52,7 +61,7 @@
 //! - `main.rs`: flags, server start or `--url`, set-up, dispatch, shared printing;
 //! - `api.rs`: a minimal keep-alive connection, request builders, set-up calls,
 //!   the `/metrics` counters;
-//! - `steady.rs`, `flash.rs`: the two scenarios;
+//! - `steady.rs`, `flash.rs`, `sustained.rs`: the three scenarios;
 //! - `sinks.rs`: the events-out consumers and their report;
 //! - `cpu.rs`: process and machine CPU time over the timed phase;
 //! - `http_load`'s `client.rs` (`Target`, `Report`, `stock_all`, `resolve`) and
@@ -69,6 +78,7 @@ mod flash;
 mod server;
 mod sinks;
 mod steady;
+mod sustained;
 mod views;
 
 use std::collections::BTreeMap;
@@ -151,6 +161,15 @@ struct Args {
     /// In-process server: product views recorded per second beside the load.
     #[arg(long, default_value_t = 0)]
     views: u64,
+    /// sustained: orders started per second (open loop).
+    #[arg(long, default_value_t = 200.0)]
+    rate: f64,
+    /// sustained: seconds between two progress lines.
+    #[arg(long, default_value_t = 30)]
+    sample_secs: u64,
+    /// sustained, with `--url`: the server's process id, whose RSS is read.
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// Passed by `cargo bench` to every bench target; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -163,6 +182,8 @@ enum Scenario {
     Steady,
     /// Many buyers, one SKU, few units: exactly the units are sold.
     Flash,
+    /// The server's memory under guest checkouts at a steady rate.
+    Sustained,
 }
 
 /// A latency quantile of `latencies` (microseconds), in milliseconds.
@@ -185,21 +206,29 @@ fn secs(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
 
-/// steady: products, stock, carts; then the run.
-async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
+/// `--skus` products `CK-00000`.. in the bench's category, each stocked with
+/// 10^12 units.
+async fn stocked_skus(args: &Args, target: &Arc<Target>) -> anyhow::Result<Arc<[String]>> {
     let connections = args.setup_connections;
     let started = Instant::now();
-    let category = api::category(&target).await?;
+    let category = api::category(target).await?;
     let skus: Arc<[String]> = (0..args.skus.max(1)).map(|i| format!("CK-{i:05}")).collect();
-    let created = api::create_products(&target, category, Arc::clone(&skus), connections).await?;
+    let created = api::create_products(target, category, Arc::clone(&skus), connections).await?;
     eprintln!(
         "{created} products created ({} existed) in {:.1} s",
         skus.len() - created,
         secs(started)
     );
     let started = Instant::now();
-    stock_all(&target, &skus, connections).await?;
+    stock_all(target, &skus, connections).await?;
     eprintln!("{} SKUs stocked with 10^12 units in {:.1} s", skus.len(), secs(started));
+    Ok(skus)
+}
+
+/// steady: products, stock, carts; then the run.
+async fn steady(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
+    let connections = args.setup_connections;
+    let skus = stocked_skus(args, &target).await?;
     let started = Instant::now();
     let per_cart = args.lines.clamp(1, skus.len());
     let lines: Arc<[Vec<String>]> = (0..args.carts)
@@ -275,6 +304,23 @@ async fn flash(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
     flash::run(target, &sku, args.units, carts, args.in_flight).await
 }
 
+/// sustained: products, stock; then guest orders at `--rate`.
+async fn sustained(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
+    if args.url.is_some() != args.server_pid.is_some() {
+        bail!("--server-pid goes with --url (the in-process server's RSS is this process's)");
+    }
+    let skus = stocked_skus(args, &target).await?;
+    println!("scenario      sustained: guest orders of one line over {} SKUs", skus.len());
+    let pace = sustained::Pace {
+        rate: args.rate,
+        connections: args.connections,
+        duration: Duration::from_secs(args.duration),
+        sample: Duration::from_secs(args.sample_secs.max(1)),
+        server_pid: args.server_pid,
+    };
+    sustained::run(target, skus, pace).await
+}
+
 /// Starts or resolves the server, runs the scenario, stops the server.
 async fn run(args: Args) -> anyhow::Result<()> {
     let (server, views, addr, host, base_path) = match &args.url {
@@ -317,6 +363,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let outcome = match args.scenario {
         Scenario::Steady => steady(&args, target).await,
         Scenario::Flash => flash(&args, target).await,
+        Scenario::Sustained => sustained(&args, target).await,
     };
     if let Some(view_load) = view_load {
         view_load.stop();

@@ -43,6 +43,7 @@ mod revocation;
 mod schemathesis;
 mod search;
 mod seed;
+mod settled_actors;
 mod shutdown;
 mod smtp_sink;
 mod stripe;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::messages::{CartCommand, CartOp, CartReply, CartView};
 use super::pricing::{price, Warning};
-use super::state::{CartError, CartEvent, CartState};
+use super::state::{CartError, CartEvent, CartState, CartStatus};
 use crate::promotion::state::PricingRules;
 use crate::runtime::{now_millis, Entity, UnixMillis};
 
@@ -184,6 +184,14 @@ impl Entity for Cart {
 
     fn next_deadline(&self) -> Option<UnixMillis> {
         None
+    }
+
+    /// Bought or merged: read-only for good.
+    fn settled(&self) -> bool {
+        matches!(
+            self.state.status(),
+            CartStatus::CheckedOut { .. } | CartStatus::Merged { .. }
+        )
     }
 
     fn view(&self) -> Option<Arc<CartView>> {

@@ -70,6 +70,12 @@ impl Entity for OrderState {
         }
     }
 
+    /// The saga is over; an operator shipping it or a customer cancelling it
+    /// comes later, if at all.
+    fn settled(&self) -> bool {
+        self.saga_over()
+    }
+
     fn view(&self) {}
 }
 

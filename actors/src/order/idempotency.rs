@@ -122,6 +122,11 @@ impl Entity for IdempotencyRecord {
         None
     }
 
+    /// Answered: only a retry with the same key reads it again.
+    fn settled(&self) -> bool {
+        self.answer.is_some()
+    }
+
     fn view(&self) {}
 }
 

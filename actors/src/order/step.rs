@@ -58,6 +58,18 @@ pub enum Step {
 }
 
 impl OrderState {
+    /// Whether the saga has nothing left to do, whatever the time and the
+    /// gateway: only [`Step::Done`] is reached from the status alone.
+    pub fn saga_over(&self) -> bool {
+        let any_time = StepContext {
+            now: 0,
+            reconcile_after_ms: 0,
+            gateway_answers_at_once: false,
+            retry_refund_now: false,
+        };
+        self.next_step(&any_time) == Step::Done
+    }
+
     /// The step the saga takes next.
     pub fn next_step(&self, context: &StepContext) -> Step {
         let (Some(status), Some(placement)) = (self.status(), self.placement()) else {

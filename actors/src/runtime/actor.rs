@@ -110,6 +110,7 @@ impl<E: Entity> EntityActor<E> {
 
     fn publish_view(&self) {
         if let Life::Running(state) = &self.life {
+            self.slot.settled.store(state.settled(), Ordering::Relaxed);
             let view = state.view();
             let feed = self.slot.feed.lock();
             if let Some(feed) = feed.as_ref() {

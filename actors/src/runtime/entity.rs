@@ -58,6 +58,14 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
     /// The summary to publish.
     fn view(&self) -> Self::View;
 
+    /// Whether nothing more is expected of this entity soon (a checked-out
+    /// cart, an order that has settled, an answered checkout key): its idle
+    /// actor is then passivated after `runtime.settled_idle_timeout` instead of
+    /// `runtime.idle_timeout`, unless someone watches its view.
+    fn settled(&self) -> bool {
+        false
+    }
+
     /// Whether the console's actor page shows this kind's latest events (by
     /// default not: events may carry secrets, such as a password hash).
     const EVENTS_SHOWN: bool = false;

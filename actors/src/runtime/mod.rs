@@ -44,6 +44,10 @@ pub struct RuntimeConfig {
     /// An actor with no message for this long is passivated.
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
+    /// The same for an entity that has settled ([`Entity::settled`]), unless
+    /// its view is watched; at most `idle_timeout`.
+    #[serde(with = "humantime_serde")]
+    pub settled_idle_timeout: Duration,
     /// Commands queued for one actor beyond which callers get 503 `actor_overloaded`.
     pub mailbox_capacity: u32,
     /// Messages handled before pending events are submitted even if more are queued.

@@ -9,7 +9,7 @@
 //! actor for a retiring id waits until the old one has stopped (and so handed its
 //! last writes to storage) before it loads.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -49,6 +49,8 @@ pub struct Slot<V> {
     pub last_restart_at: AtomicU64,
     /// An [`ActorStatus`].
     pub status: AtomicU8,
+    /// [`Entity::settled`] as of the last change, for passivation.
+    pub settled: AtomicBool,
     /// The entity's latest published view (`None` until loaded).
     pub view: Mutex<Option<V>>,
     /// Pushes each published view to subscribers; created by the first
@@ -72,6 +74,7 @@ impl<V> Slot<V> {
             last_cause: AtomicU8::new(0),
             last_restart_at: AtomicU64::new(0),
             status: AtomicU8::new(ActorStatus::Activating as u8),
+            settled: AtomicBool::new(false),
             view: Mutex::new(None),
             feed: Mutex::new(None),
             retired: Mutex::new(None),
@@ -136,11 +139,15 @@ impl<E: Entity> Registry<E> {
             }),
         });
         if !E::KEEP_ALIVE {
-            let idle_timeout = runtime.config().idle_timeout;
+            let config = runtime.config();
+            let idle = Idle {
+                busy: config.idle_timeout,
+                settled: config.settled_idle_timeout.min(config.idle_timeout),
+            };
             let weak = Arc::downgrade(&inner);
             let spawned = std::thread::Builder::new()
                 .name(format!("mercato-sweep-{}", E::KIND))
-                .spawn(move || sweep_until_dropped(weak, idle_timeout));
+                .spawn(move || sweep_until_dropped(weak, idle));
             if let Err(err) = spawned {
                 tracing::error!(kind = E::KIND, error = %err, "cannot start the passivation sweeper");
             }
@@ -323,12 +330,27 @@ impl<E: Entity> Registry<E> {
 
     /// Passivates every actor idle for at least `idle_for`; returns how many.
     pub fn passivate_idle(&self, idle_for: Duration) -> usize {
-        passivate_idle(&self.inner, idle_for)
+        let idle = Idle {
+            busy: idle_for,
+            settled: idle_for,
+        };
+        passivate_idle(&self.inner, idle)
     }
 }
 
-fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
-    let cutoff = now_millis().saturating_sub(idle_for.as_millis() as u64);
+/// How long an actor must have been idle to be passivated.
+#[derive(Debug, Clone, Copy)]
+struct Idle {
+    /// In general.
+    busy: Duration,
+    /// When its entity has settled and nobody watches it.
+    settled: Duration,
+}
+
+fn passivate_idle<E: Entity>(inner: &Inner<E>, idle: Idle) -> usize {
+    let now = now_millis();
+    let cutoff = now.saturating_sub(idle.busy.as_millis() as u64);
+    let settled_cutoff = now.saturating_sub(idle.settled.as_millis() as u64);
     let mut passivated = 0;
     for shard in inner.shards.iter() {
         shard.lock().retain(|entry| {
@@ -346,8 +368,13 @@ fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
                 // waits for what it may have left in flight.
                 return true;
             }
-            let idle = entry.slot.last_active.load(Ordering::Relaxed) <= cutoff
-                && entry.slot.mailbox.load(Ordering::Relaxed) == 0;
+            let slot = &entry.slot;
+            let last_active = slot.last_active.load(Ordering::Relaxed);
+            let idle = slot.mailbox.load(Ordering::Relaxed) == 0
+                && (last_active <= cutoff
+                    || (last_active <= settled_cutoff
+                        && slot.settled.load(Ordering::Relaxed)
+                        && !slot.feed.lock().as_ref().is_some_and(|feed| feed.receiver_count() > 0)));
             if idle {
                 entry.retiring = true;
                 *entry.slot.retired.lock() = Some(watch::Sender::new(false));
@@ -360,14 +387,14 @@ fn passivate_idle<E: Entity>(inner: &Inner<E>, idle_for: Duration) -> usize {
     passivated
 }
 
-fn sweep_until_dropped<E: Entity>(registry: Weak<Inner<E>>, idle_timeout: Duration) {
-    let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+fn sweep_until_dropped<E: Entity>(registry: Weak<Inner<E>>, idle: Idle) {
+    let period = (idle.settled / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
     loop {
         std::thread::sleep(period);
         let Some(inner) = registry.upgrade() else {
             return;
         };
-        let passivated = passivate_idle(&inner, idle_timeout);
+        let passivated = passivate_idle(&inner, idle);
         if passivated > 0 {
             tracing::debug!(kind = E::KIND, passivated, "passivated idle actors");
         }
