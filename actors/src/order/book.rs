@@ -4,8 +4,16 @@
 //! as the log holds them. Besides the summary, each order keeps where its
 //! events are in the log (a few numbers), so that its timeline is read from
 //! the log when a page asks ([`timeline`]), not kept in memory.
+//!
+//! Every order ever placed is here, so each is kept small: an [`Entry`] of
+//! boxed strings and an interned currency, found by id through a table of
+//! indexes that hashes the entry's own id (no second copy of it); a
+//! [`OrderSummary`] is made of it when asked.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher as _;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::state::{OrderEvent, OrderStatus};
 use crate::read_model::{Book, Logged, ReadModel};
@@ -23,8 +31,8 @@ pub struct OrderSummary {
     /// Units over all lines.
     pub units: u64,
     pub status: OrderStatus,
-    /// `(first_seq, count)` of each log entry of this order, in order.
-    pub log_entries: Vec<(u64, u32)>,
+    /// The first sequence number of each log entry of this order, in order.
+    pub log_entries: Vec<u64>,
 }
 
 /// The statuses the console's status filter offers, in the order of a life.
@@ -82,14 +90,36 @@ pub struct Sales {
     pub revenue: u64,
 }
 
+/// One order as the book keeps it.
+#[derive(Debug, Clone)]
+struct Entry {
+    id: Box<str>,
+    email: Box<str>,
+    placed_at: UnixMillis,
+    total: u64,
+    units: u64,
+    /// Index into [`OrderBook::currencies`].
+    currency: u16,
+    status: OrderStatus,
+    /// The first sequence number of each of its log entries.
+    log_entries: Vec<u64>,
+}
+
 /// Every order's summary, in log order.
 #[derive(Debug, Default)]
 pub struct OrderBook {
-    orders: Vec<OrderSummary>,
-    by_id: FxHashMap<String, usize>,
+    orders: Vec<Entry>,
+    /// Indexes into `orders`, hashed by the entry's id.
+    by_id: HashTable<u32>,
     /// Each e-mail address's orders, in log order.
-    by_email: FxHashMap<String, Vec<usize>>,
+    by_email: FxHashMap<Box<str>, Vec<u32>>,
     per_status: FxHashMap<&'static str, usize>,
+    /// The currencies orders were placed in.
+    currencies: Vec<String>,
+}
+
+fn hash_id(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
 }
 
 impl Book for OrderBook {
@@ -105,7 +135,7 @@ impl Book for OrderBook {
 /// Order `id`'s events in log order (empty if the book does not hold it).
 pub async fn timeline(model: &ReadModel<OrderBook>, id: &str) -> Result<Vec<Logged<OrderEvent>>, StorageError> {
     let starts: Vec<u64> = match model.read().get(id) {
-        Some(order) => order.log_entries.iter().map(|(first_seq, _)| *first_seq).collect(),
+        Some(order) => order.log_entries,
         None => return Ok(Vec::new()),
     };
     model.events_at(id, starts).await
@@ -129,33 +159,39 @@ impl OrderBook {
 
     /// Applies the events of one log entry of order `id` (`first_seq`, in order).
     pub fn apply(&mut self, id: &str, first_seq: u64, events: &[OrderEvent]) {
-        let index = match (self.by_id.get(id), events.first()) {
-            (Some(&index), _) => index,
+        let index = match (self.index_of(id), events.first()) {
+            (Some(index), _) => index,
             (None, Some(OrderEvent::Placed(placement))) => {
-                self.orders.push(OrderSummary {
-                    id: id.to_string(),
+                let Ok(index) = u32::try_from(self.orders.len()) else {
+                    return;
+                };
+                let entry = Entry {
+                    id: id.into(),
+                    email: placement.email.as_str().into(),
                     placed_at: placement.placed_at,
-                    email: placement.email.clone(),
                     total: placement.total,
-                    currency: placement.currency.clone(),
                     units: placement.lines.iter().map(|line| u64::from(line.qty)).sum(),
+                    currency: self.currency_index(&placement.currency),
                     status: OrderStatus::Pending,
                     log_entries: Vec::new(),
-                });
+                };
                 *self.per_status.entry(OrderStatus::Pending.name()).or_default() += 1;
-                self.by_id.insert(id.to_string(), self.orders.len() - 1);
+                let orders = &self.orders;
+                self.by_id
+                    .insert_unique(hash_id(id), index, |&other| hash_id(&orders[other as usize].id));
                 self.by_email
-                    .entry(placement.email.to_lowercase())
+                    .entry(placement.email.to_lowercase().into())
                     .or_default()
-                    .push(self.orders.len() - 1);
-                self.orders.len() - 1
+                    .push(index);
+                self.orders.push(entry);
+                index as usize
             }
             // Events of an order whose placement the log does not hold: none
             // are written, but a damaged log must not panic the book.
             (None, _) => return,
         };
         let order = &mut self.orders[index];
-        order.log_entries.push((first_seq, events.len() as u32));
+        order.log_entries.push(first_seq);
         for status in events.iter().filter_map(OrderEvent::status_entered) {
             if status != order.status {
                 if let Some(n) = self.per_status.get_mut(order.status.name()) {
@@ -168,8 +204,41 @@ impl OrderBook {
     }
 
     /// One order.
-    pub fn get(&self, id: &str) -> Option<&OrderSummary> {
-        self.by_id.get(id).map(|&index| &self.orders[index])
+    pub fn get(&self, id: &str) -> Option<OrderSummary> {
+        self.index_of(id).map(|index| self.summary(&self.orders[index]))
+    }
+
+    fn index_of(&self, id: &str) -> Option<usize> {
+        let orders = &self.orders;
+        (self.by_id.find(hash_id(id), |&index| &*orders[index as usize].id == id)).map(|&index| index as usize)
+    }
+
+    fn currency_index(&mut self, currency: &str) -> u16 {
+        let position = self.currencies.iter().position(|known| known == currency);
+        let index = position.unwrap_or_else(|| {
+            self.currencies.push(currency.to_string());
+            self.currencies.len() - 1
+        });
+        // ISO 4217 has fewer than 200 codes; a damaged log with more shares the last.
+        u16::try_from(index).unwrap_or(u16::MAX)
+    }
+
+    fn currency(&self, entry: &Entry) -> &str {
+        let last = self.currencies.len().saturating_sub(1);
+        self.currencies.get(usize::from(entry.currency).min(last)).map_or("", String::as_str)
+    }
+
+    fn summary(&self, entry: &Entry) -> OrderSummary {
+        OrderSummary {
+            id: entry.id.to_string(),
+            placed_at: entry.placed_at,
+            email: entry.email.to_string(),
+            total: entry.total,
+            currency: self.currency(entry).to_string(),
+            units: entry.units,
+            status: entry.status,
+            log_entries: entry.log_entries.clone(),
+        }
     }
 
     /// A page of the orders matching `query`, newest first. The search
@@ -185,18 +254,18 @@ impl OrderBook {
         if let Some(order) = self.get(&search) {
             if query.status.is_none_or(|status| status == order.status) {
                 return OrderPage {
-                    orders: (query.page == 0).then(|| order.clone()).into_iter().collect(),
+                    orders: (query.page == 0).then_some(order).into_iter().collect(),
                     matching: 1,
                 };
             }
         }
-        let wanted = |order: &&OrderSummary| {
+        let wanted = |order: &&Entry| {
             query.status.is_none_or(|status| status == order.status)
                 && (search.is_empty() || order.email.contains(&search) || (id_prefix && order.id.starts_with(&search)))
         };
         // Newest first: an address's own orders when the search is one, else all.
-        let candidates: Box<dyn Iterator<Item = &OrderSummary>> = match self.by_email.get(&search) {
-            Some(indexes) => Box::new(indexes.iter().rev().map(|&index| &self.orders[index])),
+        let candidates: Box<dyn Iterator<Item = &Entry>> = match self.by_email.get(search.as_str()) {
+            Some(indexes) => Box::new(indexes.iter().rev().map(|&index| &self.orders[index as usize])),
             None => Box::new(self.orders.iter().rev()),
         };
         // Without a search the count is known, and the walk stops at the page.
@@ -207,7 +276,7 @@ impl OrderBook {
         };
         for order in candidates.filter(wanted) {
             if matching >= skip && orders.len() < per_page {
-                orders.push(order.clone());
+                orders.push(self.summary(order));
             }
             matching += 1;
             if known.is_some() && orders.len() == per_page {
@@ -230,13 +299,14 @@ impl OrderBook {
             .take_while(|order| order.placed_at >= since.saturating_sub(PLACEMENT_SLACK_MS))
             .filter(|order| order.placed_at >= since);
         for order in recent.filter(|order| sold(order.status)) {
-            match sales.iter_mut().find(|sales| sales.currency == order.currency) {
+            let currency = self.currency(order);
+            match sales.iter_mut().find(|sales| sales.currency == currency) {
                 Some(sales) => {
                     sales.orders += 1;
                     sales.revenue += order.total;
                 }
                 None => sales.push(Sales {
-                    currency: order.currency.clone(),
+                    currency: currency.to_string(),
                     orders: 1,
                     revenue: order.total,
                 }),

@@ -152,7 +152,7 @@ pub async fn show(
         .rev()
         .take(ORDERS_SHOWN)
         .filter_map(|order| book.get(order))
-        .map(OrderRow::from)
+        .map(|order| OrderRow::from(&order))
         .collect();
     drop(book);
     let view = CustomerPage {
