@@ -310,7 +310,10 @@ async fn sustained(args: &Args, target: Arc<Target>) -> anyhow::Result<()> {
         bail!("--server-pid goes with --url (the in-process server's RSS is this process's)");
     }
     let skus = stocked_skus(args, &target).await?;
-    println!("scenario      sustained: guest orders of one line over {} SKUs", skus.len());
+    println!(
+        "scenario      sustained: guest orders of one line over {} SKUs",
+        skus.len()
+    );
     let pace = sustained::Pace {
         rate: args.rate,
         connections: args.connections,

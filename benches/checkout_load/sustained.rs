@@ -182,10 +182,16 @@ pub(crate) async fn run(target: Arc<Target>, skus: Arc<[String]>, pace: Pace) ->
         "clients       {connections} connections, {:.0} orders/s in all (cart + line + checkout), {} s; RSS of {}",
         pace.rate,
         pace.duration.as_secs(),
-        pace.server_pid
-            .map_or_else(|| "this process (server and client)".to_owned(), |pid| format!("pid {pid}"))
+        pace.server_pid.map_or_else(
+            || "this process (server and client)".to_owned(),
+            |pid| format!("pid {pid}")
+        )
     );
-    println!("start         RSS {:.0} MiB, actors {}", mib(rss_at_start), live_actors(&target).await);
+    println!(
+        "start         RSS {:.0} MiB, actors {}",
+        mib(rss_at_start),
+        live_actors(&target).await
+    );
     let shared = Arc::new(Shared {
         target: Arc::clone(&target),
         skus,

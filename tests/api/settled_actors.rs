@@ -76,10 +76,23 @@ async fn settled_carts_orders_and_checkout_keys_leave_memory_soon_unless_watched
     .await;
 
     // Passivated is not gone: both answer from disk.
-    let cart: Value = app.api.get(&format!("/v1/carts/{bought_cart}")).await.json().await.unwrap();
+    let cart: Value = app
+        .api
+        .get(&format!("/v1/carts/{bought_cart}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(cart["status"], "checked_out");
     assert_eq!(cart["order_id"], order.as_str());
-    let replay = checkout(&app.api, &bought_cart, Some("settled-1"), &checkout_body("sam@example.com"), None).await;
+    let replay = checkout(
+        &app.api,
+        &bought_cart,
+        Some("settled-1"),
+        &checkout_body("sam@example.com"),
+        None,
+    )
+    .await;
     assert_eq!(replay.status(), StatusCode::CREATED, "the key replays its answer");
     let replayed: Value = replay.json().await.unwrap();
     assert_eq!(replayed["id"], order.as_str());

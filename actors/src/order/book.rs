@@ -225,7 +225,9 @@ impl OrderBook {
 
     fn currency(&self, entry: &Entry) -> &str {
         let last = self.currencies.len().saturating_sub(1);
-        self.currencies.get(usize::from(entry.currency).min(last)).map_or("", String::as_str)
+        self.currencies
+            .get(usize::from(entry.currency).min(last))
+            .map_or("", String::as_str)
     }
 
     fn summary(&self, entry: &Entry) -> OrderSummary {

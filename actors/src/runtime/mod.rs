@@ -6,6 +6,7 @@
 //!   supervises itself (restart from persisted state with back-off).
 //! - [`journal`]: when a reply may leave (after the flush that covers it).
 //! - `loading`: what a new actor waits for, then its snapshot and journal.
+//! - `passivation`: which idle actors stop, and the sweeper that asks.
 //! - [`placement`]: the arbiter pool and the id hash.
 //! - [`supervision`]: statuses and the back-off policy.
 //! - [`background`]: background loops with a stop signal, ended before shutdown.
@@ -17,6 +18,7 @@ pub mod background;
 pub mod entity;
 pub mod journal;
 mod loading;
+mod passivation;
 pub mod placement;
 pub mod registry;
 mod shard;

@@ -10,7 +10,7 @@
 //! last writes to storage) before it loads.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Actor;
@@ -20,6 +20,7 @@ use tokio::sync::{oneshot, watch};
 use super::actor::{Control, EntityActor, Envelope};
 use super::entity::{now_millis, Entity, UnixMillis};
 use super::loading::Predecessor;
+use super::passivation::{passivate_idle, sweep_until_dropped, Idle};
 use super::placement::hash_id;
 use super::shard::{shard_of, Entry, Shard, SHARDS};
 use super::supervision::{ActorStatus, RestartCause, RestartRecord};
@@ -81,6 +82,11 @@ impl<V> Slot<V> {
         }
     }
 
+    /// Whether someone follows the published view (a cart's socket).
+    pub(super) fn watched(&self) -> bool {
+        self.feed.lock().as_ref().is_some_and(|feed| feed.receiver_count() > 0)
+    }
+
     fn info(&self, kind: &'static str) -> ActorInfo {
         ActorInfo {
             kind,
@@ -105,8 +111,8 @@ pub struct KindShared {
     pub metrics: KindMetrics,
 }
 
-struct Inner<E: Entity> {
-    shards: Box<[Mutex<Shard<E>>]>,
+pub(super) struct Inner<E: Entity> {
+    pub(super) shards: Box<[Mutex<Shard<E>>]>,
     runtime: Runtime,
     /// What the kind's actors share (its metrics among them).
     kind: Arc<KindShared>,
@@ -335,68 +341,5 @@ impl<E: Entity> Registry<E> {
             settled: idle_for,
         };
         passivate_idle(&self.inner, idle)
-    }
-}
-
-/// How long an actor must have been idle to be passivated.
-#[derive(Debug, Clone, Copy)]
-struct Idle {
-    /// In general.
-    busy: Duration,
-    /// When its entity has settled and nobody watches it.
-    settled: Duration,
-}
-
-fn passivate_idle<E: Entity>(inner: &Inner<E>, idle: Idle) -> usize {
-    let now = now_millis();
-    let cutoff = now.saturating_sub(idle.busy.as_millis() as u64);
-    let settled_cutoff = now.saturating_sub(idle.settled.as_millis() as u64);
-    let mut passivated = 0;
-    for shard in inner.shards.iter() {
-        shard.lock().retain(|entry| {
-            if entry.retiring {
-                // Forget a retired actor once it has stopped.
-                return entry
-                    .slot
-                    .retired
-                    .lock()
-                    .as_ref()
-                    .is_some_and(|stopped| !*stopped.borrow());
-            }
-            if !entry.addr.connected() {
-                // Died without passivating: kept, so that its next activation
-                // waits for what it may have left in flight.
-                return true;
-            }
-            let slot = &entry.slot;
-            let last_active = slot.last_active.load(Ordering::Relaxed);
-            let idle = slot.mailbox.load(Ordering::Relaxed) == 0
-                && (last_active <= cutoff
-                    || (last_active <= settled_cutoff
-                        && slot.settled.load(Ordering::Relaxed)
-                        && !slot.feed.lock().as_ref().is_some_and(|feed| feed.receiver_count() > 0)));
-            if idle {
-                entry.retiring = true;
-                *entry.slot.retired.lock() = Some(watch::Sender::new(false));
-                entry.addr.do_send(Control::Passivate);
-                passivated += 1;
-            }
-            true
-        });
-    }
-    passivated
-}
-
-fn sweep_until_dropped<E: Entity>(registry: Weak<Inner<E>>, idle: Idle) {
-    let period = (idle.settled / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
-    loop {
-        std::thread::sleep(period);
-        let Some(inner) = registry.upgrade() else {
-            return;
-        };
-        let passivated = passivate_idle(&inner, idle);
-        if passivated > 0 {
-            tracing::debug!(kind = E::KIND, passivated, "passivated idle actors");
-        }
     }
 }

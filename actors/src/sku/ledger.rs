@@ -57,13 +57,16 @@ impl Digest {
 
     /// A key of a snapshot's settled map: a marked digest, or an id.
     fn of_stored(key: &str) -> Self {
-        let parsed = key.strip_prefix(DIGEST_MARK).filter(|hex| hex.len() == 32).and_then(|hex| {
-            let mut digest = [0; 16];
-            for (index, byte) in digest.iter_mut().enumerate() {
-                *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
-            }
-            Some(Digest(digest))
-        });
+        let parsed = key
+            .strip_prefix(DIGEST_MARK)
+            .filter(|hex| hex.len() == 32)
+            .and_then(|hex| {
+                let mut digest = [0; 16];
+                for (index, byte) in digest.iter_mut().enumerate() {
+                    *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
+                }
+                Some(Digest(digest))
+            });
         parsed.unwrap_or_else(|| Digest::of(key))
     }
 
@@ -283,7 +286,9 @@ mod tests {
             .collect();
         assert!(stored.keys().all(|key| key.starts_with('#') && key.len() == 33));
         let before_digests: FxHashMap<String, UnixMillis> =
-            [("order-1.0".to_string(), 100), ("#not-a-digest".to_string(), 200)].into_iter().collect();
+            [("order-1.0".to_string(), 100), ("#not-a-digest".to_string(), 200)]
+                .into_iter()
+                .collect();
         for settled in [stored, before_digests] {
             let restored = Ledger::restore(FxHashMap::default(), settled);
             assert!(restored.is_settled("order-1.0") && restored.is_settled("#not-a-digest"));
