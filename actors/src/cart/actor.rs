@@ -186,6 +186,8 @@ impl Entity for Cart {
         None
     }
 
+    const SETTLES: bool = true;
+
     /// Bought or merged: read-only for good.
     fn settled(&self) -> bool {
         matches!(

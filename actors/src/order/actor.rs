@@ -70,6 +70,8 @@ impl Entity for OrderState {
         }
     }
 
+    const SETTLES: bool = true;
+
     /// The saga is over; an operator shipping it or a customer cancelling it
     /// comes later, if at all.
     fn settled(&self) -> bool {

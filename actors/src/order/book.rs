@@ -31,8 +31,6 @@ pub struct OrderSummary {
     /// Units over all lines.
     pub units: u64,
     pub status: OrderStatus,
-    /// The first sequence number of each log entry of this order, in order.
-    pub log_entries: Vec<u64>,
 }
 
 /// The statuses the console's status filter offers, in the order of a life.
@@ -91,7 +89,7 @@ pub struct Sales {
 }
 
 /// One order as the book keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Entry {
     id: Box<str>,
     email: Box<str>,
@@ -134,9 +132,8 @@ impl Book for OrderBook {
 
 /// Order `id`'s events in log order (empty if the book does not hold it).
 pub async fn timeline(model: &ReadModel<OrderBook>, id: &str) -> Result<Vec<Logged<OrderEvent>>, StorageError> {
-    let starts: Vec<u64> = match model.read().get(id) {
-        Some(order) => order.log_entries,
-        None => return Ok(Vec::new()),
+    let Some(starts) = model.read().log_starts(id) else {
+        return Ok(Vec::new());
     };
     model.events_at(id, starts).await
 }
@@ -163,6 +160,7 @@ impl OrderBook {
             (Some(index), _) => index,
             (None, Some(OrderEvent::Placed(placement))) => {
                 let Ok(index) = u32::try_from(self.orders.len()) else {
+                    tracing::error!(order = id, "the order book is full (2^32 orders): order left out");
                     return;
                 };
                 let entry = Entry {
@@ -213,21 +211,22 @@ impl OrderBook {
         (self.by_id.find(hash_id(id), |&index| &*orders[index as usize].id == id)).map(|&index| index as usize)
     }
 
+    /// The first sequence number of each log entry of order `id`, in order.
+    pub fn log_starts(&self, id: &str) -> Option<Vec<u64>> {
+        self.index_of(id).map(|index| self.orders[index].log_entries.clone())
+    }
+
     fn currency_index(&mut self, currency: &str) -> u16 {
         let position = self.currencies.iter().position(|known| known == currency);
         let index = position.unwrap_or_else(|| {
             self.currencies.push(currency.to_string());
             self.currencies.len() - 1
         });
-        // ISO 4217 has fewer than 200 codes; a damaged log with more shares the last.
-        u16::try_from(index).unwrap_or(u16::MAX)
+        u16::try_from(index).expect("currencies are three capital letters: fewer than 2^16")
     }
 
     fn currency(&self, entry: &Entry) -> &str {
-        let last = self.currencies.len().saturating_sub(1);
-        self.currencies
-            .get(usize::from(entry.currency).min(last))
-            .map_or("", String::as_str)
+        &self.currencies[usize::from(entry.currency)]
     }
 
     fn summary(&self, entry: &Entry) -> OrderSummary {
@@ -239,7 +238,6 @@ impl OrderBook {
             currency: self.currency(entry).to_string(),
             units: entry.units,
             status: entry.status,
-            log_entries: entry.log_entries.clone(),
         }
     }
 

@@ -122,6 +122,8 @@ impl Entity for IdempotencyRecord {
         None
     }
 
+    const SETTLES: bool = true;
+
     /// Answered: only a retry with the same key reads it again.
     fn settled(&self) -> bool {
         self.answer.is_some()

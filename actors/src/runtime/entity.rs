@@ -58,6 +58,10 @@ pub trait Entity: Serialize + DeserializeOwned + Unpin + Sized + 'static {
     /// The summary to publish.
     fn view(&self) -> Self::View;
 
+    /// Whether entities of this kind may settle ([`Entity::settled`]); kinds
+    /// that never do are swept at the pace of `runtime.idle_timeout`.
+    const SETTLES: bool = false;
+
     /// Whether nothing more is expected of this entity soon (a checked-out
     /// cart, an order that has settled, an answered checkout key): its idle
     /// actor is then passivated after `runtime.settled_idle_timeout` instead of

@@ -18,14 +18,14 @@ use super::registry::Inner;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Idle {
     /// In general.
-    pub(super) busy: Duration,
+    pub(super) general: Duration,
     /// When its entity has settled and nobody watches it.
     pub(super) settled: Duration,
 }
 
 pub(super) fn passivate_idle<E: Entity>(inner: &Inner<E>, idle: Idle) -> usize {
     let now = now_millis();
-    let cutoff = now.saturating_sub(idle.busy.as_millis() as u64);
+    let cutoff = now.saturating_sub(idle.general.as_millis() as u64);
     let settled_cutoff = now.saturating_sub(idle.settled.as_millis() as u64);
     let mut passivated = 0;
     for shard in inner.shards.iter() {

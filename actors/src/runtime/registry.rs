@@ -147,8 +147,11 @@ impl<E: Entity> Registry<E> {
         if !E::KEEP_ALIVE {
             let config = runtime.config();
             let idle = Idle {
-                busy: config.idle_timeout,
-                settled: config.settled_idle_timeout.min(config.idle_timeout),
+                general: config.idle_timeout,
+                settled: match E::SETTLES {
+                    true => config.settled_idle_timeout.min(config.idle_timeout),
+                    false => config.idle_timeout,
+                },
             };
             let weak = Arc::downgrade(&inner);
             let spawned = std::thread::Builder::new()
@@ -337,7 +340,7 @@ impl<E: Entity> Registry<E> {
     /// Passivates every actor idle for at least `idle_for`; returns how many.
     pub fn passivate_idle(&self, idle_for: Duration) -> usize {
         let idle = Idle {
-            busy: idle_for,
+            general: idle_for,
             settled: idle_for,
         };
         passivate_idle(&self.inner, idle)

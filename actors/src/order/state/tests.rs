@@ -239,3 +239,40 @@ fn release_skips_short_lines_and_lines_a_refund_restocked() {
     run(&mut refunded, &[OrderEvent::Released]);
     assert_eq!(refunded.next_step(&context(10)), Step::Done);
 }
+
+/// Whether some time, gateway or retry leaves a step for `order` to take.
+fn any_step_left(order: &OrderState) -> bool {
+    let times = [0, 5, 10, 61_000, u64::MAX / 2];
+    times.iter().any(|&now| {
+        [false, true].iter().any(|&at_once| {
+            let context = crate::order::step::StepContext {
+                gateway_answers_at_once: at_once,
+                retry_refund_now: at_once,
+                ..context(now)
+            };
+            order.next_step(&context) != crate::order::step::Step::Done
+        })
+    })
+}
+
+#[test]
+fn the_saga_is_over_exactly_when_no_time_or_gateway_leaves_a_step() {
+    let sold = [
+        started(),
+        OrderEvent::Paid,
+        OrderEvent::Confirmed,
+        OrderEvent::Shipped { tracking: "T".into() },
+    ];
+    let unsold = [OrderEvent::Expired, OrderEvent::Released];
+    for path in [&sold[..], &unsold[..]] {
+        let mut order = placed();
+        let mut over = vec![order.saga_over()];
+        for event in path {
+            run(&mut order, std::slice::from_ref(event));
+            over.push(order.saga_over());
+            assert_eq!(order.saga_over(), !any_step_left(&order), "after {event:?}");
+        }
+        assert!(!over[0] && over[over.len() - 1], "{over:?}");
+    }
+    assert!(OrderState::default().saga_over(), "never placed: nothing to do");
+}
