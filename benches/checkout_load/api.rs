@@ -89,6 +89,15 @@ fn expect(what: &str, status: StatusCode, body: &[u8], expected: &[StatusCode]) 
     Ok(())
 }
 
+/// The client's kept-alive connection, opened first if it has none (after a
+/// transport error the caller drops it). `None` when it cannot be opened.
+pub(crate) async fn kept_open<'a>(kept: &'a mut Option<Connection>, target: &Target) -> Option<&'a mut Connection> {
+    if kept.is_none() {
+        *kept = Some(Connection::open(target.addr).await.ok()?);
+    }
+    kept.as_mut()
+}
+
 /// Sends one request on a fresh connection.
 pub(crate) async fn call_once(target: &Target, request: Request<Full<Bytes>>) -> anyhow::Result<(StatusCode, Bytes)> {
     Connection::open(target.addr).await?.send(request).await

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use hyper::StatusCode;
 
-use crate::api::{checkout_request, error_code, is_confirmed};
+use crate::api::{checkout_request, error_code, is_confirmed, kept_open};
 use crate::client::Connection;
 use crate::client::{Report, Target};
 use crate::{percentile_ms, print_status_lines};
@@ -91,16 +91,10 @@ async fn client(shared: Arc<Shared>) -> ClientReport {
             report.exhausted = true;
             break;
         };
-        let open = match connection.as_mut() {
-            Some(open) => open,
-            None => match Connection::open(shared.target.addr).await {
-                Ok(open) => connection.insert(open),
-                Err(_) => {
-                    report.http.transport_errors += 1;
-                    tokio::time::sleep(RECONNECT_PAUSE).await;
-                    continue;
-                }
-            },
+        let Some(open) = kept_open(&mut connection, &shared.target).await else {
+            report.http.transport_errors += 1;
+            tokio::time::sleep(RECONNECT_PAUSE).await;
+            continue;
         };
         let request = checkout_request(&shared.target, cart, &format!("bench-{index}"));
         let started = Instant::now();

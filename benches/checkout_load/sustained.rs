@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use hyper::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::api::{call_once, checkout_request, error_code, is_confirmed, request};
+use crate::api::{call_once, checkout_request, error_code, is_confirmed, kept_open, request};
 use crate::client::{Connection, Report, Target};
 use crate::{percentile_ms, print_status_lines};
 
@@ -57,6 +57,16 @@ struct ClientReport {
     late: u64,
 }
 
+impl ClientReport {
+    fn new() -> Self {
+        ClientReport {
+            http: Report::new(),
+            errors: BTreeMap::new(),
+            late: 0,
+        }
+    }
+}
+
 /// One order: a cart, its line, its checkout. The checkout's answer, or the
 /// status and error code of the step that failed first.
 async fn order(
@@ -89,11 +99,7 @@ async fn order(
 
 /// One client: its share of the orders, each at its planned time.
 async fn client(shared: Arc<Shared>, first_at: Instant, every: Duration, until: Instant) -> ClientReport {
-    let mut report = ClientReport {
-        http: Report::new(),
-        errors: BTreeMap::new(),
-        late: 0,
-    };
+    let mut report = ClientReport::new();
     let mut connection: Option<Connection> = None;
     let mut next_at = first_at;
     while next_at < until {
@@ -102,15 +108,9 @@ async fn client(shared: Arc<Shared>, first_at: Instant, every: Duration, until: 
             report.late += 1;
         }
         next_at += every;
-        let open = match connection.as_mut() {
-            Some(open) => open,
-            None => match Connection::open(shared.target.addr).await {
-                Ok(open) => connection.insert(open),
-                Err(_) => {
-                    report.http.transport_errors += 1;
-                    continue;
-                }
-            },
+        let Some(open) = kept_open(&mut connection, &shared.target).await else {
+            report.http.transport_errors += 1;
+            continue;
         };
         let index = shared.started.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
@@ -223,11 +223,7 @@ pub(crate) async fn run(target: Arc<Target>, skus: Arc<[String]>, pace: Pace) ->
             live_actors(&target).await
         );
     }
-    let mut report = ClientReport {
-        http: Report::new(),
-        errors: BTreeMap::new(),
-        late: 0,
-    };
+    let mut report = ClientReport::new();
     while let Some(result) = tasks.join_next().await {
         let other = result.context("a client task panicked")?;
         report.http.merge(other.http);
