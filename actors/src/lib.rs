@@ -27,6 +27,7 @@
 //!   recently viewed products.
 //! - [`search`]: the catalog's search index (tantivy), a read model fed by the
 //!   catalog facade.
+//! - [`digest`]: 16-byte digests of ids, for what keeps many of them.
 //! - [`money`]: amounts in minor units written for people ("€12.50").
 //! - [`metrics`]: every Prometheus metric of this crate.
 //!
@@ -38,6 +39,7 @@ pub mod account;
 pub mod analytics;
 pub mod cart;
 pub mod catalog;
+pub mod digest;
 pub mod metrics;
 pub mod money;
 pub mod notify;

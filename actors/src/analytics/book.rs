@@ -6,8 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::digest::digest16;
 use crate::order::book::sold;
 use crate::order::state::{OrderEvent, OrderStatus};
 use crate::read_model::Book;
@@ -20,6 +22,9 @@ pub const HOUR_MS: u64 = 3_600_000;
 /// What the book keeps of one order.
 #[derive(Debug, Clone)]
 struct Facts {
+    /// The order, by a digest of its id (16 bytes, where the id and its
+    /// allocation took 48: the book holds every order ever placed).
+    key: OrderKey,
     placed_at: UnixMillis,
     /// Index into `AnalyticsBook::currencies`.
     currency: u16,
@@ -31,6 +36,21 @@ struct Facts {
     /// as the view log knows them (for the funnel).
     cart: ViewerKey,
     buyer: Option<ViewerKey>,
+}
+
+/// An order, by the first 16 bytes of the SHA-256 of its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OrderKey([u8; 16]);
+
+impl OrderKey {
+    fn of(id: &str) -> Self {
+        OrderKey(digest16(b"order\n", id))
+    }
+
+    /// Its hash in the table: the digest's own bits.
+    fn hash(&self) -> u64 {
+        u64::from_le_bytes(self.0[..8].try_into().expect("8 of the 16 bytes"))
+    }
 }
 
 /// Figures of one currency.
@@ -88,7 +108,8 @@ pub struct Report {
 #[derive(Debug, Default)]
 pub struct AnalyticsBook {
     orders: Vec<Facts>,
-    by_id: FxHashMap<Box<str>, u32>,
+    /// Indexes into `orders`, by their key.
+    by_key: HashTable<u32>,
     /// Orders placed in each hour (hour start → indexes into `orders`).
     by_hour: BTreeMap<u64, Vec<u32>>,
     currencies: Vec<String>,
@@ -106,16 +127,17 @@ impl Book for AnalyticsBook {
     type Event = OrderEvent;
 
     fn apply(&mut self, id: &str, _first_seq: u64, events: Vec<OrderEvent>) {
+        let key = OrderKey::of(id);
         for event in events {
-            self.apply_event(id, &event);
+            self.apply_event(key, &event);
         }
     }
 }
 
 impl AnalyticsBook {
-    fn apply_event(&mut self, id: &str, event: &OrderEvent) {
+    fn apply_event(&mut self, key: OrderKey, event: &OrderEvent) {
         if let OrderEvent::Placed(placement) = event {
-            if self.by_id.contains_key(id) {
+            if self.index_of(key).is_some() {
                 return;
             }
             let currency = match self.currencies.iter().position(|c| *c == placement.currency) {
@@ -130,6 +152,7 @@ impl AnalyticsBook {
                 .collect();
             let index = self.orders.len() as u32;
             self.orders.push(Facts {
+                key,
                 placed_at: placement.placed_at,
                 currency,
                 total: placement.total,
@@ -138,19 +161,27 @@ impl AnalyticsBook {
                 cart: ViewerKey::cart(&placement.cart_id),
                 buyer: placement.owner.as_deref().map(ViewerKey::customer),
             });
-            self.by_id.insert(id.into(), index);
+            let orders = &self.orders;
+            (self.by_key).insert_unique(key.hash(), index, |&other| orders[other as usize].key.hash());
             let hour = placement.placed_at - placement.placed_at % HOUR_MS;
             self.by_hour.entry(hour).or_default().push(index);
             return;
         }
-        if let (Some(status), Some(&index)) = (event.status_entered(), self.by_id.get(id)) {
-            let order = &mut self.orders[index as usize];
+        if let (Some(status), Some(index)) = (event.status_entered(), self.index_of(key)) {
+            let order = &mut self.orders[index];
             order.status = status;
             if sold(status) {
                 self.sold_carts.insert(order.cart);
                 self.buyers.extend(order.buyer);
             }
         }
+    }
+
+    fn index_of(&self, key: OrderKey) -> Option<usize> {
+        let found = self
+            .by_key
+            .find(key.hash(), |&index| self.orders[index as usize].key == key);
+        found.map(|&index| index as usize)
     }
 
     /// Whether `viewer`, who filled `carts`, has a sold order.

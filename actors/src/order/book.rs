@@ -6,14 +6,19 @@
 //! the log when a page asks ([`timeline`]), not kept in memory.
 //!
 //! Every order ever placed is here, so each is kept small: an [`Entry`] of
-//! boxed strings and an interned currency, found by id through a table of
-//! indexes that hashes the entry's own id (no second copy of it); a
-//! [`OrderSummary`] is made of it when asked.
+//! boxed strings, an interned currency and its log positions inline (most
+//! orders have two log entries), found by id through a table of indexes that
+//! hashes the entry's own id (no second copy of it), and by e-mail address
+//! through a table of each address's latest order, from which the entries
+//! link to the address's earlier ones (no copy of the address, no list per
+//! address: most guests order once). A [`OrderSummary`] is made of it when
+//! asked.
 
-use std::hash::BuildHasher as _;
+use std::hash::{BuildHasher as _, Hasher as _};
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHasher};
+use smallvec::SmallVec;
 
 use super::state::{OrderEvent, OrderStatus};
 use crate::read_model::{Book, Logged, ReadModel};
@@ -100,8 +105,14 @@ struct Entry {
     currency: u16,
     status: OrderStatus,
     /// The first sequence number of each of its log entries.
-    log_entries: Vec<u64>,
+    log_entries: SmallVec<[u64; 2]>,
+    /// The index of the previous order of the same address ([`NONE`] if
+    /// this is its first).
+    earlier_of_email: u32,
 }
+
+/// No order: the end of an address's chain of orders.
+const NONE: u32 = u32::MAX;
 
 /// Every order's summary, in log order.
 #[derive(Debug, Default)]
@@ -109,8 +120,8 @@ pub struct OrderBook {
     orders: Vec<Entry>,
     /// Indexes into `orders`, hashed by the entry's id.
     by_id: HashTable<u32>,
-    /// Each e-mail address's orders, in log order.
-    by_email: FxHashMap<Box<str>, Vec<u32>>,
+    /// Each e-mail address's latest order, hashed by the address in lower case.
+    by_email: HashTable<u32>,
     per_status: FxHashMap<&'static str, usize>,
     /// The currencies orders were placed in.
     currencies: Vec<String>,
@@ -118,6 +129,28 @@ pub struct OrderBook {
 
 fn hash_id(id: &str) -> u64 {
     FxBuildHasher.hash_one(id)
+}
+
+/// An address in lower case, as the search compares it.
+fn lower_case(email: &str) -> impl Iterator<Item = char> + '_ {
+    email.chars().flat_map(char::to_lowercase)
+}
+
+/// Whether `text` in lower case contains `lower` (a lower-case string).
+fn contains_lower_case(text: &str, lower: &str) -> bool {
+    if lower.is_empty() {
+        return true;
+    }
+    if !text.is_ascii() {
+        return text.to_lowercase().contains(lower);
+    }
+    (text.as_bytes().windows(lower.len())).any(|window| window.eq_ignore_ascii_case(lower.as_bytes()))
+}
+
+fn hash_email(email: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    lower_case(email).for_each(|c| hasher.write_u32(u32::from(c)));
+    hasher.finish()
 }
 
 impl Book for OrderBook {
@@ -171,16 +204,25 @@ impl OrderBook {
                     units: placement.lines.iter().map(|line| u64::from(line.qty)).sum(),
                     currency: self.currency_index(&placement.currency),
                     status: OrderStatus::Pending,
-                    log_entries: Vec::new(),
+                    log_entries: SmallVec::new(),
+                    earlier_of_email: NONE,
                 };
                 *self.per_status.entry(OrderStatus::Pending.name()).or_default() += 1;
                 let orders = &self.orders;
                 self.by_id
                     .insert_unique(hash_id(id), index, |&other| hash_id(&orders[other as usize].id));
-                self.by_email
-                    .entry(placement.email.to_lowercase().into())
-                    .or_default()
-                    .push(index);
+                let mut entry = entry;
+                match self
+                    .latest_of_email(&entry.email)
+                    .map(|latest| std::mem::replace(latest, index))
+                {
+                    Some(earlier) => entry.earlier_of_email = earlier,
+                    None => {
+                        let orders = &self.orders;
+                        let rehash = |&other: &u32| hash_email(&orders[other as usize].email);
+                        self.by_email.insert_unique(hash_email(&entry.email), index, rehash);
+                    }
+                }
                 self.orders.push(entry);
                 index as usize
             }
@@ -213,7 +255,25 @@ impl OrderBook {
 
     /// The first sequence number of each log entry of order `id`, in order.
     pub fn log_starts(&self, id: &str) -> Option<Vec<u64>> {
-        self.index_of(id).map(|index| self.orders[index].log_entries.clone())
+        self.index_of(id).map(|index| self.orders[index].log_entries.to_vec())
+    }
+
+    /// The table's slot holding the latest order of `email` (in any case).
+    fn latest_of_email(&mut self, email: &str) -> Option<&mut u32> {
+        let orders = &self.orders;
+        let same = |&index: &u32| lower_case(&orders[index as usize].email).eq(lower_case(email));
+        self.by_email.find_mut(hash_email(email), same)
+    }
+
+    /// The orders of `email` (in any case), newest first.
+    fn orders_of_email<'a>(&'a self, email: &str) -> Option<impl Iterator<Item = &'a Entry> + 'a> {
+        let orders = &self.orders;
+        let same = |&index: &u32| lower_case(&orders[index as usize].email).eq(lower_case(email));
+        let latest = *self.by_email.find(hash_email(email), same)?;
+        let chain = std::iter::successors(Some(&orders[latest as usize]), move |entry| {
+            (entry.earlier_of_email != NONE).then(|| &orders[entry.earlier_of_email as usize])
+        });
+        Some(chain)
     }
 
     fn currency_index(&mut self, currency: &str) -> u16 {
@@ -261,11 +321,13 @@ impl OrderBook {
         }
         let wanted = |order: &&Entry| {
             query.status.is_none_or(|status| status == order.status)
-                && (search.is_empty() || order.email.contains(&search) || (id_prefix && order.id.starts_with(&search)))
+                && (search.is_empty()
+                    || contains_lower_case(&order.email, &search)
+                    || (id_prefix && order.id.starts_with(&search)))
         };
         // Newest first: an address's own orders when the search is one, else all.
-        let candidates: Box<dyn Iterator<Item = &Entry>> = match self.by_email.get(search.as_str()) {
-            Some(indexes) => Box::new(indexes.iter().rev().map(|&index| &self.orders[index as usize])),
+        let candidates: Box<dyn Iterator<Item = &Entry>> = match self.orders_of_email(&search) {
+            Some(orders) => Box::new(orders),
             None => Box::new(self.orders.iter().rev()),
         };
         // Without a search the count is known, and the walk stops at the page.

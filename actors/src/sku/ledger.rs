@@ -17,9 +17,9 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use sha2::{Digest as _, Sha256};
 
 use super::state::Reservation;
+use crate::digest::digest16;
 use crate::runtime::UnixMillis;
 
 /// Open reservations and settled ids of one SKU, with their time indexes.
@@ -53,10 +53,7 @@ const DIGEST_MARK: char = '#';
 
 impl Digest {
     fn of(id: &str) -> Self {
-        let hash = Sha256::digest(id.as_bytes());
-        let mut digest = [0; 16];
-        digest.copy_from_slice(&hash[..16]);
-        Digest(digest)
+        Digest(digest16(b"", id))
     }
 
     /// A key of a snapshot's settled map: a marked digest, or an id.

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::catalog::state::ProductId;
+use crate::digest::digest16;
 
 /// Products a list holds.
 pub const KEPT: usize = 20;
@@ -40,13 +40,7 @@ impl ViewerKey {
     }
 
     fn of(domain: &[u8], id: &str) -> Self {
-        let digest = Sha256::new()
-            .chain_update(domain)
-            .chain_update(id.as_bytes())
-            .finalize();
-        let mut key = [0; 16];
-        key.copy_from_slice(&digest[..16]);
-        ViewerKey(key)
+        ViewerKey(digest16(domain, id))
     }
 }
 
