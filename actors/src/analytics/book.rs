@@ -32,8 +32,12 @@ struct Facts {
     /// `(index into skus, units, line total)`.
     lines: Box<[(u32, u32, u64)]>,
     status: OrderStatus,
-    /// The cart it was placed from, and the customer (none for a guest),
-    /// as the view log knows them (for the funnel).
+}
+
+/// Who placed an order not sold yet, as the view log knows them (for the
+/// funnel): the cart it was placed from, and the customer (none for a guest).
+#[derive(Debug, Clone, Copy)]
+struct Placer {
     cart: ViewerKey,
     buyer: Option<ViewerKey>,
 }
@@ -115,6 +119,10 @@ pub struct AnalyticsBook {
     currencies: Vec<String>,
     skus: Vec<String>,
     sku_index: FxHashMap<String, u32>,
+    /// Who placed each order that may still sell (by index into `orders`):
+    /// dropped once it sold or ended unsold, so that the book does not keep
+    /// 33 bytes more an order for good.
+    placers: FxHashMap<u32, Placer>,
     /// Carts a sold order was placed from.
     sold_carts: FxHashSet<ViewerKey>,
     /// Customers with a sold order.
@@ -158,9 +166,12 @@ impl AnalyticsBook {
                 total: placement.total,
                 lines,
                 status: OrderStatus::Pending,
+            });
+            let placer = Placer {
                 cart: ViewerKey::cart(&placement.cart_id),
                 buyer: placement.owner.as_deref().map(ViewerKey::customer),
-            });
+            };
+            self.placers.insert(index, placer);
             let orders = &self.orders;
             (self.by_key).insert_unique(key.hash(), index, |&other| orders[other as usize].key.hash());
             let hour = placement.placed_at - placement.placed_at % HOUR_MS;
@@ -168,11 +179,15 @@ impl AnalyticsBook {
             return;
         }
         if let (Some(status), Some(index)) = (event.status_entered(), self.index_of(key)) {
-            let order = &mut self.orders[index];
-            order.status = status;
-            if sold(status) {
-                self.sold_carts.insert(order.cart);
-                self.buyers.extend(order.buyer);
+            self.orders[index].status = status;
+            if !(status.sold() || status.unsold()) {
+                return;
+            }
+            if let Some(placer) = self.placers.remove(&(index as u32)) {
+                if status.sold() {
+                    self.sold_carts.insert(placer.cart);
+                    self.buyers.extend(placer.buyer);
+                }
             }
         }
     }

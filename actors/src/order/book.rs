@@ -20,6 +20,7 @@ use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHasher};
 use smallvec::SmallVec;
 
+use self::compact_id::CompactId;
 use super::state::{OrderEvent, OrderStatus};
 use crate::read_model::{Book, Logged, ReadModel};
 use crate::runtime::UnixMillis;
@@ -96,7 +97,7 @@ pub struct Sales {
 /// One order as the book keeps it.
 #[derive(Debug)]
 struct Entry {
-    id: Box<str>,
+    id: CompactId,
     email: Box<str>,
     placed_at: UnixMillis,
     total: u64,
@@ -127,7 +128,7 @@ pub struct OrderBook {
     currencies: Vec<String>,
 }
 
-fn hash_id(id: &str) -> u64 {
+fn hash_id(id: &CompactId) -> u64 {
     FxBuildHasher.hash_one(id)
 }
 
@@ -197,7 +198,7 @@ impl OrderBook {
                     return;
                 };
                 let entry = Entry {
-                    id: id.into(),
+                    id: CompactId::new(id),
                     email: placement.email.as_str().into(),
                     placed_at: placement.placed_at,
                     total: placement.total,
@@ -209,8 +210,9 @@ impl OrderBook {
                 };
                 *self.per_status.entry(OrderStatus::Pending.name()).or_default() += 1;
                 let orders = &self.orders;
+                let hash = hash_id(&entry.id);
                 self.by_id
-                    .insert_unique(hash_id(id), index, |&other| hash_id(&orders[other as usize].id));
+                    .insert_unique(hash, index, |&other| hash_id(&orders[other as usize].id));
                 let mut entry = entry;
                 match self
                     .latest_of_email(&entry.email)
@@ -250,7 +252,8 @@ impl OrderBook {
 
     fn index_of(&self, id: &str) -> Option<usize> {
         let orders = &self.orders;
-        (self.by_id.find(hash_id(id), |&index| &*orders[index as usize].id == id)).map(|&index| index as usize)
+        let id = CompactId::new(id);
+        (self.by_id.find(hash_id(&id), |&index| orders[index as usize].id == id)).map(|&index| index as usize)
     }
 
     /// The first sequence number of each log entry of order `id`, in order.
@@ -379,6 +382,8 @@ impl OrderBook {
     }
 }
 
+#[path = "book/compact_id.rs"]
+mod compact_id;
 #[cfg(test)]
 #[path = "book/tests.rs"]
 mod tests;
