@@ -6,11 +6,8 @@
 //! actors: a [`Ledger`] is boxed, and only while it holds something, so an
 //! empty one costs a pointer instead of four empty collections.
 //!
-//! A busy SKU remembers a day of settled ids (one per order line it sold), so
-//! each is kept as a 16-byte [`Digest`], not as its string twice (map and
-//! index): ~650 bytes an id by heaptrack under the sustained checkout load;
-//! ~80 now by the types' sizes (a 24-byte map slot and a 24-byte index entry,
-//! with the collections' slack), once a SKU holds more than a few.
+//! Settled ids are kept compact ([`Settled`]): a busy SKU remembers a day
+//! of them, one per order line it sold.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -18,8 +15,8 @@ use std::fmt::Write as _;
 use rustc_hash::FxHashMap;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::settled::{Digest, Settled};
 use super::state::Reservation;
-use crate::digest::digest16;
 use crate::runtime::UnixMillis;
 
 /// Open reservations and settled ids of one SKU, with their time indexes.
@@ -31,17 +28,10 @@ struct Entries {
     /// Open reservations by id.
     reservations: FxHashMap<String, Reservation>,
     /// Settled ids and until when they are remembered.
-    settled: FxHashMap<Digest, UnixMillis>,
+    settled: Settled,
     /// Open reservations by expiry.
     expiry: BTreeSet<(UnixMillis, String)>,
-    /// Settled ids by the end of their memory.
-    forget: BTreeSet<(UnixMillis, Digest)>,
 }
-
-/// A settled id as the ledger keeps it: the first 16 bytes of its SHA-256
-/// (a digest that stays the same across versions, since snapshots hold it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Digest([u8; 16]);
 
 /// How a snapshot marks a digest. Ids never start with it (the HTTP layer
 /// takes `[A-Za-z0-9._-]`; ids made inside start with an order id or
@@ -51,35 +41,29 @@ struct Digest([u8; 16]);
 /// change forgets a day of settled ids.
 const DIGEST_MARK: char = '#';
 
-impl Digest {
-    fn of(id: &str) -> Self {
-        Digest(digest16(b"", id))
-    }
+/// A key of a snapshot's settled map: a marked digest, or an id.
+fn digest_of_stored(key: &str) -> Digest {
+    let parsed = key
+        .strip_prefix(DIGEST_MARK)
+        .filter(|hex| hex.len() == 32 && hex.bytes().all(|byte| byte.is_ascii_hexdigit()))
+        .and_then(|hex| {
+            let mut digest = [0; 16];
+            for (index, byte) in digest.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
+            }
+            Some(Digest::from_bytes(digest))
+        });
+    parsed.unwrap_or_else(|| Digest::of(key))
+}
 
-    /// A key of a snapshot's settled map: a marked digest, or an id.
-    fn of_stored(key: &str) -> Self {
-        let parsed = key
-            .strip_prefix(DIGEST_MARK)
-            .filter(|hex| hex.len() == 32 && hex.bytes().all(|byte| byte.is_ascii_hexdigit()))
-            .and_then(|hex| {
-                let mut digest = [0; 16];
-                for (index, byte) in digest.iter_mut().enumerate() {
-                    *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
-                }
-                Some(Digest(digest))
-            });
-        parsed.unwrap_or_else(|| Digest::of(key))
+/// A digest as a snapshot stores it.
+fn stored(digest: &Digest) -> String {
+    let mut key = String::with_capacity(33);
+    key.push(DIGEST_MARK);
+    for byte in digest.bytes() {
+        let _ = write!(key, "{byte:02x}");
     }
-
-    /// As a snapshot stores it.
-    fn stored(&self) -> String {
-        let mut key = String::with_capacity(33);
-        key.push(DIGEST_MARK);
-        for byte in self.0 {
-            let _ = write!(key, "{byte:02x}");
-        }
-        key
-    }
+    key
 }
 
 impl Entries {
@@ -91,14 +75,11 @@ impl Entries {
 impl Ledger {
     /// A ledger holding what a snapshot stored (the indexes are rebuilt).
     pub fn restore(reservations: FxHashMap<String, Reservation>, settled: FxHashMap<String, UnixMillis>) -> Self {
-        let settled: FxHashMap<Digest, UnixMillis> = (settled.iter())
-            .map(|(key, until)| (Digest::of_stored(key), *until))
-            .collect();
+        let settled = (settled.iter()).map(|(key, until)| (digest_of_stored(key), *until));
         let entries = Entries {
             expiry: reservations.iter().map(|(id, r)| (r.expires_at, id.clone())).collect(),
-            forget: settled.iter().map(|(digest, until)| (*until, *digest)).collect(),
             reservations,
-            settled,
+            settled: Settled::restore(settled.collect()),
         };
         let mut ledger = Ledger(Some(Box::new(entries)));
         ledger.drop_if_empty();
@@ -124,7 +105,7 @@ impl Ledger {
     pub fn is_settled(&self, id: &str) -> bool {
         self.0
             .as_ref()
-            .is_some_and(|entries| !entries.settled.is_empty() && entries.settled.contains_key(&Digest::of(id)))
+            .is_some_and(|entries| !entries.settled.is_empty() && entries.settled.contains(Digest::of(id)))
     }
 
     /// Open reservations, in no order.
@@ -148,7 +129,7 @@ impl Ledger {
 
     /// When the first settled id may be forgotten.
     pub fn first_forget(&self) -> Option<UnixMillis> {
-        self.0.as_ref()?.forget.first().map(|(until, _)| *until)
+        self.0.as_ref()?.settled.first_forget()
     }
 
     /// Opens reservation `id`.
@@ -172,12 +153,7 @@ impl Ledger {
 
     /// Remembers `id` as settled until `until`.
     pub fn remember(&mut self, id: &str, until: UnixMillis) {
-        let entries = self.entries_mut();
-        let digest = Digest::of(id);
-        if let Some(old) = entries.settled.insert(digest, until) {
-            entries.forget.remove(&(old, digest));
-        }
-        entries.forget.insert((until, digest));
+        self.entries_mut().settled.remember(Digest::of(id), until);
     }
 
     /// Forgets the settled ids remembered until `until` or earlier.
@@ -185,11 +161,7 @@ impl Ledger {
         let Some(entries) = self.0.as_mut() else {
             return;
         };
-        while entries.forget.first().is_some_and(|(when, _)| *when <= until) {
-            if let Some((_, digest)) = entries.forget.pop_first() {
-                entries.settled.remove(&digest);
-            }
-        }
+        entries.settled.forget_until(until);
         self.drop_if_empty();
     }
 
@@ -208,15 +180,11 @@ impl Ledger {
     pub fn indexes_consistent(&self) -> bool {
         self.0.as_ref().is_none_or(|entries| {
             entries.expiry.len() == entries.reservations.len()
-                && entries.forget.len() == entries.settled.len()
                 && entries
                     .expiry
                     .iter()
                     .all(|(at, id)| entries.reservations.get(id).is_some_and(|r| r.expires_at == *at))
-                && entries
-                    .forget
-                    .iter()
-                    .all(|(until, digest)| entries.settled.get(digest) == Some(until))
+                && entries.settled.consistent()
         })
     }
 }
@@ -224,7 +192,12 @@ impl Ledger {
 #[cfg(test)]
 impl PartialEq for Ledger {
     fn eq(&self, other: &Self) -> bool {
-        self.reservations().0 == other.reservations().0 && self.settled().0 == other.settled().0
+        let settled = |ledger: &Ledger| {
+            let mut settled: Vec<_> = ledger.settled().0.into_iter().flat_map(Settled::iter).collect();
+            settled.sort();
+            settled
+        };
+        self.reservations().0 == other.reservations().0 && settled(self) == settled(other)
     }
 }
 
@@ -234,13 +207,13 @@ pub struct MapOf<'a, V>(Option<&'a FxHashMap<String, V>>);
 
 /// The settled ids serialized as the map of ids they were, each key a marked
 /// digest.
-pub struct SettledMap<'a>(Option<&'a FxHashMap<Digest, UnixMillis>>);
+pub struct SettledMap<'a>(Option<&'a Settled>);
 
 impl Serialize for SettledMap<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.map_or(0, |entries| entries.len())))?;
-        for (digest, until) in self.0.into_iter().flatten() {
-            map.serialize_entry(&digest.stored(), until)?;
+        let mut map = serializer.serialize_map(Some(self.0.map_or(0, Settled::len)))?;
+        for (digest, until) in self.0.into_iter().flat_map(Settled::iter) {
+            map.serialize_entry(&stored(&digest), &until)?;
         }
         map.end()
     }
@@ -283,7 +256,7 @@ mod tests {
         ledger.remember("order-1.0", 100);
         ledger.remember("#+0000000000000000000000000000000", 200);
         let stored: FxHashMap<String, UnixMillis> = (ledger.0.as_ref().unwrap().settled.iter())
-            .map(|(digest, until)| (digest.stored(), *until))
+            .map(|(digest, until)| (stored(&digest), until))
             .collect();
         assert!(stored.keys().all(|key| key.starts_with('#') && key.len() == 33));
         let before_digests: FxHashMap<String, UnixMillis> = [

@@ -11,6 +11,7 @@ mod actor;
 pub mod counts;
 mod ledger;
 pub mod messages;
+mod settled;
 pub mod state;
 pub mod stock_book;
 
