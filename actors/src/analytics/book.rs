@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::digest::digest16;
-use crate::order::book::sold;
+use crate::digest::{digest16, table_hash};
 use crate::order::state::{OrderEvent, OrderStatus};
 use crate::read_model::Book;
 use crate::runtime::UnixMillis;
@@ -51,9 +50,8 @@ impl OrderKey {
         OrderKey(digest16(b"order\n", id))
     }
 
-    /// Its hash in the table: the digest's own bits.
     fn hash(&self) -> u64 {
-        u64::from_le_bytes(self.0[..8].try_into().expect("8 of the 16 bytes"))
+        table_hash(&self.0)
     }
 }
 
@@ -236,7 +234,7 @@ impl AnalyticsBook {
             report.placed += 1;
             let currency = &self.currencies[order.currency as usize];
             let bucket = &mut report.buckets[((order.placed_at - first) / bucket_ms) as usize];
-            if sold(order.status) {
+            if order.status.sold() {
                 let units: u64 = order.lines.iter().map(|(_, qty, _)| u64::from(*qty)).sum();
                 report.units += units;
                 bucket.orders += 1;

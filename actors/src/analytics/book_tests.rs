@@ -114,3 +114,49 @@ fn a_day_report_buckets_by_utc_day_and_leaves_out_what_is_outside() {
     assert_eq!(per_day, vec![2, 1]);
     assert_eq!(report.money[0].revenue, 300);
 }
+
+/// An order placed from cart `cart` by `owner` (none: a guest).
+fn placed_from(cart: &str, owner: Option<&str>) -> OrderEvent {
+    OrderEvent::Placed(Box::new(Placement {
+        cart_id: cart.into(),
+        owner: owner.map(Into::into),
+        ..Placement::example(1_000, "EUR", &[("A", 1, 500)])
+    }))
+}
+
+#[test]
+fn the_funnel_knows_who_bought_and_keeps_placers_only_while_an_order_may_sell() {
+    let mut book = AnalyticsBook::default();
+    apply(&mut book, "sold", vec![placed_from("c-sold", Some("u-sold"))]);
+    apply(
+        &mut book,
+        "cancelled",
+        vec![placed_from("c-cancelled", Some("u-cancelled"))],
+    );
+    apply(&mut book, "waiting", vec![placed_from("c-waiting", None)]);
+    assert_eq!(book.placers.len(), 3);
+    apply(&mut book, "sold", vec![OrderEvent::Paid, OrderEvent::Confirmed]);
+    apply(&mut book, "sold", vec![OrderEvent::Shipped { tracking: "T".into() }]);
+    apply(
+        &mut book,
+        "cancelled",
+        vec![OrderEvent::Cancelled { reason: "r".into() }],
+    );
+    apply(&mut book, "waiting", vec![OrderEvent::Reserved]);
+    assert_eq!(
+        book.placers.len(),
+        1,
+        "only the order that may still sell keeps its placer"
+    );
+    let nobody = ViewerKey::session("s");
+    assert!(book.ordered(&ViewerKey::customer("u-sold"), &[]));
+    assert!(book.ordered(&nobody, &[ViewerKey::cart("c-sold")]));
+    assert!(!book.ordered(&ViewerKey::customer("u-cancelled"), &[ViewerKey::cart("c-cancelled")]));
+    assert!(!book.ordered(&nobody, &[ViewerKey::cart("c-waiting")]));
+    apply(&mut book, "waiting", vec![OrderEvent::Paid, OrderEvent::Confirmed]);
+    assert!(
+        book.ordered(&nobody, &[ViewerKey::cart("c-waiting")]),
+        "a guest's cart sold later"
+    );
+    assert!(book.placers.is_empty());
+}

@@ -132,7 +132,9 @@ fn hash_id(id: &CompactId) -> u64 {
     FxBuildHasher.hash_one(id)
 }
 
-/// An address in lower case, as the search compares it.
+/// A text in lower case, as the search compares addresses (one lowering for
+/// the table, the search and the filter: `str::to_lowercase` treats a final
+/// sigma apart).
 fn lower_case(email: &str) -> impl Iterator<Item = char> + '_ {
     email.chars().flat_map(char::to_lowercase)
 }
@@ -143,7 +145,7 @@ fn contains_lower_case(text: &str, lower: &str) -> bool {
         return true;
     }
     if !text.is_ascii() {
-        return text.to_lowercase().contains(lower);
+        return lower_case(text).collect::<String>().contains(lower);
     }
     (text.as_bytes().windows(lower.len())).any(|window| window.eq_ignore_ascii_case(lower.as_bytes()))
 }
@@ -197,7 +199,7 @@ impl OrderBook {
                     tracing::error!(order = id, "the order book is full (2^32 orders): order left out");
                     return;
                 };
-                let entry = Entry {
+                let mut entry = Entry {
                     id: CompactId::new(id),
                     email: placement.email.as_str().into(),
                     placed_at: placement.placed_at,
@@ -213,7 +215,6 @@ impl OrderBook {
                 let hash = hash_id(&entry.id);
                 self.by_id
                     .insert_unique(hash, index, |&other| hash_id(&orders[other as usize].id));
-                let mut entry = entry;
                 match self
                     .latest_of_email(&entry.email)
                     .map(|latest| std::mem::replace(latest, index))
@@ -308,7 +309,7 @@ impl OrderBook {
     /// matches an order id (or the 8 or more hex digits it starts with, as
     /// pages show it) or part of an e-mail address.
     pub fn page(&self, query: &OrderQuery) -> OrderPage {
-        let search = query.search.trim().to_lowercase();
+        let search: String = lower_case(query.search.trim()).collect();
         let id_prefix = search.len() >= 8 && search.chars().all(|c| c.is_ascii_hexdigit());
         let per_page = query.per_page.max(1);
         let skip = query.page.saturating_mul(per_page);

@@ -3,23 +3,24 @@
 //! nothing. Pure.
 //!
 //! A busy SKU remembers a day of them, one per order line it sold, so each is
-//! a 16-byte [`Digest`] in a queue in the order they were remembered, found
-//! through a table of 4-byte positions: ~40 bytes an id with the
-//! collections' slack, where a map and a time index took ~85 (and the ids as
-//! strings twice, ~650). The queue is in time order because a time is never
-//! earlier than the one before it (an earlier one is raised to it: remembered
-//! a little longer), so forgetting pops from its front.
+//! a 16-byte [`Digest`] in a queue in time order, found through a table of
+//! 4-byte positions: ~40 bytes an id with the collections' slack, where a map
+//! and a time index took ~85 (and the ids as strings twice, ~650). Times
+//! mostly grow (now plus a constant), so an id joins at the back and
+//! forgetting pops from the front; the few that come earlier than the back
+//! (behind a long reservation's, or after a clock set back) are inserted in
+//! place, moving the positions of the entries after them.
 
 use std::collections::VecDeque;
 
 use hashbrown::HashTable;
 
-use crate::digest::digest16;
+use crate::digest::{digest16, table_hash};
 use crate::runtime::UnixMillis;
 
 /// A settled id as the ledger keeps it: the first 16 bytes of its SHA-256
 /// (a digest that stays the same across versions, since snapshots hold it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Digest([u8; 16]);
 
 impl Digest {
@@ -33,11 +34,6 @@ impl Digest {
 
     pub fn bytes(&self) -> &[u8; 16] {
         &self.0
-    }
-
-    /// Its hash in the table: the digest's own bits.
-    fn hash(&self) -> u64 {
-        u64::from_le_bytes(self.0[..8].try_into().expect("8 of the 16 bytes"))
     }
 }
 
@@ -70,7 +66,9 @@ impl Settled {
     }
 
     fn position_of(&self, digest: Digest) -> Option<u32> {
-        let found = self.positions.find(digest.hash(), |&at| self.entry_at(at).1 == digest);
+        let found = self
+            .positions
+            .find(table_hash(digest.bytes()), |&at| self.entry_at(at).1 == digest);
         found.copied()
     }
 
@@ -79,23 +77,31 @@ impl Settled {
         self.position_of(digest).is_some()
     }
 
-    /// Remembers `digest` until `until` (or until the latest time already
-    /// remembered, if that is later).
+    /// Remembers `digest` until `until` (in place of a time it had).
     pub fn remember(&mut self, digest: Digest, until: UnixMillis) {
-        let until = self.queue.back().map_or(until, |(latest, _)| until.max(*latest));
-        let position = self.popped.wrapping_add(self.queue.len() as u32);
-        self.queue.push_back((until, digest));
-        let (queue, popped) = (&self.queue, self.popped);
-        let entry_at = |at: u32| &queue[at.wrapping_sub(popped) as usize];
-        let rehash = |&at: &u32| entry_at(at).1.hash();
-        // The new entry is the last with this digest: the match is the older one.
-        let older = |&at: &u32| at != position && entry_at(at).1 == digest;
-        match self.positions.find_mut(digest.hash(), older) {
-            Some(at) => *at = position,
-            None => {
-                self.positions.insert_unique(digest.hash(), position, rehash);
+        // Its older entry, if any, goes stale: no position points to it any more.
+        if let Some(older) = self.position_of(digest) {
+            if let Ok(found) = self.positions.find_entry(table_hash(digest.bytes()), |&at| at == older) {
+                found.remove();
             }
         }
+        // In time order: at the back but for the few remembered until later
+        // (a long reservation, a clock set back), whose positions move up by
+        // one, the last first so that no two share a position meanwhile.
+        let index = self.queue.partition_point(|(when, _)| *when <= until);
+        for later in (index..self.queue.len()).rev() {
+            let (_, moved) = self.queue[later];
+            let at = self.popped.wrapping_add(later as u32);
+            if let Some(position) = self.positions.find_mut(table_hash(moved.bytes()), |&p| p == at) {
+                *position = at.wrapping_add(1);
+            }
+        }
+        self.queue.insert(index, (until, digest));
+        let position = self.popped.wrapping_add(index as u32);
+        let (queue, popped) = (&self.queue, self.popped);
+        let rehash = |&at: &u32| table_hash(queue[at.wrapping_sub(popped) as usize].1.bytes());
+        self.positions
+            .insert_unique(table_hash(digest.bytes()), position, rehash);
         self.drop_stale_front();
     }
 
@@ -135,7 +141,7 @@ impl Settled {
             return;
         };
         let front = self.popped;
-        if let Ok(live) = self.positions.find_entry(digest.hash(), |&at| at == front) {
+        if let Ok(live) = self.positions.find_entry(table_hash(digest.bytes()), |&at| at == front) {
             live.remove();
         }
         self.queue.pop_front();
@@ -186,18 +192,21 @@ mod tests {
         settled.remember(c, 5);
         assert_eq!(settled.len(), 3);
         assert!(settled.consistent());
+        assert_eq!(settled.first_forget(), Some(5), "c went in before the later times");
+        let mut remembered: Vec<_> = settled.iter().collect();
+        remembered.sort();
+        let mut expected = vec![(a, 30), (b, 20), (c, 5)];
+        expected.sort();
+        assert_eq!(remembered, expected, "a's time is its latest");
+        settled.forget_until(5);
+        assert!(!settled.contains(c) && settled.contains(a) && settled.contains(b));
         assert_eq!(
             settled.first_forget(),
             Some(20),
             "a's first entry went stale and left the front"
         );
-        let mut remembered: Vec<_> = settled.iter().collect();
-        remembered.sort();
-        let mut expected = vec![(a, 30), (b, 20), (c, 30)];
-        expected.sort();
-        assert_eq!(remembered, expected, "c is raised to the latest time");
         settled.forget_until(20);
-        assert!(!settled.contains(b) && settled.contains(a) && settled.contains(c));
+        assert!(!settled.contains(b) && settled.contains(a));
         settled.forget_until(30);
         assert!(settled.is_empty() && settled.first_forget().is_none());
         assert!(settled.consistent());
@@ -225,11 +234,15 @@ mod tests {
                 1 => settled = Settled::restore(settled.iter().collect()),
                 _ => {
                     let digest = Digest::of(&(next() % 500).to_string());
-                    let until = now + 100 + next() % 20;
+                    // Mostly now plus a constant, sometimes much later (a
+                    // long reservation) or earlier (a clock set back).
+                    let until = match next() % 20 {
+                        0 => now + 5_000,
+                        1 => now + 10,
+                        _ => now + 100 + next() % 20,
+                    };
                     settled.remember(digest, until);
-                    // Raised to the latest time remembered, its own included.
-                    let latest = truth.values().max().copied().unwrap_or(0);
-                    truth.insert(digest, until.max(latest));
+                    truth.insert(digest, until);
                 }
             }
             assert!(settled.consistent(), "step {step}");
@@ -241,7 +254,9 @@ mod tests {
                 "step {step}"
             );
             assert_eq!(settled.first_forget(), truth.values().min().copied(), "step {step}");
-            for (digest, _) in truth.iter() {
+            // The truth forgets an id only once its time has passed: never
+            // forgotten early is what stops a second sale.
+            for digest in truth.keys() {
                 assert!(settled.contains(*digest), "step {step}");
             }
         }

@@ -1,7 +1,7 @@
 //! An order id as the order book keeps it: the 16 bytes that its 32
 //! lower-case hex digits spell (every id a checkout makes, see
-//! [`crate::order::checkout::order_id`]) instead of a 32-byte string and its
-//! allocation; any other id as it is.
+//! [`crate::order::checkout::order_id`]), inline in a 24-byte enum, instead
+//! of a 16-byte box and a 32-byte allocation; any other id as it is.
 
 /// An order id, compact when it is 32 lower-case hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

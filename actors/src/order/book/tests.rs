@@ -174,3 +174,57 @@ fn events_of_an_order_never_placed_are_ignored() {
     book.apply("ghost", 0, &[OrderEvent::Paid]);
     assert!(book.is_empty());
 }
+
+#[test]
+fn ids_that_are_not_hex_are_found_listed_and_searched_like_hex_ones() {
+    let mut book = OrderBook::default();
+    book.apply("order-Seven", 0, &[placed("a@example.com", 700, "EUR", 1)]);
+    book.apply(
+        "0123456789abcdef0123456789abcdef",
+        1,
+        &[placed("b@example.com", 100, "EUR", 2)],
+    );
+    book.apply("order-Seven", 2, &[OrderEvent::Confirmed]);
+    let found = book.get("order-Seven").expect("a non-hex id is kept as it is");
+    assert_eq!(
+        (found.id.as_str(), found.total, found.status),
+        ("order-Seven", 700, OrderStatus::Confirmed)
+    );
+    assert_eq!(book.log_starts("order-Seven"), Some(vec![0, 2]));
+    let listed = book.page(&OrderQuery {
+        per_page: 10,
+        ..OrderQuery::default()
+    });
+    let ids: Vec<&str> = listed.orders.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["0123456789abcdef0123456789abcdef", "order-Seven"]);
+    let by_prefix = book.page(&OrderQuery {
+        search: "0123456789".into(),
+        per_page: 10,
+        ..OrderQuery::default()
+    });
+    assert_eq!(by_prefix.matching, 1);
+    assert!(book.get("0123456789ABCDEF0123456789ABCDEF").is_none(), "ids are exact");
+}
+
+#[test]
+fn the_table_the_search_and_the_filter_lower_an_address_alike() {
+    // `str::to_lowercase` makes a final capital sigma ς, `char::to_lowercase`
+    // σ: the book uses the second everywhere, so these are two addresses.
+    let mut book = OrderBook::default();
+    book.apply("01", 0, &[placed("XΣ@y.gr", 100, "EUR", 1)]);
+    book.apply("02", 1, &[placed("xς@y.gr", 100, "EUR", 2)]);
+    for (search, id) in [("XΣ@Y.GR", "01"), ("xσ@y.gr", "01"), ("xς@y.gr", "02")] {
+        let page = book.page(&OrderQuery {
+            search: search.into(),
+            per_page: 10,
+            ..OrderQuery::default()
+        });
+        let ids: Vec<&str> = page.orders.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, [id], "{search}");
+    }
+}
+
+#[test]
+fn an_entry_stays_96_bytes() {
+    assert_eq!(std::mem::size_of::<Entry>(), 96);
+}
