@@ -53,4 +53,6 @@ pub mod runtime;
 pub mod search;
 pub mod sku;
 pub mod storage;
+#[cfg(test)]
+mod test_rng;
 pub mod views;

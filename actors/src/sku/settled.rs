@@ -216,13 +216,7 @@ mod tests {
     fn it_agrees_with_a_map_over_many_random_steps_and_across_restores() {
         let mut settled = Settled::default();
         let mut truth: std::collections::BTreeMap<Digest, UnixMillis> = Default::default();
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         let mut now = 0;
         for step in 0..5_000u64 {
             now += next() % 3;

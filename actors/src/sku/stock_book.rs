@@ -88,13 +88,8 @@ mod tests {
     /// would log them (decided by the real state machine).
     #[test]
     fn the_book_agrees_with_the_sku_state_machine_and_lists_the_low_ones() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut rng = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = move |n: u64| rng() % n;
         let mut book = StockBook::default();
         let mut truth: Vec<SkuStock> = (0..8).map(|_| SkuStock::default()).collect();
         for step in 0..4_000u64 {

@@ -31,13 +31,7 @@ fn generated() -> (OrderBook, Vec<Truth>) {
     let mut book = OrderBook::default();
     let mut truth = Vec::new();
     let mut seq = 0;
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
     for n in 0..500u64 {
         let id = format!("{:016x}{n:016x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         // Addresses as shoppers type them: some in capitals.
