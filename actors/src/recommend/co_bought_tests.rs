@@ -4,20 +4,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::order::placement::Placement;
+use crate::test_rng::xorshift;
 
 fn placed(skus: &[String]) -> OrderEvent {
     let lines: Vec<(&str, u32, u64)> = skus.iter().map(|sku| (sku.as_str(), 1, 100)).collect();
     OrderEvent::Placed(Box::new(Placement::example(1, "EUR", &lines)))
-}
-
-fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-    let mut state = seed;
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }
 }
 
 /// 3,000 orders of 1–5 lines over 300 SKUs (a few popular ones), with a
